@@ -1,0 +1,133 @@
+"""The ``scorelab`` command line: a thin layer over the Python API.
+
+This is the only module that turns a :class:`~scorelab.exceptions.ScorelabError` into
+user-facing output: one red line on standard error and exit code 1. ``--verbose``
+shows the traceback for bug reports.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from scorelab.config import ExperimentConfig, dump_config, load_config
+from scorelab.exceptions import ScorelabError
+
+app = typer.Typer(
+    name="scorelab",
+    help="Compare credit-scoring families on synthetic citizens with known risk: "
+    "accuracy, SHAP explanations and fairness (with attention to age).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+_state = {"verbose": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+ConfigArg = Annotated[Path, typer.Argument(help="Experiment config (YAML).", show_default=False)]
+
+
+def _user_errors(func: F) -> F:
+    """Report a ScorelabError as one line and exit 1 (traceback only with --verbose)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScorelabError as exc:
+            if _state["verbose"]:
+                raise
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(code=1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and "
+                                          "debug logs.")] = False,
+) -> None:
+    """scorelab: a comparative credit-scoring framework."""
+    _state["verbose"] = verbose
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@app.command()
+@_user_errors
+def validate(config: ConfigArg) -> None:
+    """Check a config; print 'ok' and its name, or one line saying what is wrong."""
+    cfg = load_config(config)
+    out.print(f"ok: {config} (study '{cfg.name}', {len(cfg.models)} models, "
+              f"{cfg.population.n_citizens:,} citizens)", highlight=False)
+
+
+@app.command("render-config")
+@_user_errors
+def render_config(
+    config: ConfigArg,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of every "
+                                         "config field with its description instead.")] = False,
+) -> None:
+    """Print the fully resolved config (every default filled in) as YAML."""
+    if schema:
+        out.print_json(json.dumps(ExperimentConfig.model_json_schema()))
+        return
+    sys.stdout.write(dump_config(load_config(config)))
+
+
+@app.command()
+@_user_errors
+def generate(
+    config: ConfigArg,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write; the "
+                                           "data card goes beside it (.card.json, .card.md).",
+                                           show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    n_citizens: Annotated[int | None, typer.Option("--n-citizens", "-n", help="Override "
+                                                   "population.n_citizens.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override seed.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the path.")] = False,
+) -> None:
+    """Generate the config's synthetic population and write it with its data card."""
+    from scorelab.data.card import render_data_card_markdown
+    from scorelab.generate import generate_to_file
+
+    cfg = _with_overrides(load_config(config), n_citizens=n_citizens, seed=seed, source=config)
+    result = generate_to_file(cfg, out_path, force=force)
+    if not quiet:
+        summary = render_data_card_markdown(result.card, title=f"Data card: {out_path.name}",
+                                            columns=False)
+        out.print(Markdown(summary))
+        out.print(f"Columns with their data source, kind and role: {result.paths[2]}",
+                  highlight=False)
+    out.print(str(result.paths[0]), highlight=False, soft_wrap=True)
+
+
+def _with_overrides(cfg: ExperimentConfig, *, n_citizens: int | None, seed: int | None,
+                    source: Path) -> ExperimentConfig:
+    """Apply command-line overrides (they win over the YAML) and re-validate."""
+    from scorelab.config import config_from_dict
+
+    raw = cfg.model_dump(mode="json")
+    if n_citizens is not None:
+        raw["population"]["n_citizens"] = n_citizens
+    if seed is not None:
+        raw["seed"] = seed
+    return config_from_dict(raw, source=f"{source} (with command-line overrides)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,398 @@
+"""The experiment config: YAML parsed into frozen pydantic models.
+
+Unknown keys are rejected (a typo must never be silently ignored), every field
+carries a description (shown by ``scorelab render-config --schema``), and a
+``schema_version`` lets later versions upgrade old files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from scorelab.exceptions import ConfigError
+
+SCHEMA_VERSION = 1
+
+Probability = float  # documented alias; bounds are set per field with ge/le
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- population
+
+
+class AgeProxyCause(_Section):
+    """Credit-history length and employment years grow with age (paper, section 5)."""
+
+    enabled: bool = Field(True, description="Plant the age proxy.")
+    strength: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Share of credit-history length and employment years driven by age "
+        "(0 = independent of age, 1 = fully age-driven).",
+    )
+
+
+class ThinFilesCause(_Section):
+    """The young have more missing business data."""
+
+    enabled: bool = Field(True, description="Plant thin files for the young.")
+    strength: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Probability that an 18-year-old has no business file; decays with age.",
+    )
+    half_life_years: float = Field(
+        5.0, gt=0.0, description="Years after 18 over which the thin-file probability halves."
+    )
+
+
+class EventCause(_Section):
+    """Events (situational or health) that raise late payments but not true risk."""
+
+    enabled: bool = Field(True, description="Let the events raise late payments.")
+    rate: float = Field(0.15, ge=0.0, le=10.0, description="Mean events per citizen (Poisson).")
+    strength: float = Field(
+        0.6,
+        ge=0.0,
+        le=5.0,
+        description="Log-multiplier of the late-payment rate per event (0 = no effect).",
+    )
+
+
+class FamilyFriendsCause(_Section):
+    """Family and friends' scores that track the citizen's own reliability (homophily)."""
+
+    enabled: bool = Field(True, description="Let family/friends' scores track reliability.")
+    strength: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Correlation of family/friends' scores with the citizen's reliability.",
+    )
+
+
+class LabelBiasGroup(_Section):
+    """The group whose outcomes are recorded more harshly."""
+
+    attribute: Literal["minority", "sex", "region", "young"] = Field(
+        "minority",
+        description="Protected attribute of the targeted group ('young' means age below "
+        "young_below).",
+    )
+    value: str = Field(
+        "minority",
+        description="Value of the attribute that is targeted (minority: minority|majority; "
+        "sex: female|male; region: urban|rural; young: ignored).",
+    )
+    young_below: float = Field(26.0, ge=18.0, le=80.0, description="Age limit for 'young'.")
+
+
+class LabelBiasCause(_Section):
+    """The observed outcome is recorded more harshly for one group than the truth."""
+
+    enabled: bool = Field(True, description="Plant label bias.")
+    flip_rate: float = Field(
+        0.08,
+        ge=0.0,
+        le=1.0,
+        description="Probability that a true non-defaulter of the targeted group is recorded "
+        "as a defaulter.",
+    )
+    group: LabelBiasGroup = Field(
+        default_factory=LabelBiasGroup, description="The targeted group."
+    )
+
+
+class LegitimateAgeEffect(_Section):
+    """A real effect of youth on true risk, separate from any proxy."""
+
+    enabled: bool = Field(True, description="Let youth raise true risk.")
+    strength: float = Field(
+        0.8,
+        ge=0.0,
+        le=5.0,
+        description="Log-odds added to the true risk of an 18-year-old, fading linearly to "
+        "0 at age 35.",
+    )
+
+
+class Causes(_Section):
+    """The causes the seed paper names, each switchable with a strength."""
+
+    age_proxy: AgeProxyCause = Field(default_factory=AgeProxyCause, description="Age proxies.")
+    thin_files: ThinFilesCause = Field(
+        default_factory=ThinFilesCause, description="Missing business data for the young."
+    )
+    situational_events: EventCause = Field(
+        default_factory=EventCause,
+        description="Natural disasters and accidents (suggestion 4): raise late payments only.",
+    )
+    health_events: EventCause = Field(
+        default_factory=lambda: EventCause(rate=0.1, strength=0.5),
+        description="Illness: raises late payments and insurance claims, not true risk.",
+    )
+    family_friends: FamilyFriendsCause = Field(
+        default_factory=FamilyFriendsCause,
+        description="Family and friends' scores (suggestions 2 and 6).",
+    )
+    label_bias: LabelBiasCause = Field(
+        default_factory=LabelBiasCause, description="Harsher recording for one group."
+    )
+    legitimate_age_effect: LegitimateAgeEffect = Field(
+        default_factory=LegitimateAgeEffect, description="A legitimate age effect on true risk."
+    )
+
+
+class Demographics(_Section):
+    """Shares of the protected groups in the population."""
+
+    female_share: float = Field(0.5, ge=0.0, le=1.0, description="Share of women.")
+    minority_share: float = Field(0.15, ge=0.0, le=1.0, description="Share of the minority group.")
+    rural_share: float = Field(0.35, ge=0.0, le=1.0, description="Share living in rural regions.")
+
+
+class SyntheticPopulation(_Section):
+    """A synthetic population drawn from scorelab's structural causal model."""
+
+    source: Literal["synthetic"] = Field("synthetic", description="Where citizens come from.")
+    n_citizens: int = Field(20_000, gt=0, le=50_000_000, description="Number of citizens.")
+    true_default_rate: float = Field(
+        0.2,
+        gt=0.0,
+        lt=1.0,
+        description="Mean true default probability; the risk intercept is solved to hit it.",
+    )
+    risk_signal: float = Field(
+        1.6,
+        ge=0.0,
+        le=5.0,
+        description="Log-odds per standard deviation of latent reliability (sets the oracle AUC).",
+    )
+    demographics: Demographics = Field(
+        default_factory=Demographics, description="Protected-group shares."
+    )
+    causes: Causes = Field(default_factory=Causes, description="The planted causes.")
+
+
+# --------------------------------------------------------------------------- models
+
+ModelFamily = Literal["expert", "logit", "trees", "neural", "hybrid"]
+
+
+class ModelSpec(_Section):
+    """One model of the study: a family, a variant name and its parameters."""
+
+    family: ModelFamily = Field(description="Forecasting family (the paper's four, plus hybrid).")
+    name: str = Field(min_length=1, description="Unique name of this variant in the study.")
+    kind: str | None = Field(
+        None, description="Which model of the family (e.g. suining, sesame, lightgbm, forest)."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Hyper-parameters passed to the estimator."
+    )
+    use_protected: list[str] = Field(
+        default_factory=list,
+        description="Protected attributes this variant may use as inputs (e.g. [age]).",
+    )
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+class Evaluation(_Section):
+    """The protocol every family is judged under."""
+
+    folds: int = Field(5, ge=2, le=100, description="K of stratified K-fold.")
+    repeats: int = Field(1, ge=1, le=100, description="Repeats of the K-fold split.")
+    bootstrap: int = Field(
+        200, ge=0, le=100_000, description="Bootstrap replicates for confidence intervals."
+    )
+    confidence: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of intervals.")
+    n_jobs: int = Field(2, ge=-1, description="Parallel jobs for families and folds (-1 = all).")
+
+
+class Explain(_Section):
+    """SHAP explanations of every family."""
+
+    enabled: bool = Field(True, description="Compute explanations.")
+    sample_size: int = Field(2000, ge=1, description="Citizens explained (audit sample).")
+    background_size: int = Field(100, ge=1, description="Background sample for agnostic SHAP.")
+    max_evals: int = Field(500, ge=10, description="Model evaluations per citizen (agnostic).")
+
+
+class Fairness(_Section):
+    """Group fairness and the age audit."""
+
+    enabled: bool = Field(True, description="Compute fairness metrics.")
+    age_bands: list[float] = Field(
+        default_factory=lambda: [18, 26, 36, 51, 66],
+        description="Lower edges of the age bands (default 18-25, 26-35, 36-50, 51-65, 66+).",
+    )
+    min_group_size: int = Field(50, ge=1, description="Smaller groups are suppressed.")
+    four_fifths: float = Field(
+        0.8, gt=0.0, le=1.0, description="Approval-rate ratio below which a group fails."
+    )
+
+    @field_validator("age_bands")
+    @classmethod
+    def _increasing(cls, edges: list[float]) -> list[float]:
+        if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError("age_bands must be at least two strictly increasing ages")
+        return edges
+
+
+class Decision(_Section):
+    """How a score becomes an approval."""
+
+    cutoff_score: float | None = Field(
+        600.0, description="Approve citizens whose score is at least this (score scale)."
+    )
+    target_approval_rate: float | None = Field(
+        None, gt=0.0, lt=1.0, description="Alternative to the cut-off: approve this share."
+    )
+
+
+class Scale(_Section):
+    """Probability -> points -> category."""
+
+    preset: Literal["sesame", "suining"] = Field(
+        "sesame", description="Score range and bands: sesame 350-950, suining 0-1000+ (A-D)."
+    )
+    pdo: float = Field(50.0, gt=0.0, description="Points to double the odds (good:bad).")
+    base_score: float = Field(600.0, description="Score at the base odds.")
+    base_odds: float = Field(4.0, gt=0.0, description="Good:bad odds that earn the base score.")
+
+
+class Report(_Section):
+    """The rendered report."""
+
+    formats: list[Literal["html", "md", "json"]] = Field(
+        default_factory=lambda: ["html", "md", "json"], description="Report formats to write."
+    )
+    title: str = Field("scorelab study", description="Title of the report.")
+
+
+class Output(_Section):
+    """Where artifacts go."""
+
+    runs_dir: Path = Field(Path("runs"), description="Parent folder of run directories.")
+
+
+class ExperimentConfig(_Section):
+    """A whole study: population, models, protocol, analyses and outputs."""
+
+    schema_version: Literal[1] = Field(1, description="Version of this config schema.")
+    name: str = Field(
+        "study",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Name of the study (letters, digits, _ . -); used in run directory names.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of every random draw of the study.")
+    population: SyntheticPopulation = Field(
+        default_factory=SyntheticPopulation, description="The citizens."
+    )
+    models: list[ModelSpec] = Field(default_factory=list, description="Models to compare.")
+    evaluation: Evaluation = Field(default_factory=Evaluation, description="Protocol.")
+    explain: Explain = Field(default_factory=Explain, description="Explanations.")
+    fairness: Fairness = Field(default_factory=Fairness, description="Fairness audit.")
+    decision: Decision = Field(default_factory=Decision, description="Decision rule.")
+    scale: Scale = Field(default_factory=Scale, description="Score scale.")
+    report: Report = Field(default_factory=Report, description="Report.")
+    output: Output = Field(default_factory=Output, description="Output locations.")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate a YAML config; raise :class:`ConfigError` with one clear line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' not found (give the path of a YAML file)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}")
+    return config_from_dict(raw, source=str(path))
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "config") -> ExperimentConfig:
+    """Validate a mapping as an experiment config; raise :class:`ConfigError` on error."""
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per problem, joined: the dotted key, what is wrong and what is valid."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            valid = _valid_keys(err["loc"][:-1])
+            hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
+            parts.append(f"unknown key '{loc}'{hint}")
+        else:
+            got = err.get("input")
+            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+            parts.append(f"{loc}: {err['msg']}{shown}")
+    return "; ".join(parts)
+
+
+def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by walking ``loc`` from the top-level config."""
+    model: Any = ExperimentConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is not None:
+        for arg in get_args(annotation):
+            found = _model_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def dump_config(config: ExperimentConfig) -> str:
+    """The fully resolved config as YAML, in field order."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def config_hash(config: ExperimentConfig) -> str:
+    """A short, stable fingerprint of the resolved config."""
+    import hashlib
+    import json
+
+    payload = json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(payload).hexdigest()[:10]

@@ -1,0 +1,48 @@
+"""``scorelab generate``: draw the configured population and write it with its data card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scorelab.config import ExperimentConfig, config_hash
+from scorelab.data.card import build_data_card, render_data_card_markdown
+from scorelab.data.io import check_writable, population_paths, write_population
+from scorelab.data.synthetic import Population, generate_population
+
+
+@dataclass
+class GeneratedPopulation:
+    """A population with its data card, as written to disk."""
+
+    population: Population
+    card: dict[str, Any]
+    card_markdown: str
+    paths: list[Path]
+
+
+def population_for(config: ExperimentConfig) -> tuple[Population, dict[str, Any]]:
+    """The population a config describes, and its data card."""
+    pop = generate_population(config.population, config.seed)
+    pop.meta["config_hash"] = config_hash(config)
+    card = build_data_card(
+        pop,
+        config.fairness.age_bands,
+        extra={"causes": config.population.causes.model_dump(mode="json")},
+    )
+    return pop, card
+
+
+def generate_to_file(config: ExperimentConfig, out: str | Path,
+                     force: bool = False) -> GeneratedPopulation:
+    """Generate the population of ``config`` and write it to ``out`` (Parquet + data card).
+
+    The output paths are checked before any work, so a refused path costs nothing.
+    """
+    out = Path(out)
+    check_writable(list(population_paths(out)), force)
+    pop, card = population_for(config)
+    markdown = render_data_card_markdown(card, title=f"Data card: {out.name}")
+    paths = write_population(pop, out, card, markdown, force=force)
+    return GeneratedPopulation(pop, card, markdown, paths)
