@@ -1,0 +1,66 @@
+"""What every family shares: the scikit-learn contract plus a little metadata.
+
+A family is a ``ClassifierMixin, BaseEstimator`` whose ``predict_proba(X)[:, 1]`` is the
+probability of default (label 1). ``X`` may be a pandas DataFrame (categorical columns as
+``category`` dtype, missing values as NaN) or a numeric array (columns named x0, x1, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted
+
+Explainer = str  # "exact-additive" | "linear" | "tree" | "agnostic"
+
+
+def as_frame(X: Any, columns: list[str] | None = None) -> pd.DataFrame:
+    """A DataFrame view of ``X``; arrays get ``columns`` or names x0, x1, ..."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead; reshape your data.")
+    names = columns if columns is not None else [f"x{i}" for i in range(arr.shape[1])]
+    return pd.DataFrame(arr, columns=names)
+
+
+def categorical_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns to treat as categories: category, object, string or bool dtype."""
+    return [c for c in frame.columns
+            if isinstance(frame[c].dtype, pd.CategoricalDtype)
+            or frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+            or pd.api.types.is_bool_dtype(frame[c])]
+
+
+class ScorelabClassifier(ClassifierMixin, BaseEstimator):
+    """Base of every family: binary targets, ``classes_``, and the family metadata."""
+
+    family: ClassVar[str] = "base"
+    explainer: ClassVar[Explainer] = "agnostic"
+
+    def _check_targets(self, y: Any) -> np.ndarray:
+        """Validate a binary target; store ``classes_``; return y as 0/1 (1 = classes_[1])."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if type_of_target(y) != "binary" or self.classes_.size != 2:
+            raise ValueError(
+                f"{type(self).__name__} needs a binary target with two classes; got "
+                f"{self.classes_.size} class(es): {self.classes_[:5].tolist()}")
+        return (y == self.classes_[1]).astype(np.int64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+
+    def _proba_from_positive(self, p1: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        p1 = np.clip(np.asarray(p1, dtype=float), 0.0, 1.0)
+        return np.column_stack([1.0 - p1, p1])
