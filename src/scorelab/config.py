@@ -267,9 +267,15 @@ class Scale(_Section):
     preset: Literal["sesame", "suining"] = Field(
         "sesame", description="Score range and bands: sesame 350-950, suining 0-1000+ (A-D)."
     )
-    pdo: float = Field(50.0, gt=0.0, description="Points to double the odds (good:bad).")
-    base_score: float = Field(600.0, description="Score at the base odds.")
-    base_odds: float = Field(4.0, gt=0.0, description="Good:bad odds that earn the base score.")
+    pdo: float | None = Field(
+        None, gt=0.0, description="Points to double the odds (good:bad); null = the preset's."
+    )
+    base_score: float | None = Field(
+        None, description="Score at the base odds; null = the preset's."
+    )
+    base_odds: float | None = Field(
+        None, gt=0.0, description="Good:bad odds that earn the base score; null = the preset's."
+    )
 
 
 class Report(_Section):

@@ -190,3 +190,17 @@ def test_poisson_from_uniform_is_poisson_and_monotone(lam: float, seed: int) -> 
     assert abs(draws.mean() - lam) < 5 * np.sqrt(max(lam, 1e-3) / u.size) + 1e-9
     more = poisson_from_uniform(u, np.full(u.shape, lam + 1.0))
     assert (more >= draws).all()
+
+
+def test_committed_sample_matches_the_default_config() -> None:
+    """data/synthetic/citizens_10k.parquet is what the default config makes at 10k."""
+    from scorelab.config import load_config
+    from scorelab.data import read_population
+    from tests.conftest import DEFAULT_CONFIG, ROOT
+
+    committed = read_population(ROOT / "data" / "synthetic" / "citizens_10k.parquet")
+    cfg = load_config(DEFAULT_CONFIG)
+    population = cfg.population.model_copy(update={"n_citizens": 10_000})
+    fresh = generate_population(population, cfg.seed)
+    pd.testing.assert_frame_equal(committed.frame, fresh.frame)
+    assert committed.schema == fresh.schema

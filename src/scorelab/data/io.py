@@ -69,6 +69,7 @@ def write_atomically(files: Mapping[Path, bytes], force: bool = False) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
             temps.append((Path(tmp), path))
         for tmp, path in temps:
             os.replace(tmp, path)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
 
 from scorelab.config import SyntheticPopulation
 from scorelab.data.schema import ColumnSpec, Schema
@@ -136,13 +137,18 @@ def draw_exogenous(n: int, seed: int) -> dict[str, np.ndarray]:
     return noise
 
 
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
     """Inverse-CDF Poisson draws: same uniform, same count, whatever ``lam`` becomes.
 
     Loops over count values (a few dozen at most), never over citizens, so twins that
-    change ``lam`` keep each citizen's quantile.
+    change ``lam`` keep each citizen's quantile. A scalar ``lam`` takes one table look-up.
     """
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
+    if np.ndim(lam) == 0:
+        lam = float(lam)
+        ks = np.arange(0, int(lam + 12 * np.sqrt(lam) + 30))
+        pmf = np.exp(-lam + ks * np.log(lam) - gammaln(ks + 1)) if lam > 0 else (ks == 0) * 1.0
+        return np.searchsorted(np.cumsum(pmf)[:-1], u, side="left").astype(np.int64)
+    lam = np.asarray(lam, dtype=float)
     counts = np.zeros(u.shape, dtype=np.int64)
     pmf = np.exp(-lam)
     cdf = pmf.copy()
@@ -328,25 +334,19 @@ class _Simulator:
 
 
 def _to_frame(values: Mapping[str, np.ndarray], n: int) -> pd.DataFrame:
+    """Columns in schema order; categories as pandas categoricals (no copies, no rounding)."""
     data: dict[str, Any] = {"citizen_id": np.arange(n, dtype=np.int64)}
     for spec in SCHEMA.columns[1:]:
         col = values[spec.name]
         if spec.name in CATEGORIES:
-            data[spec.name] = pd.Categorical.from_codes(col.astype(np.int8),
+            data[spec.name] = pd.Categorical.from_codes(col.astype(np.int8, copy=False),
                                                         categories=CATEGORIES[spec.name])
-        elif spec.name in THIN_FILE_COLUMNS or col.dtype.kind == "f":
-            data[spec.name] = col.astype(float)
+        elif spec.name in ("defaulted", "true_default"):
+            data[spec.name] = col.astype(np.int8, copy=False)
         else:
-            data[spec.name] = col.astype(np.int64 if spec.name not in
-                                         ("defaulted", "true_default") else np.int8)
-    frame = pd.DataFrame(data)
-    for name in ("income", "debt_to_income", "credit_history_years", "employment_years",
-                 "utilisation", "bill_payment_regularity", "employer_compliance",
-                 "online_purchase_regularity", "age"):
-        frame[name] = frame[name].round(3)
-    for name in ("friends_avg_score", "family_score"):
-        frame[name] = frame[name].round(1)
-    return frame
+            data[spec.name] = col
+    # Built column by column: a dict-of-arrays DataFrame would consolidate (copy) them all.
+    return pd.concat([pd.Series(v, name=k) for k, v in data.items()], axis=1)
 
 
 def generate_population(cfg: SyntheticPopulation, seed: int) -> Population:
