@@ -1,0 +1,124 @@
+"""The run directory: every artifact of one study, written atomically.
+
+A run is written into ``runs/.incomplete-<id>/`` and renamed to ``runs/<id>/`` only
+when every artifact is there, so a crashed run never leaves a directory that looks
+finished, and an existing run is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scorelab.exceptions import OutputError
+
+TRACKED_PACKAGES = ("scorelab", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy",
+                    "lightgbm", "optbinning", "pydantic", "joblib")
+INCOMPLETE_PREFIX = ".incomplete-"
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages whose behaviour shapes the numbers."""
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """A content hash of a table (values and column names), independent of file encoding."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([str(c) for c in frame.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def run_id(name: str, config_hash: str, now: datetime | None = None) -> str:
+    """``<timestamp>-<name>-<hash>``: sortable by time, readable, tied to the config."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%d-%H%M%S}-{name}-{config_hash[:8]}"
+
+
+class Stopwatch:
+    """Wall time per named stage, for the manifest and the benchmark."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0)
+                                       + time.perf_counter() - start, 4)
+
+
+class RunWriter:
+    """Collects artifacts in a hidden temporary folder and publishes it atomically."""
+
+    def __init__(self, runs_dir: Path, run_name: str) -> None:
+        self.runs_dir = Path(runs_dir)
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create runs folder '{runs_dir}': {exc.strerror}") from None
+        if not os.access(self.runs_dir, os.W_OK):
+            raise OutputError(f"runs folder '{runs_dir}' is not writable")
+        final = self.runs_dir / run_name
+        suffix = 1
+        while final.exists():  # two runs in the same second: never overwrite
+            suffix += 1
+            final = self.runs_dir / f"{run_name}-{suffix}"
+        self.final = final
+        self.tmp = self.runs_dir / f"{INCOMPLETE_PREFIX}{final.name}-{os.getpid()}"
+        self.tmp.mkdir()
+
+    def path(self, name: str) -> Path:
+        return self.tmp / name
+
+    def write_json(self, name: str, payload: Any) -> None:
+        self.path(name).write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+
+    def write_text(self, name: str, text: str) -> None:
+        self.path(name).write_text(text)
+
+    def write_parquet(self, name: str, frame: pd.DataFrame) -> None:
+        frame.to_parquet(self.path(name), index=False, compression="zstd")
+
+    def publish(self) -> Path:
+        """Rename the finished folder into place; return its final path."""
+        os.replace(self.tmp, self.final)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def command_line() -> str:
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
