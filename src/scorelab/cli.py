@@ -116,6 +116,78 @@ def generate(
     out.print(str(result.paths[0]), highlight=False, soft_wrap=True)
 
 
+@app.command()
+@_user_errors
+def run(
+    config: ConfigArg,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Parent folder of run "
+                                                  "directories (default: output.runs_dir).")] = None,
+    n_citizens: Annotated[int | None, typer.Option("--n-citizens", "-n", help="Override "
+                                                   "population.n_citizens.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override seed.")] = None,
+) -> None:
+    """Train every configured family on the same folds; write and print the leaderboard.
+
+    The last line of standard output is the run directory's path.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scorelab.study import run as run_study
+
+    cfg = _with_overrides(load_config(config), n_citizens=n_citizens, seed=seed, source=config)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("fitting families x folds", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_study(cfg, runs_dir=runs_dir, progress=advance)
+    out.print(leaderboard_table(result.leaderboard, result.metrics))
+    for line in leaderboard_notes(result.metrics):
+        out.print(line, highlight=False)
+    out.print(str(result.run_dir), highlight=False, soft_wrap=True)
+
+
+def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:
+    """The leaderboard as a rich table: accuracy with intervals, truth, and the test."""
+    from rich.table import Table
+
+    table = Table(title="Leaderboard (out-of-fold, same folds for every family)")
+    columns = [("model", "left"), ("family", "left"), ("AUC [95% CI]", "right"),
+               ("KS", "right"), ("Brier", "right"), ("ECE", "right"),
+               ("approved", "right"), ("bad|approved", "right")]
+    truth = "auc_true" in board
+    if truth:
+        columns += [("AUC true", "right"), ("/oracle", "right")]
+    columns += [("vs best", "left")]
+    for name, justify in columns:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in board.itertuples():
+        cells = [str(row.model), str(row.family),
+                 f"{row.auc:.3f} [{row.auc_low:.3f}, {row.auc_high:.3f}]", f"{row.ks:.3f}",
+                 f"{row.brier:.3f}", f"{row.ece:.3f}", f"{row.approval_rate:.1%}",
+                 f"{row.default_rate_approved:.1%}"]
+        if truth:
+            cells += [f"{row.auc_true:.3f}", f"{row.oracle_ratio:.3f}"]
+        cells.append(str(row.verdict))
+        table.add_row(*cells)
+    return table
+
+
+def leaderboard_notes(metrics: dict[str, Any]) -> list[str]:
+    """Plain-language lines under the leaderboard: oracle and fold-rank significance."""
+    notes = []
+    if "oracle" in metrics:
+        notes.append(f"Oracle AUC (true default probability vs observed outcome): "
+                     f"{metrics['oracle']['auc']:.3f}")
+    ranks = metrics.get("fold_ranks") or {}
+    if ranks.get("summary"):
+        notes.append(str(ranks["summary"]))
+    return notes
+
+
 def _with_overrides(cfg: ExperimentConfig, *, n_citizens: int | None, seed: int | None,
                     source: Path) -> ExperimentConfig:
     """Apply command-line overrides (they win over the YAML) and re-validate."""

@@ -25,9 +25,8 @@ def build_data_card(pop: Population, age_edges: Sequence[float],
     }
     if has_truth:
         card["true_default_rate"] = float(frame["true_default"].mean())
-        card["oracle_auc"] = float(roc_auc_score(frame[target], frame["true_pd"]))
-        card["oracle_auc_true_outcome"] = float(roc_auc_score(frame["true_default"],
-                                                              frame["true_pd"]))
+        card["oracle_auc"] = _auc_or_none(frame[target], frame["true_pd"])
+        card["oracle_auc_true_outcome"] = _auc_or_none(frame["true_default"], frame["true_pd"])
     missing = frame.isna().mean()
     card["columns"] = [
         {"name": c.name, "source": c.source, "kind": c.kind, "role": c.role,
@@ -57,6 +56,15 @@ def build_data_card(pop: Population, age_edges: Sequence[float],
     return card
 
 
+def _auc_or_none(y: pd.Series, score: pd.Series) -> float | None:
+    """AUC, or None when the outcome has one class only (no ranking to judge)."""
+    return float(roc_auc_score(y, score)) if y.nunique() == 2 else None
+
+
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    return "n/a (one class)" if value is None else format(value, spec)
+
+
 def render_data_card_markdown(card: Mapping[str, Any], title: str = "Data card",
                               columns: bool = True) -> str:
     """The data card as Markdown, for terminals and diffs (``columns=False``: no column list)."""
@@ -65,9 +73,9 @@ def render_data_card_markdown(card: Mapping[str, Any], title: str = "Data card",
     lines.append(f"- observed default rate: {card['observed_default_rate']:.1%}")
     if "true_default_rate" in card:
         lines.append(f"- true default rate: {card['true_default_rate']:.1%}")
-        lines.append(f"- oracle AUC (true_pd vs observed outcome): {card['oracle_auc']:.3f}")
+        lines.append(f"- oracle AUC (true_pd vs observed outcome): {_fmt(card['oracle_auc'])}")
         lines.append(f"- oracle AUC (true_pd vs true outcome): "
-                     f"{card['oracle_auc_true_outcome']:.3f}")
+                     f"{_fmt(card['oracle_auc_true_outcome'])}")
     for key in ("seed", "config_hash"):
         if key in card.get("meta", {}):
             lines.append(f"- {key}: {card['meta'][key]}")

@@ -1,0 +1,308 @@
+"""``scorelab run``: every family trained and judged under one protocol.
+
+config -> population -> folds -> out-of-fold predictions -> metrics and comparisons ->
+run directory. Every probability about a citizen comes from a model that never saw
+that citizen; every family sees exactly the same folds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from scorelab.config import ExperimentConfig, ModelSpec, config_hash, dump_config
+from scorelab.data.card import render_data_card_markdown
+from scorelab.data.groups import group_column
+from scorelab.data.schema import Schema
+from scorelab.data.synthetic import Population
+from scorelab.evaluate.compare import compare_to_best, friedman_holm
+from scorelab.evaluate.metrics import auc, bootstrap_intervals, metric_table
+from scorelab.evaluate.splits import Fold, make_folds
+from scorelab.exceptions import ConfigError
+from scorelab.runs import (
+    RunWriter,
+    Stopwatch,
+    command_line,
+    frame_fingerprint,
+    package_versions,
+    run_id,
+)
+from scorelab.scale import ScoreScale, scale_from_config, society_scale
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PreparedModel:
+    """A model of the study: its spec, an unfitted estimator and its input columns."""
+
+    spec: ModelSpec
+    estimator: Any
+    columns: list[str]
+
+    @property
+    def kind(self) -> str:
+        from scorelab.models.registry import DEFAULT_KIND
+
+        return self.spec.kind or DEFAULT_KIND[self.spec.family]
+
+
+@dataclass
+class StudyResult:
+    """Everything a run produced, in memory; ``run_dir`` is set once it is written."""
+
+    config: ExperimentConfig
+    population: Population
+    card: dict[str, Any]
+    predictions: pd.DataFrame
+    metrics: dict[str, Any]
+    leaderboard: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    run_dir: Path | None = None
+
+
+def model_inputs(schema: Schema, spec: ModelSpec) -> list[str]:
+    """Feature columns plus the protected/prohibited ones the spec explicitly allows."""
+    allowed = set(schema.with_role("protected", "prohibited"))
+    for name in spec.use_protected:
+        if name not in allowed:
+            raise ConfigError(f"model '{spec.name}': use_protected: '{name}' is not a protected "
+                              f"or prohibited column (valid: {', '.join(sorted(allowed))})")
+    return schema.with_role("feature") + [c for c in spec.use_protected
+                                          if c not in schema.with_role("feature")]
+
+
+def prepare_models(config: ExperimentConfig, schema: Schema) -> list[PreparedModel]:
+    """Build every configured estimator up front, so a bad spec fails before any work."""
+    from scorelab.models.registry import build_model
+
+    if not config.models:
+        raise ConfigError("models: the config lists no models; add at least one "
+                          "(see configs/default.yaml)")
+    names = [m.name for m in config.models]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"models: names must be unique; repeated: {', '.join(duplicates)}")
+    return [PreparedModel(spec, build_model(spec), model_inputs(schema, spec))
+            for spec in config.models]
+
+
+def _fit_predict(estimator: Any, X: pd.DataFrame, y: np.ndarray,
+                 fold: Fold) -> np.ndarray:
+    """Fit a fresh clone on the training rows; predict the held-out rows (one thread)."""
+    with threadpool_limits(1):
+        model = clone(estimator).fit(X.iloc[fold.train], y[fold.train])
+        return model.predict_proba(X.iloc[fold.test])[:, 1]
+
+
+def out_of_fold(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+                folds: list[Fold], n_jobs: int = 1,
+                progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Out-of-fold P(default) per model: an array (repeats, citizens), all folds in parallel."""
+    tasks = [(m, f) for m in models for f in folds]
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    results = parallel(delayed(_fit_predict)(m.estimator, frame[m.columns], y, f)
+                       for m, f in tasks)
+    repeats = max(f.repeat for f in folds) + 1
+    oof = {m.spec.name: np.full((repeats, y.size), np.nan) for m in models}
+    for done, ((model, fold), p_test) in enumerate(zip(tasks, results, strict=True), start=1):
+        oof[model.spec.name][fold.repeat, fold.test] = p_test
+        if progress is not None:
+            progress(done, len(tasks))
+    return oof
+
+
+def decide(points: np.ndarray, config: ExperimentConfig) -> tuple[np.ndarray, float]:
+    """Approval under the decision rule: a cut-off score or a target approval rate."""
+    rule = config.decision
+    if rule.target_approval_rate is not None:
+        cutoff = float(np.quantile(points, 1.0 - rule.target_approval_rate))
+    else:
+        cutoff = float(rule.cutoff_score if rule.cutoff_score is not None else 600.0)
+    return points >= cutoff, cutoff
+
+
+def _model_metrics(name: str, p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
+                   fold_of: np.ndarray, scale: ScoreScale, config: ExperimentConfig,
+                   truth: bool) -> dict[str, Any]:
+    """Accuracy, decision and scale figures of one model's out-of-fold probabilities."""
+    ev = config.evaluation
+    points = scale.points(p)
+    approved, cutoff = decide(points, config)
+    result: dict[str, Any] = {
+        "observed": metric_table(y, p, approved),
+        "intervals": {k: list(v) for k, v in bootstrap_intervals(
+            y, p, approved, n_boot=ev.bootstrap, confidence=ev.confidence,
+            seed=config.seed).items()} if ev.bootstrap > 0 else {},
+        "decision": {"cutoff_score": cutoff, "approved": int(approved.sum())},
+        "per_fold_auc": [float(auc(y[fold_of == k], p[fold_of == k]))
+                         for k in range(int(fold_of.max()) + 1)],
+    }
+    if truth:
+        result["true_outcome"] = metric_table(frame["true_default"].to_numpy(), p, approved)
+        oracle = auc(y, frame["true_pd"].to_numpy())
+        result["oracle_ratio"] = float(result["observed"]["auc"] / oracle)
+    scale_rows = [society_scale(points).assign(attribute="all")]
+    for attribute in ("age", "sex", "minority", "region"):
+        if attribute in frame:
+            groups = group_column(frame, attribute, config.fairness.age_bands)
+            table = society_scale(points, groups)
+            scale_rows.append(table[table.iloc[:, 0] != "all"].assign(attribute=str(groups.name)))
+    result["society_scale"] = pd.concat(scale_rows, ignore_index=True).to_dict("records")
+    return result
+
+
+def evaluate(models: list[PreparedModel], oof: dict[str, np.ndarray], y: np.ndarray,
+             frame: pd.DataFrame, folds: list[Fold],
+             config: ExperimentConfig) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Metrics per model (first repeat pooled), paired tests and fold ranks."""
+    scale = scale_from_config(config.scale)
+    truth = "true_pd" in frame and "true_default" in frame
+    fold_of = np.empty(y.size, dtype=np.int64)
+    for f in folds:
+        if f.repeat == 0:
+            fold_of[f.test] = f.fold
+    first = {name: p[0] for name, p in oof.items()}
+    per_model = {m.spec.name: {"family": m.spec.family, "kind": m.kind, "inputs": m.columns,
+                               **_model_metrics(m.spec.name, first[m.spec.name], y, frame,
+                                                fold_of, scale, config, truth)}
+                 for m in models}
+    fold_scores = pd.DataFrame({
+        name: [auc(y[f.test], p[f.repeat, f.test]) for f in folds] for name, p in oof.items()},
+        index=[f"r{f.repeat}f{f.fold}" for f in folds])
+    metrics: dict[str, Any] = {
+        "models": per_model,
+        "n_citizens": int(y.size),
+        "default_rate": float(y.mean()),
+        "comparison_to_best": (compare_to_best(y, first).reset_index()
+                               .to_dict("records") if len(first) > 1 else []),
+        "fold_ranks": friedman_holm(fold_scores) if len(first) > 1 and len(folds) > 1 else {},
+        "fold_auc": fold_scores.reset_index(names="split").to_dict("records"),
+    }
+    if truth:
+        metrics["oracle"] = {"auc": float(auc(y, frame["true_pd"].to_numpy())),
+                             "auc_true_outcome": float(auc(frame["true_default"].to_numpy(),
+                                                           frame["true_pd"].to_numpy()))}
+    return metrics, leaderboard(metrics)
+
+
+def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
+    """One row per model, best AUC first, with intervals and the test against the best."""
+    rows = []
+    tests = {r.get("model", r.get("index")): r for r in metrics["comparison_to_best"]}
+    ranks = metrics.get("fold_ranks", {}).get("mean_ranks", {})
+    for name, m in metrics["models"].items():
+        obs, ci = m["observed"], m["intervals"]
+        row = {"model": name, "family": m["family"], "kind": m["kind"],
+               "auc": obs["auc"], "auc_low": ci.get("auc", [np.nan, np.nan])[0],
+               "auc_high": ci.get("auc", [np.nan, np.nan])[1], "gini": obs["gini"],
+               "ks": obs["ks"], "brier": obs["brier"], "log_loss": obs["log_loss"],
+               "ece": obs["ece"], "h_measure": obs["h_measure"],
+               "approval_rate": obs.get("approval_rate", np.nan),
+               "default_rate_approved": obs.get("default_rate_approved", np.nan)}
+        if "true_outcome" in m:
+            row["auc_true"] = m["true_outcome"]["auc"]
+            row["oracle_ratio"] = m["oracle_ratio"]
+        test = tests.get(name, {})
+        row["p_vs_best"] = test.get("p_value", np.nan)
+        row["verdict"] = test.get("verdict", "")
+        row["mean_rank"] = ranks.get(name, np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("auc", ascending=False, ignore_index=True)
+
+
+def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
+                      folds: list[Fold], citizen_id: np.ndarray,
+                      scale: ScoreScale) -> pd.DataFrame:
+    """The long table: citizen, model, family, repeat, fold, p_default, score, category."""
+    fold_index = np.empty((max(f.repeat for f in folds) + 1, citizen_id.size), dtype=np.int16)
+    for f in folds:
+        fold_index[f.repeat, f.test] = f.fold
+    parts = []
+    for m in models:
+        p = oof[m.spec.name]
+        for repeat in range(p.shape[0]):
+            points = scale.points(p[repeat])
+            parts.append(pd.DataFrame({
+                "citizen_id": citizen_id, "model": m.spec.name, "family": m.spec.family,
+                "kind": m.kind, "repeat": np.int16(repeat), "fold": fold_index[repeat],
+                "p_default": p[repeat], "score": points,
+                "category": pd.Categorical(scale.category(points))}))
+    table = pd.concat(parts, ignore_index=True)
+    for col in ("model", "family", "kind", "category"):
+        table[col] = table[col].astype("category")
+    return table
+
+
+def run_study(config: ExperimentConfig, population: Population, card: dict[str, Any],
+              progress: Progress | None = None, clock: Stopwatch | None = None) -> StudyResult:
+    """Train every configured model on the same folds and measure them (no I/O)."""
+    clock = clock or Stopwatch()
+    models = prepare_models(config, population.schema)
+    frame = population.frame
+    y = frame[population.schema.target].to_numpy().astype(np.int64)
+    ev = config.evaluation
+    with clock.stage("splits"):
+        folds = make_folds(y, ev.folds, ev.repeats, config.seed)
+    with clock.stage("fit_predict"):
+        oof = out_of_fold(models, frame, y, folds, n_jobs=ev.n_jobs, progress=progress)
+    with clock.stage("metrics"):
+        metrics, board = evaluate(models, oof, y, frame, folds, config)
+        predictions = predictions_table(models, oof, folds, frame["citizen_id"].to_numpy(),
+                                        scale_from_config(config.scale))
+    return StudyResult(config, population, card, predictions, metrics, board, clock.seconds)
+
+
+def run(config: ExperimentConfig, runs_dir: Path | None = None,
+        progress: Progress | None = None) -> StudyResult:
+    """The whole study: population, protocol, metrics, and the run directory.
+
+    The run folder is claimed first (so an unwritable location fails before any work)
+    and published only when every artifact is written; on any failure it is removed.
+    """
+    from scorelab.data.synthetic import SCHEMA
+    from scorelab.generate import population_for
+
+    prepare_models(config, SCHEMA)  # a bad model spec fails before any work or folder
+    digest = config_hash(config)
+    clock = Stopwatch()
+    writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))
+    try:
+        with clock.stage("generate"):
+            population, card = population_for(config)
+        result = run_study(config, population, card, progress=progress, clock=clock)
+        with clock.stage("write"):
+            _write_artifacts(writer, result, digest)
+        result.run_dir = writer.publish()
+    except BaseException:
+        writer.discard()
+        raise
+    return result
+
+
+def _write_artifacts(writer: RunWriter, result: StudyResult, digest: str) -> None:
+    config = result.config
+    writer.write_text("config.yaml", dump_config(config))
+    writer.write_json("data_card.json", result.card)
+    writer.write_text("data_card.md", render_data_card_markdown(result.card))
+    writer.write_parquet("predictions.parquet", result.predictions)
+    writer.write_json("metrics.json", result.metrics)
+    result.leaderboard.to_csv(writer.path("leaderboard.csv"), index=False)
+    writer.write_json("manifest.json", {
+        "run_id": writer.final.name, "seed": config.seed, "config_hash": digest,
+        "command": command_line(), "versions": package_versions(),
+        "data_fingerprint": frame_fingerprint(result.population.frame),
+        "n_citizens": int(len(result.population.frame)),
+        "models": [m.name for m in config.models], "timings_seconds": result.timings,
+        "artifacts": sorted([p.name for p in writer.tmp.iterdir()] + ["manifest.json"]),
+    })
