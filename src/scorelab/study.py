@@ -184,9 +184,8 @@ def evaluate(models: list[PreparedModel], oof: dict[str, np.ndarray], y: np.ndar
         "models": per_model,
         "n_citizens": int(y.size),
         "default_rate": float(y.mean()),
-        "comparison_to_best": (compare_to_best(y, first).reset_index()
-                               .to_dict("records") if len(first) > 1 else []),
-        "fold_ranks": friedman_holm(fold_scores) if len(first) > 1 and len(folds) > 1 else {},
+        "comparison_to_best": (_records(compare_to_best(y, first)) if len(first) > 1 else []),
+        "fold_ranks": _fold_ranks(fold_scores) if len(first) > 1 and len(folds) > 1 else {},
         "fold_auc": fold_scores.reset_index(names="split").to_dict("records"),
     }
     if truth:
@@ -196,10 +195,31 @@ def evaluate(models: list[PreparedModel], oof: dict[str, np.ndarray], y: np.ndar
     return metrics, leaderboard(metrics)
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN -> None)."""
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in table.to_dict("records")]
+
+
+def _fold_ranks(fold_scores: pd.DataFrame) -> dict[str, Any]:
+    """Friedman mean ranks with Holm pairwise tests, JSON-ready, with a plain summary."""
+    ranks = friedman_holm(fold_scores)
+    pairwise = ranks["pairwise"]
+    ranks["mean_ranks"] = {str(k): float(v) for k, v in ranks["mean_ranks"].items()}
+    ranks["pairwise"] = _records(pairwise)
+    n_pairs = len(pairwise)
+    n_sig = int(pairwise["significant"].sum()) if n_pairs else 0
+    ranks["summary"] = (
+        f"Fold ranks ({ranks['test']}, p={ranks['p_value']:.3g}): {n_sig} of {n_pairs} "
+        f"pairwise differences are significant after Holm correction; "
+        f"{n_pairs - n_sig} are not.")
+    return ranks
+
+
 def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
     """One row per model, best AUC first, with intervals and the test against the best."""
     rows = []
-    tests = {r.get("model", r.get("index")): r for r in metrics["comparison_to_best"]}
+    tests = {r["model"]: r for r in metrics["comparison_to_best"]}
     ranks = metrics.get("fold_ranks", {}).get("mean_ranks", {})
     for name, m in metrics["models"].items():
         obs, ci = m["observed"], m["intervals"]

@@ -1,0 +1,414 @@
+"""Hybrid families: combinations of the other families, fitted without leakage.
+
+* :class:`YimMitchellHybrid` (Yim & Mitchell 2005): a logit scorecard's log-odds become
+  an extra input of a multilayer perceptron beside the raw features. On the training
+  rows the network sees *out-of-fold* first-stage log-odds (inner stratified K-fold
+  cross-fitting), never in-sample ones; at prediction time the first stage refitted on
+  all training rows supplies them.
+* :class:`ExpertBoostHybrid`: rules + gradient boosting. The expert's raw points (a
+  fixed function of the features, no labels involved) are an extra LightGBM feature.
+* :class:`StackingHybrid`: stacking of base families; a logistic regression on the
+  base models' out-of-fold log-odds (inner K-fold, as scikit-learn's
+  ``StackingClassifier`` with ``cv=inner_folds``), base models refitted on all rows.
+
+The expert and logit classes are imported inside ``fit`` (their modules are optional at
+import time of this one).
+
+Seeds: ``random_state`` seeds the inner folds. Components built by default get the
+hybrid's ``random_state``; a component passed in gets it only when its own
+``random_state`` is None (so an explicit seed is kept).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from scorelab.models.base import ScorelabClassifier
+from scorelab.models.neural import MLPFamily
+from scorelab.models.trees import LightGBMFamily, TabularInputMixin, _check_param, _logit
+
+__all__ = ["ExpertBoostHybrid", "StackingHybrid", "YimMitchellHybrid", "log_odds_of"]
+
+
+def log_odds_of(estimator: Any, X: Any) -> np.ndarray:
+    """Log-odds of class 1 from a fitted binary classifier.
+
+    ``decision_function`` when the estimator has one (for the scorelab families and
+    logistic models it is the log-odds), else the logit of ``predict_proba[:, 1]``.
+    """
+    if hasattr(estimator, "decision_function"):
+        d = np.asarray(estimator.decision_function(X), dtype=float)
+        if d.ndim == 2:
+            d = d[:, -1] - d[:, 0] if d.shape[1] == 2 else d.ravel()
+        return d
+    if hasattr(estimator, "predict_proba"):
+        return _logit(np.asarray(estimator.predict_proba(X), dtype=float)[:, 1])
+    raise TypeError(f"{type(estimator).__name__} has neither decision_function nor "
+                    "predict_proba; it cannot be a stage of a hybrid")
+
+
+def _seeded(estimator: Any, random_state: Any, default: bool) -> Any:
+    """A clone of ``estimator`` with ``random_state`` set (always if ``default``)."""
+    est = clone(estimator)
+    params = est.get_params(deep=False)
+    if "random_state" in params and (default or params["random_state"] is None):
+        est.set_params(random_state=random_state)
+    return est
+
+
+def _inner_splits(y01: np.ndarray, n_splits: int, random_state: Any, owner: str
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified, shuffled, seeded inner folds (fewer if a class is too small)."""
+    smallest = int(np.bincount(y01, minlength=2).min())
+    k = min(int(n_splits), smallest)
+    if k < 2:
+        raise ValueError(f"{owner}: inner cross-fitting needs at least 2 rows of each class; "
+                         f"the smallest class has {smallest}")
+    seed = random_state
+    if not (random_state is None or isinstance(random_state, Integral)):
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(skf.split(np.zeros((y01.size, 1)), y01))
+
+
+def _free_name(base: str, columns: list[str]) -> str:
+    name = base
+    while name in columns:
+        name = f"{name}_"
+    return name
+
+
+class _HybridBase(TabularInputMixin, ScorelabClassifier):
+    family: ClassVar[str] = "hybrid"
+    explainer: ClassVar[str] = "agnostic"
+
+    def _components(self) -> list[Any]:
+        """The components given as parameters (None = the default, which allows NaN)."""
+        return []
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        # NaN is allowed when every component given allows it (the defaults all do).
+        tags.input_tags.allow_nan = all(
+            get_tags(c).input_tags.allow_nan for c in self._components() if c is not None)
+        return tags
+
+    def _check_inner_folds(self) -> None:
+        _check_param("inner_folds", self.inner_folds, Integral, 2, owner=type(self).__name__)
+
+
+# --------------------------------------------------------------------------- Yim & Mitchell
+
+
+class YimMitchellHybrid(_HybridBase):
+    """Yim & Mitchell (2005): a logit model's log-odds as an extra input of an MLP.
+
+    Parameters
+    ----------
+    first_stage : estimator or None, default None
+        The first stage; None means ``LogitScorecard()``. Any binary classifier with
+        ``decision_function`` (taken as log-odds) or ``predict_proba`` is accepted.
+    hidden_layer_sizes, alpha, learning_rate_init, max_iter, early_stopping,
+    validation_fraction : the network's parameters (see :class:`MLPFamily`).
+    inner_folds : int, default 5
+        K of the inner stratified K-fold that produces the training rows' first-stage
+        log-odds out of fold.
+    random_state : int or None, default 0
+        Seeds the inner folds and the network (and the first stage, see module doc).
+
+    Fitted attributes: ``first_stage_`` (refitted on all training rows; used at
+    prediction), ``network_`` (an :class:`MLPFamily` on the raw features plus the column
+    ``first_stage_column_``), ``oof_log_odds_`` (the training rows' out-of-fold
+    first-stage log-odds, what the network was trained on), ``inner_fold_`` (the inner
+    fold of each training row: its log-odds come from a first stage fitted on the rows
+    of the other folds).
+    """
+
+    def __init__(self, first_stage: Any = None, hidden_layer_sizes: tuple[int, ...] = (64,),
+                 alpha: float = 1e-3, learning_rate_init: float = 1e-3, max_iter: int = 200,
+                 early_stopping: bool = True, validation_fraction: float = 0.1,
+                 inner_folds: int = 5, random_state: int | None = 0) -> None:
+        self.first_stage = first_stage
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.inner_folds = inner_folds
+        self.random_state = random_state
+
+    def _components(self) -> list[Any]:
+        return [self.first_stage]
+
+    def _network(self) -> MLPFamily:
+        return MLPFamily(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
+                         learning_rate_init=self.learning_rate_init, max_iter=self.max_iter,
+                         early_stopping=self.early_stopping,
+                         validation_fraction=self.validation_fraction,
+                         random_state=self.random_state)
+
+    def _first_stage(self) -> Any:
+        if self.first_stage is None:
+            from scorelab.models.logit import LogitScorecard
+
+            return _seeded(LogitScorecard(), self.random_state, default=True)
+        for method in ("decision_function", "predict_proba"):
+            if hasattr(self.first_stage, method):
+                break
+        else:
+            raise ValueError(f"{type(self).__name__}: first_stage must have decision_function "
+                             f"or predict_proba; got {type(self.first_stage).__name__}")
+        return _seeded(self.first_stage, self.random_state, default=False)
+
+    def _validate_params_values(self) -> None:
+        self._check_inner_folds()
+        self._network()._validate_params_values()
+        self._first_stage()
+
+    def fit(self, X: Any, y: Any) -> YimMitchellHybrid:
+        owner = type(self).__name__
+        self._check_inner_folds()
+        network = self._network()
+        network._validate_params_values()
+        first = self._first_stage()
+        frame, y01, _ = self._validate_fit(X, y)
+
+        oof = np.empty(len(frame), dtype=float)
+        fold = np.empty(len(frame), dtype=np.int64)
+        for k, (train, test) in enumerate(_inner_splits(y01, self.inner_folds,
+                                                         self.random_state, owner)):
+            inner = clone(first).fit(frame.iloc[train], y01[train])
+            oof[test] = log_odds_of(inner, frame.iloc[test])
+            fold[test] = k
+        self.first_stage_ = clone(first).fit(frame, y01)
+        self.first_stage_column_ = _free_name("first_stage_log_odds", self.columns_)
+        self.network_ = network.fit(frame.assign(**{self.first_stage_column_: oof}), y01)
+        self.oof_log_odds_ = oof
+        self.inner_fold_ = fold
+        self.n_iter_ = self.network_.n_iter_
+        return self
+
+    def first_stage_log_odds(self, X: Any) -> np.ndarray:
+        """The first stage's log-odds at prediction time (refitted first stage)."""
+        check_is_fitted(self, "network_")
+        return log_odds_of(self.first_stage_, self._validate_predict(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        frame = self._validate_predict(X)
+        aug = frame.assign(**{self.first_stage_column_: log_odds_of(self.first_stage_, frame)})
+        return self._proba_from_positive(self.network_.predict_proba(aug)[:, 1])
+
+
+# --------------------------------------------------------------------------- rules + boosting
+
+
+class ExpertBoostHybrid(_HybridBase):
+    """Rules + gradient boosting: expert points as an extra LightGBM feature.
+
+    The expert (default ``SuiningPoints()``) is fitted on the training rows only to
+    resolve its rules against the columns (its label-dependent calibrator is not used);
+    its raw ``points(X)`` depend on the features alone, so the training rows' points
+    are not leaked information and need no cross-fitting.
+
+    Parameters
+    ----------
+    expert : estimator with ``points(X)`` or None, default None (``SuiningPoints()``).
+    n_estimators, learning_rate, num_leaves, min_child_samples, subsample,
+    colsample_bytree, reg_lambda, monotone_constraints, n_jobs, random_state :
+        the booster's parameters (see :class:`LightGBMFamily`); ``monotone_constraints``
+        may name ``points_column_`` ("expert_points"), e.g. ``{"expert_points": -1}``.
+
+    Fitted attributes: ``expert_``, ``booster_`` (a fitted :class:`LightGBMFamily` on
+    the raw features plus ``points_column_``).
+    """
+
+    def __init__(self, expert: Any = None, n_estimators: int = 400,
+                 learning_rate: float = 0.03, num_leaves: int = 7,
+                 min_child_samples: int = 50, subsample: float = 0.8,
+                 colsample_bytree: float = 0.8, reg_lambda: float = 1.0,
+                 monotone_constraints: dict[str, int] | None = None, n_jobs: int = 1,
+                 random_state: int | None = 0) -> None:
+        self.expert = expert
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.monotone_constraints = monotone_constraints
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _components(self) -> list[Any]:
+        return [self.expert]
+
+    def _booster(self) -> LightGBMFamily:
+        return LightGBMFamily(
+            n_estimators=self.n_estimators, learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
+            subsample=self.subsample, colsample_bytree=self.colsample_bytree,
+            reg_lambda=self.reg_lambda, monotone_constraints=self.monotone_constraints,
+            n_jobs=self.n_jobs, random_state=self.random_state)
+
+    def _expert(self) -> Any:
+        if self.expert is None:
+            from scorelab.models.expert import SuiningPoints
+
+            return SuiningPoints()
+        if not hasattr(self.expert, "points"):
+            raise ValueError(f"{type(self).__name__}: expert must have a points(X) method "
+                             f"(raw rule points); got {type(self.expert).__name__}")
+        return clone(self.expert)
+
+    def _validate_params_values(self) -> None:
+        self._booster()._validate_params_values()
+        self._expert()
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ExpertBoostHybrid:
+        booster = self._booster()
+        booster._validate_params_values()
+        expert = self._expert()
+        frame, y01, weights = self._validate_fit(X, y, sample_weight)
+        expert.fit(frame, y01)
+        self.expert_ = expert
+        self.points_column_ = _free_name("expert_points", self.columns_)
+        aug = frame.assign(**{self.points_column_: self._points(frame)})
+        self.booster_ = booster.fit(aug, y01, sample_weight=weights)
+        return self
+
+    def _points(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.expert_.points(frame), dtype=float)
+
+    def _augmented(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "booster_")
+        frame = self._validate_predict(X)
+        return frame.assign(**{self.points_column_: self._points(frame)})
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of default (the booster's raw output)."""
+        aug = self._augmented(X)
+        return self.booster_.decision_function(aug)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        aug = self._augmented(X)
+        return self._proba_from_positive(self.booster_.predict_proba(aug)[:, 1])
+
+    def pred_contrib(self, X: Any) -> np.ndarray:
+        """TreeSHAP over the raw features plus the points column (last but one)."""
+        aug = self._augmented(X)
+        return self.booster_.pred_contrib(aug)
+
+
+# --------------------------------------------------------------------------- stacking
+
+
+class StackingHybrid(_HybridBase):
+    """Stacking: logistic regression on the base families' out-of-fold log-odds.
+
+    Parameters
+    ----------
+    estimators : list of (name, estimator) or None, default None
+        Base models; None means logit (``LogitScorecard()``), lightgbm
+        (``LightGBMFamily()``) and mlp (``MLPFamily()``).
+    inner_folds : int, default 5
+        K of the inner stratified K-fold producing the meta-learner's training inputs.
+    C : float, default 1.0
+        Inverse L2 strength of the logistic-regression meta-learner.
+    random_state : int or None, default 0
+
+    Fitted attributes: ``estimators_`` (base models refitted on all rows, in order),
+    ``names_``, ``meta_`` (the ``LogisticRegression``), ``oof_log_odds_`` (n x bases:
+    the meta-learner's training inputs).
+    """
+
+    def __init__(self, estimators: list[tuple[str, Any]] | None = None, inner_folds: int = 5,
+                 C: float = 1.0, random_state: int | None = 0) -> None:
+        self.estimators = estimators
+        self.inner_folds = inner_folds
+        self.C = C
+        self.random_state = random_state
+
+    def _components(self) -> list[Any]:
+        try:
+            return [est for _, est in (self.estimators or [])]
+        except (TypeError, ValueError):
+            return []
+
+    def _bases(self) -> list[tuple[str, Any]]:
+        if self.estimators is None:
+            from scorelab.models.logit import LogitScorecard
+
+            return [(name, _seeded(est, self.random_state, default=True)) for name, est in
+                    (("logit", LogitScorecard()), ("lightgbm", LightGBMFamily()),
+                     ("mlp", MLPFamily()))]
+        owner = type(self).__name__
+        try:
+            pairs = [(str(name), est) for name, est in self.estimators]
+        except (TypeError, ValueError):
+            raise ValueError(f"{owner}: estimators must be a list of (name, estimator) "
+                             f"pairs; got {self.estimators!r}") from None
+        if not pairs:
+            raise ValueError(f"{owner}: estimators must not be empty")
+        names = [n for n, _ in pairs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{owner}: estimator names must be unique; got {names}")
+        for name, est in pairs:
+            if not (hasattr(est, "decision_function") or hasattr(est, "predict_proba")):
+                raise ValueError(f"{owner}: base estimator '{name}' has neither "
+                                 "decision_function nor predict_proba")
+        return [(n, _seeded(e, self.random_state, default=False)) for n, e in pairs]
+
+    def _validate_params_values(self) -> None:
+        self._check_inner_folds()
+        _check_param("C", self.C, Real, 0.0, low_open=True, owner=type(self).__name__)
+        for _, est in self._bases():
+            for hook in ("_validate_params_values", "_validate_params_"):
+                if callable(getattr(est, hook, None)):
+                    getattr(est, hook)()
+                    break
+
+    def fit(self, X: Any, y: Any) -> StackingHybrid:
+        owner = type(self).__name__
+        self._check_inner_folds()
+        _check_param("C", self.C, Real, 0.0, low_open=True, owner=owner)
+        bases = self._bases()
+        frame, y01, _ = self._validate_fit(X, y)
+        splits = _inner_splits(y01, self.inner_folds, self.random_state, owner)
+        z = np.empty((len(frame), len(bases)), dtype=float)
+        fitted = []
+        for j, (_, est) in enumerate(bases):
+            for train, test in splits:
+                inner = clone(est).fit(frame.iloc[train], y01[train])
+                z[test, j] = log_odds_of(inner, frame.iloc[test])
+            fitted.append(clone(est).fit(frame, y01))
+        self.meta_ = LogisticRegression(C=float(self.C), max_iter=1000).fit(z, y01)
+        self.estimators_ = fitted
+        self.names_ = [n for n, _ in bases]
+        self.oof_log_odds_ = z
+        return self
+
+    def base_log_odds(self, X: Any) -> np.ndarray:
+        """The refitted base models' log-odds, one column per base (meta inputs)."""
+        check_is_fitted(self, "meta_")
+        frame = self._validate_predict(X)
+        return np.column_stack([log_odds_of(est, frame) for est in self.estimators_])
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of default from the meta-learner."""
+        check_is_fitted(self, "meta_")
+        return np.asarray(self.meta_.decision_function(self.base_log_odds(X)), dtype=float)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self._proba_from_positive(1.0 / (1.0 + np.exp(-self.decision_function(X))))
