@@ -15,13 +15,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/scorelab generate configs/default.yaml --out out/demo/citizens.parquet --force
+	$(BIN)/scorelab run configs/default.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_run.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

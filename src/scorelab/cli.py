@@ -30,7 +30,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
+# Wide enough for the leaderboard when output is piped or captured (rich assumes 80).
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 _state = {"verbose": False}
 
@@ -171,9 +172,19 @@ def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:
                  f"{row.default_rate_approved:.1%}"]
         if truth:
             cells += [f"{row.auc_true:.3f}", f"{row.oracle_ratio:.3f}"]
-        cells.append(str(row.verdict))
+        cells.append(_vs_best(row.Index, row.p_vs_best_holm, row.significant_vs_best))
         table.add_row(*cells)
     return table
+
+
+def _vs_best(position: int, p_holm: float, significant: bool) -> str:
+    """A short cell: the best model, or worse / not significantly different (Holm p)."""
+    if position == 0:
+        return "best"
+    if p_holm != p_holm:  # NaN: no test was possible
+        return "-"
+    shown = "p<0.001" if p_holm < 0.001 else f"p={p_holm:.3f}"
+    return f"worse ({shown})" if significant else f"not sig. ({shown})"
 
 
 def leaderboard_notes(metrics: dict[str, Any]) -> list[str]:

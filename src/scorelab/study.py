@@ -216,6 +216,10 @@ def _fold_ranks(fold_scores: pd.DataFrame) -> dict[str, Any]:
     return ranks
 
 
+def _nan_if_none(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
 def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
     """One row per model, best AUC first, with intervals and the test against the best."""
     rows = []
@@ -234,7 +238,9 @@ def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
             row["auc_true"] = m["true_outcome"]["auc"]
             row["oracle_ratio"] = m["oracle_ratio"]
         test = tests.get(name, {})
-        row["p_vs_best"] = test.get("p_value", np.nan)
+        row["p_vs_best"] = _nan_if_none(test.get("p_value"))
+        row["p_vs_best_holm"] = _nan_if_none(test.get("p_holm"))
+        row["significant_vs_best"] = bool(test.get("significant", False))
         row["verdict"] = test.get("verdict", "")
         row["mean_rank"] = ranks.get(name, np.nan)
         rows.append(row)

@@ -143,3 +143,26 @@ def test_bad_parameter_values_raise():
         LightGBMFamily(n_estimators=-3).fit(X, y)
     with pytest.raises(ValueError, match="subsample"):
         RandomForestFamily(subsample=1.0).fit(X, y)
+
+
+def test_forest_is_calibrated_and_its_contributions_stay_exact() -> None:
+    """LightGBM's rf mode shrinks log-odds; the Platt step must undo that, additively."""
+    from sklearn.model_selection import train_test_split
+
+    from scorelab.config import config_from_dict
+    from scorelab.data import generate_population
+    from scorelab.evaluate.metrics import expected_calibration_error
+    from scorelab.models.trees import RandomForestFamily
+
+    cfg = config_from_dict({"seed": 2, "population": {"n_citizens": 12000}})
+    pop = generate_population(cfg.population, cfg.seed)
+    X, y = pop.frame[pop.features], pop.frame["defaulted"].to_numpy()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.4, random_state=0, stratify=y)
+    raw = RandomForestFamily(calibrate=False).fit(X_tr, y_tr)
+    calibrated = RandomForestFamily().fit(X_tr, y_tr)
+    ece_raw = expected_calibration_error(y_te, raw.predict_proba(X_te)[:, 1])
+    ece_cal = expected_calibration_error(y_te, calibrated.predict_proba(X_te)[:, 1])
+    assert ece_cal < 0.03 < ece_raw
+    contrib = calibrated.pred_contrib(X_te)
+    np.testing.assert_allclose(contrib.sum(axis=1), calibrated.decision_function(X_te),
+                               atol=1e-9)

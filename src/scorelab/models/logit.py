@@ -26,6 +26,7 @@ tests/models/test_logit.py), so optbinning is used as is, without tuning the sol
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import warnings
@@ -33,7 +34,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from optbinning import BinningProcess, Scorecard
+
+
+def _not_highs_import_noise(record: logging.LogRecord) -> bool:
+    return "importing solver HIGHS" not in record.getMessage()
+
+
+# optbinning pulls in cvxpy (through ropwr), whose optional HiGHS solver cannot load next
+# to the HiGHS that ortools bundles (a symbol clash between the two wheels). cvxpy logs
+# the failed import to stderr while optbinning is imported; scorelab never uses that
+# solver, so that one message is filtered (set before the import: cvxpy resets levels).
+logging.getLogger("__cvxpy__").addFilter(_not_highs_import_noise)
+
+from optbinning import BinningProcess, Scorecard  # noqa: E402
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 

@@ -230,16 +230,23 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
         self.model_ = model
         self.booster_ = model.booster_
         self.monotone_constraints_ = mono
+        self.platt_ = self._fit_platt(frame, y01, weights, params)
         return self
+
+    def _fit_platt(self, frame: pd.DataFrame, y01: np.ndarray, weights: Any,
+                   params: dict[str, Any]) -> tuple[float, float]:
+        """Intercept and slope applied to the raw score; (0, 1) means none (boosting)."""
+        return 0.0, 1.0
 
     def _lgb_input(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "booster_")
         return self._validate_predict(X)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw LightGBM output: the log-odds of default."""
+        """The log-odds of default: LightGBM's raw output (recalibrated for the forest)."""
         frame = self._lgb_input(X)
-        return np.asarray(self.booster_.predict(frame, raw_score=True), dtype=float)
+        a, b = self.platt_
+        return a + b * np.asarray(self.booster_.predict(frame, raw_score=True), dtype=float)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         raw = self.decision_function(X)
@@ -252,7 +259,13 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
         output). Each row sums to :meth:`decision_function` of that row.
         """
         frame = self._lgb_input(X)
-        return np.asarray(self.booster_.predict(frame, pred_contrib=True), dtype=float)
+        contrib = b_scaled = np.asarray(self.booster_.predict(frame, pred_contrib=True),
+                                        dtype=float)
+        a, b = self.platt_
+        if (a, b) != (0.0, 1.0):  # a + b * (sum of contributions): still exactly additive
+            b_scaled = contrib * b
+            b_scaled[:, -1] += a
+        return b_scaled
 
     @property
     def feature_importances_(self) -> np.ndarray:
@@ -329,14 +342,23 @@ class RandomForestFamily(_LightGBMBase):
         rows in a bootstrap sample); must be below 1.
     colsample_bytree : share of columns per tree (default 0.5).
     reg_lambda : L2 penalty on leaf values.
+    calibrate : recalibrate the averaged log-odds by Platt scaling (default True).
+        LightGBM's rf mode averages one Newton step per tree from the base rate, which
+        shrinks the log-odds towards it: on the default population the raw forest had an
+        expected calibration error of 0.17 and approved 89% of citizens at the cut-off
+        where the calibrated families approve 64%. The slope and intercept are fitted on
+        inner 3-fold cross-fitted scores (no in-sample scores), and since the log-odds
+        stay ``a + b * raw``, ``pred_contrib`` remains exact TreeSHAP (scaled by ``b``).
     monotone_constraints, n_jobs, random_state : as in :class:`LightGBMFamily`.
     """
 
     def __init__(self, n_estimators: int = 100, num_leaves: int = 63, max_depth: int = -1,
                  min_child_samples: int = 20, subsample: float = 0.632,
                  colsample_bytree: float = 0.5, reg_lambda: float = 0.0,
+                 calibrate: bool = True,
                  monotone_constraints: dict[str, int] | None = None, n_jobs: int = 1,
                  random_state: int | None = 0) -> None:
+        self.calibrate = calibrate
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
         self.max_depth = max_depth
@@ -363,3 +385,22 @@ class RandomForestFamily(_LightGBMBase):
             reg_lambda=self.reg_lambda, n_jobs=self.n_jobs, random_state=self.random_state,
             verbose=-1,
         )
+
+    def _fit_platt(self, frame: pd.DataFrame, y01: np.ndarray, weights: Any,
+                   params: dict[str, Any]) -> tuple[float, float]:
+        """Platt scaling of the raw forest score on inner cross-fitted scores."""
+        import lightgbm as lgb
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
+        if not self.calibrate or np.bincount(y01, minlength=2).min() < 3:
+            return 0.0, 1.0
+        raw = np.empty(y01.size)
+        inner = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
+        for train, test in inner.split(np.zeros(y01.size), y01):
+            w = None if weights is None else np.asarray(weights)[train]
+            model = lgb.LGBMClassifier(**params).fit(frame.iloc[train], y01[train],
+                                                     sample_weight=w)
+            raw[test] = model.booster_.predict(frame.iloc[test], raw_score=True)
+        platt = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y01, sample_weight=weights)
+        return float(platt.intercept_[0]), float(platt.coef_[0, 0])

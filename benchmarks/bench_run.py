@@ -1,0 +1,77 @@
+"""Benchmark: the default study on 100k citizens, stage by stage.
+
+Prints wall time and peak memory per stage (generate, fit + predict of every family
+over all folds, metrics), so the slowest stage is visible.
+Run: .venv/bin/python benchmarks/bench_run.py [N_CITIZENS] [CONFIG]
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from scorelab.config import config_from_dict, load_config
+from scorelab.data.synthetic import SCHEMA
+from scorelab.evaluate.splits import make_folds
+from scorelab.generate import population_for
+from scorelab.study import evaluate, out_of_fold, prepare_models
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rss_gib() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    return own, workers
+
+
+def main(n: int, config_path: Path) -> None:
+    raw = load_config(config_path).model_dump(mode="json")
+    raw["population"]["n_citizens"] = n
+    cfg = config_from_dict(raw)
+    rows = []
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    pop, _ = population_for(cfg)
+    rows.append(("generate", time.perf_counter() - start, tracemalloc.get_traced_memory()[1]))
+    tracemalloc.reset_peak()
+
+    y = pop.frame["defaulted"].to_numpy().astype(np.int64)
+    folds = make_folds(y, cfg.evaluation.folds, cfg.evaluation.repeats, cfg.seed)
+    models = prepare_models(cfg, SCHEMA)
+    oof = {}
+    for model in models:
+        start = time.perf_counter()
+        oof.update(out_of_fold([model], pop.frame, y, folds, n_jobs=cfg.evaluation.n_jobs))
+        rows.append((f"fit+predict {model.spec.name}", time.perf_counter() - start,
+                     tracemalloc.get_traced_memory()[1]))
+        tracemalloc.reset_peak()
+
+    start = time.perf_counter()
+    metrics, _ = evaluate(models, oof, y, pop.frame, folds, cfg)
+    rows.append(("metrics (all families, bootstrap "
+                 f"{cfg.evaluation.bootstrap})", time.perf_counter() - start,
+                 tracemalloc.get_traced_memory()[1]))
+
+    total = sum(r[1] for r in rows)
+    print(f"default study, {n:,} citizens, {cfg.evaluation.folds} folds x "
+          f"{cfg.evaluation.repeats}, n_jobs={cfg.evaluation.n_jobs}")
+    print(f"{'stage':<44} {'wall s':>8} {'share':>6} {'peak MiB (main)':>16}")
+    for name, seconds, peak in rows:
+        print(f"{name:<44} {seconds:8.2f} {seconds / total:6.1%} {peak / 2**20:16.0f}")
+    own, workers = _rss_gib()
+    print(f"{'total':<44} {total:8.2f}")
+    print(f"peak RSS: main process {own:.2f} GiB, largest worker {workers:.2f} GiB")
+    print("AUC: " + ", ".join(f"{k} {v['observed']['auc']:.3f}"
+                              for k, v in metrics["models"].items()))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
+         Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "configs" / "default.yaml")
