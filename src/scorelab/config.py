@@ -8,10 +8,18 @@ carries a description (shown by ``scorelab render-config --schema``), and a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
 
 from scorelab.exceptions import ConfigError
 
@@ -183,9 +191,55 @@ class SyntheticPopulation(_Section):
     causes: Causes = Field(default_factory=Causes, description="The planted causes.")
 
 
+DataSource = Literal["administrative", "personal", "business", "organisation", "webspace"]
+
+
+class TablePopulation(_Section):
+    """Bring your own table: a CSV or Parquet file of applicants with a known outcome."""
+
+    source: Literal["table"] = Field(description="Citizens come from a table on disk.")
+    path: Path = Field(description="CSV or Parquet file (relative paths: to the config file).")
+    target: str = Field(min_length=1, description="Column holding the outcome.")
+    default_value: str | int | float | bool = Field(
+        description="Value of the target column that means default (bad); every other "
+        "value means no default."
+    )
+    protected: dict[str, Literal["continuous", "categorical"]] = Field(
+        default_factory=dict,
+        description="Protected attributes and their kind (age is continuous, others "
+        "categorical); they are never model inputs unless a model lists them in "
+        "use_protected.",
+    )
+    drop: list[str] = Field(default_factory=list, description="Columns to ignore entirely.")
+    categorical: list[str] | None = Field(
+        None, description="Categorical columns (null: inferred from the column types)."
+    )
+    sources: dict[str, DataSource] = Field(
+        default_factory=dict,
+        description="Optional mapping column -> one of the paper's five data sources.",
+    )
+    id_column: str | None = Field(None, description="Column identifying applicants, if any.")
+
+
+def _population_tag(value: Any) -> str:
+    """The population kind; a mapping without ``source`` is synthetic (the default)."""
+    if isinstance(value, dict):
+        return str(value.get("source", "synthetic"))
+    return str(getattr(value, "source", "synthetic"))
+
+
+POPULATION_KINDS: dict[str, type[BaseModel]] = {"synthetic": SyntheticPopulation,
+                                                "table": TablePopulation}
+Population = Annotated[
+    Annotated[SyntheticPopulation, Tag("synthetic")] | Annotated[TablePopulation, Tag("table")],
+    Discriminator(_population_tag,
+                  custom_error_type="population_source",
+                  custom_error_message="population.source must be 'synthetic' or 'table'"),
+]
+
 # --------------------------------------------------------------------------- models
 
-ModelFamily = Literal["expert", "logit", "trees", "neural", "hybrid"]
+ModelFamily = Literal["expert", "logit", "trees", "neural", "hybrid", "mitigation"]
 
 
 class ModelSpec(_Section):
@@ -202,6 +256,11 @@ class ModelSpec(_Section):
     use_protected: list[str] = Field(
         default_factory=list,
         description="Protected attributes this variant may use as inputs (e.g. [age]).",
+    )
+    drop_features: list[str] = Field(
+        default_factory=list,
+        description="Feature columns this variant must not use (e.g. an ablation that drops "
+        "age proxies).",
     )
 
 
@@ -229,10 +288,28 @@ class Explain(_Section):
     max_evals: int = Field(500, ge=10, description="Model evaluations per citizen (agnostic).")
 
 
+ProtectedName = Literal["age", "sex", "minority", "region"]
+PROHIBITED_BY_POLICY = ["family_score", "friends_avg_score", "health_events",
+                        "situational_events"]
+
+
 class Fairness(_Section):
     """Group fairness and the age audit."""
 
     enabled: bool = Field(True, description="Compute fairness metrics.")
+    attributes: list[str] = Field(
+        default_factory=lambda: ["age", "sex", "minority", "region"],
+        description="Protected attributes to audit (age is cut into age_bands).",
+    )
+    intersections: list[list[str]] = Field(
+        default_factory=lambda: [["age", "sex"]],
+        description="Pairs (or more) of attributes audited jointly, e.g. [[age, sex]].",
+    )
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reference group per attribute for differences and ratios "
+        "(default: the largest group).",
+    )
     age_bands: list[float] = Field(
         default_factory=lambda: [18, 26, 36, 51, 66],
         description="Lower edges of the age bands (default 18-25, 26-35, 36-50, 51-65, 66+).",
@@ -241,6 +318,27 @@ class Fairness(_Section):
     four_fifths: float = Field(
         0.8, gt=0.0, le=1.0, description="Approval-rate ratio below which a group fails."
     )
+    bootstrap: int = Field(
+        200, ge=0, le=100_000, description="Bootstrap replicates for group-metric intervals."
+    )
+    cut_sweep: list[int] = Field(
+        default_factory=lambda: [21, 35],
+        description="First and last age cut of the young-vs-rest sweep (inclusive).",
+    )
+    twin_age_shift: float = Field(
+        20.0, description="Years added to each audited citizen's age in the counterfactual "
+        "twins (ages are clipped to 18-80).",
+    )
+    prohibited: list[str] = Field(
+        default_factory=lambda: list(PROHIBITED_BY_POLICY),
+        description="Inputs that must not count (suggestions 2, 4, 5, 6); protected "
+        "attributes are always prohibited as direct inputs.",
+    )
+    shap_threshold: float = Field(
+        0.02, ge=0.0, le=1.0,
+        description="A prohibited input whose share of a family's mean |SHAP| exceeds this "
+        "is flagged.",
+    )
 
     @field_validator("age_bands")
     @classmethod
@@ -248,6 +346,13 @@ class Fairness(_Section):
         if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
             raise ValueError("age_bands must be at least two strictly increasing ages")
         return edges
+
+    @field_validator("cut_sweep")
+    @classmethod
+    def _sweep(cls, cuts: list[int]) -> list[int]:
+        if len(cuts) != 2 or not 18 < cuts[0] <= cuts[1] < 80:
+            raise ValueError("cut_sweep must be [first, last] ages with 18 < first <= last < 80")
+        return cuts
 
 
 class Decision(_Section):
@@ -304,8 +409,9 @@ class ExperimentConfig(_Section):
         description="Name of the study (letters, digits, _ . -); used in run directory names.",
     )
     seed: int = Field(0, ge=0, description="Seed of every random draw of the study.")
-    population: SyntheticPopulation = Field(
-        default_factory=SyntheticPopulation, description="The citizens."
+    population: Population = Field(
+        default_factory=SyntheticPopulation,
+        description="The citizens: synthetic (source: synthetic) or a table (source: table).",
     )
     models: list[ModelSpec] = Field(default_factory=list, description="Models to compare.")
     evaluation: Evaluation = Field(default_factory=Evaluation, description="Protocol.")
@@ -352,7 +458,9 @@ def format_validation_error(exc: ValidationError) -> str:
     """One line per problem, joined: the dotted key, what is wrong and what is valid."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        shown_loc = [p for i, p in enumerate(err["loc"])
+                     if not (i > 0 and err["loc"][i - 1] == "population" and p in POPULATION_KINDS)]
+        loc = ".".join(str(p) for p in shown_loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             valid = _valid_keys(err["loc"][:-1])
             hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
@@ -369,6 +477,9 @@ def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
     model: Any = ExperimentConfig
     for part in loc:
         if isinstance(part, int):
+            continue
+        if part in POPULATION_KINDS and model is not ExperimentConfig:
+            model = POPULATION_KINDS[part]
             continue
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
