@@ -24,10 +24,9 @@ from scorelab.study import evaluate, out_of_fold, prepare_models
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _rss_gib() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-    return own, workers
+def _rss_gib() -> float:
+    """Peak RSS of this process (joblib's loky workers live on and are not counted)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def main(n: int, config_path: Path) -> None:
@@ -65,9 +64,8 @@ def main(n: int, config_path: Path) -> None:
     print(f"{'stage':<44} {'wall s':>8} {'share':>6} {'peak MiB (main)':>16}")
     for name, seconds, peak in rows:
         print(f"{name:<44} {seconds:8.2f} {seconds / total:6.1%} {peak / 2**20:16.0f}")
-    own, workers = _rss_gib()
     print(f"{'total':<44} {total:8.2f}")
-    print(f"peak RSS: main process {own:.2f} GiB, largest worker {workers:.2f} GiB")
+    print(f"peak RSS of the main process: {_rss_gib():.2f} GiB (workers not included)")
     print("AUC: " + ", ".join(f"{k} {v['observed']['auc']:.3f}"
                               for k, v in metrics["models"].items()))
 
