@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/scorelab run configs/default.yaml
 
 test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

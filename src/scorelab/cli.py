@@ -148,6 +148,7 @@ def run(
     out.print(leaderboard_table(result.leaderboard, result.metrics))
     for line in leaderboard_notes(result.metrics):
         out.print(line, highlight=False)
+    out.print(f"Report: {result.run_dir / 'report.html'}", highlight=False, soft_wrap=True)
     out.print(str(result.run_dir), highlight=False, soft_wrap=True)
 
 
@@ -197,6 +198,47 @@ def leaderboard_notes(metrics: dict[str, Any]) -> list[str]:
     if ranks.get("summary"):
         notes.append(str(ranks["summary"]))
     return notes
+
+
+@app.command()
+@_user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by 'scorelab run'.",
+                                            show_default=False)],
+) -> None:
+    """Render report.html, report.md and report.json of a run (nothing is retrained)."""
+    from scorelab.report import build_report
+
+    paths = build_report(run_dir)
+    out.print(str(paths.html), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run directories; the "
+                                                   "first is the baseline.",
+                                                   show_default=False)],
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown instead of a "
+                                           "table.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the comparison as "
+                                              "an HTML file.")] = None,
+) -> None:
+    """Metric and fairness differences between runs, models matched by name."""
+    from scorelab.exceptions import ConfigError
+    from scorelab.report.compare import compare_html, compare_markdown, compare_runs, compare_table
+
+    if len(run_dirs) < 2:
+        raise ConfigError("compare needs at least two run directories")
+    table = compare_runs(run_dirs)
+    if html is not None:
+        from scorelab.data.io import write_atomically
+
+        write_atomically({html: compare_html(table).encode()}, force=True)
+    if markdown:
+        sys.stdout.write(compare_markdown(table))
+    else:
+        out.print(compare_table(table))
 
 
 def _with_overrides(cfg: ExperimentConfig, *, n_citizens: int | None, seed: int | None,

@@ -97,29 +97,103 @@ def prepare_models(config: ExperimentConfig, schema: Schema) -> list[PreparedMod
             for spec in config.models]
 
 
-def _fit_predict(estimator: Any, X: pd.DataFrame, y: np.ndarray,
-                 fold: Fold) -> np.ndarray:
-    """Fit a fresh clone on the training rows; predict the held-out rows (one thread)."""
+@dataclass
+class AuditPlan:
+    """What the first repeat's fold models do beyond scoring their held-out citizens.
+
+    Each fold model explains the audited citizens it held out (so a score and its
+    explanation always come from the same model) and, on synthetic data, scores the
+    held-out citizens' counterfactual twins.
+    """
+
+    audit: np.ndarray  # bool mask over citizens: the audit sample to explain
+    twin_frame: pd.DataFrame | None
+    explain: Any | None  # config.Explain, or None for no explanations
+    seed: int
+
+
+@dataclass
+class FoldOutput:
+    """One fold model's outputs: held-out probabilities, twins and explanations."""
+
+    p_test: np.ndarray
+    p_twin: np.ndarray | None = None
+    explained: np.ndarray | None = None  # positions of the explained citizens
+    explanation: Any | None = None
+    explain_seconds: float = 0.0
+
+
+@dataclass
+class FoldResults:
+    """Everything the fold models produced, gathered per model."""
+
+    oof: dict[str, np.ndarray]  # model -> (repeats, citizens)
+    twin_oof: dict[str, np.ndarray] = field(default_factory=dict)  # model -> (citizens,)
+    explanations: dict[str, list[tuple[np.ndarray, Any]]] = field(default_factory=dict)
+    explain_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _fit_predict(estimator: Any, X: pd.DataFrame, y: np.ndarray, fold: Fold,
+                 X_twin: pd.DataFrame | None = None, audit: np.ndarray | None = None,
+                 explain_cfg: Any | None = None, seed: int = 0) -> FoldOutput:
+    """Fit a fresh clone on the training rows; score (and explain) the held-out rows."""
+    import time
+
     with threadpool_limits(1):
         model = clone(estimator).fit(X.iloc[fold.train], y[fold.train])
-        return model.predict_proba(X.iloc[fold.test])[:, 1]
+        out = FoldOutput(model.predict_proba(X.iloc[fold.test])[:, 1])
+        if X_twin is not None:
+            out.p_twin = model.predict_proba(X_twin.iloc[fold.test])[:, 1]
+        if explain_cfg is not None and audit is not None:
+            from scorelab.explain.explainers import background_sample, explain
+
+            start = time.perf_counter()
+            rows = fold.test[audit[fold.test]]
+            background = background_sample(X.iloc[fold.train], explain_cfg.background_size,
+                                           seed=seed + fold.fold)
+            out.explained = rows
+            out.explanation = explain(model, X.iloc[rows], background,
+                                      max_evals=explain_cfg.max_evals, seed=seed + fold.fold)
+            out.explain_seconds = time.perf_counter() - start
+        return out
+
+
+def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+              folds: list[Fold], n_jobs: int = 1, progress: Progress | None = None,
+              plan: AuditPlan | None = None) -> FoldResults:
+    """Fit every model on every fold in parallel; gather out-of-fold outputs."""
+    tasks = [(m, f) for m in models for f in folds]
+
+    def task(m: PreparedModel, f: Fold) -> Any:
+        audited = plan is not None and f.repeat == 0
+        twin = plan.twin_frame[m.columns] if audited and plan.twin_frame is not None else None
+        return delayed(_fit_predict)(
+            m.estimator, frame[m.columns], y, f, X_twin=twin,
+            audit=plan.audit if audited else None,
+            explain_cfg=plan.explain if audited else None,
+            seed=plan.seed if plan is not None else 0)
+
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(task(m, f) for m, f in tasks)
+    repeats = max(f.repeat for f in folds) + 1
+    out = FoldResults({m.spec.name: np.full((repeats, y.size), np.nan) for m in models})
+    for done, ((model, fold), res) in enumerate(zip(tasks, results, strict=True), start=1):
+        name = model.spec.name
+        out.oof[name][fold.repeat, fold.test] = res.p_test
+        if res.p_twin is not None:
+            out.twin_oof.setdefault(name, np.full(y.size, np.nan))[fold.test] = res.p_twin
+        if res.explanation is not None:
+            out.explanations.setdefault(name, []).append((res.explained, res.explanation))
+            out.explain_seconds[name] = out.explain_seconds.get(name, 0.0) + res.explain_seconds
+        if progress is not None:
+            progress(done, len(tasks))
+    return out
 
 
 def out_of_fold(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
                 folds: list[Fold], n_jobs: int = 1,
                 progress: Progress | None = None) -> dict[str, np.ndarray]:
     """Out-of-fold P(default) per model: an array (repeats, citizens), all folds in parallel."""
-    tasks = [(m, f) for m in models for f in folds]
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    results = parallel(delayed(_fit_predict)(m.estimator, frame[m.columns], y, f)
-                       for m, f in tasks)
-    repeats = max(f.repeat for f in folds) + 1
-    oof = {m.spec.name: np.full((repeats, y.size), np.nan) for m in models}
-    for done, ((model, fold), p_test) in enumerate(zip(tasks, results, strict=True), start=1):
-        oof[model.spec.name][fold.repeat, fold.test] = p_test
-        if progress is not None:
-            progress(done, len(tasks))
-    return oof
+    return fit_folds(models, frame, y, folds, n_jobs=n_jobs, progress=progress).oof
 
 
 def decide(points: np.ndarray, config: ExperimentConfig) -> tuple[np.ndarray, float]:
@@ -249,8 +323,10 @@ def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
 
 def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
                       folds: list[Fold], citizen_id: np.ndarray,
-                      scale: ScoreScale) -> pd.DataFrame:
-    """The long table: citizen, model, family, repeat, fold, p_default, score, category."""
+                      scale: ScoreScale, outcomes: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The long table: citizen, model, family, repeat, fold, p_default, score, category,
+    and the outcomes (observed ``defaulted``; ``true_default`` on synthetic data), so a
+    report can draw ROC and calibration curves from the run directory alone."""
     fold_index = np.empty((max(f.repeat for f in folds) + 1, citizen_id.size), dtype=np.int16)
     for f in folds:
         fold_index[f.repeat, f.test] = f.fold
@@ -263,7 +339,7 @@ def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
                 "citizen_id": citizen_id, "model": m.spec.name, "family": m.spec.family,
                 "kind": m.kind, "repeat": np.int16(repeat), "fold": fold_index[repeat],
                 "p_default": p[repeat], "score": points,
-                "category": pd.Categorical(scale.category(points))}))
+                "category": pd.Categorical(scale.category(points)), **outcomes}))
     table = pd.concat(parts, ignore_index=True)
     for col in ("model", "family", "kind", "category"):
         table[col] = table[col].astype("category")
@@ -284,8 +360,11 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
         oof = out_of_fold(models, frame, y, folds, n_jobs=ev.n_jobs, progress=progress)
     with clock.stage("metrics"):
         metrics, board = evaluate(models, oof, y, frame, folds, config)
+        outcomes = {"defaulted": y.astype(np.int8)}
+        if "true_default" in frame:
+            outcomes["true_default"] = frame["true_default"].to_numpy(dtype=np.int8)
         predictions = predictions_table(models, oof, folds, frame["citizen_id"].to_numpy(),
-                                        scale_from_config(config.scale))
+                                        scale_from_config(config.scale), outcomes)
     return StudyResult(config, population, card, predictions, metrics, board, clock.seconds)
 
 
@@ -309,6 +388,10 @@ def run(config: ExperimentConfig, runs_dir: Path | None = None,
         result = run_study(config, population, card, progress=progress, clock=clock)
         with clock.stage("write"):
             _write_artifacts(writer, result, digest)
+        with clock.stage("report"):
+            from scorelab.report import build_report
+
+            build_report(writer.tmp)  # the report reads only the (unpublished) run folder
         result.run_dir = writer.publish()
     except BaseException:
         writer.discard()

@@ -243,6 +243,35 @@ def _numeric_block(frame: pd.DataFrame, columns: list[str], what: str) -> np.nda
     return block
 
 
+def _is_number_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+def _value_points(column: pd.Series, rule: Mapping[Any, float], categorical: bool
+                  ) -> np.ndarray:
+    """Points of each row's value under a value -> points rule (0: not listed, missing).
+
+    Categorical values are matched as text, numeric values as numbers.
+    """
+    if categorical:
+        present = column.notna().to_numpy()
+        keys = column.astype(object).where(column.notna(), None).map(
+            lambda v: None if v is None else str(v))
+        table = {str(k): float(p) for k, p in rule.items()}
+        points = keys.map(table).to_numpy(dtype=float, na_value=np.nan)
+        return np.where(present, np.nan_to_num(points, nan=0.0), 0.0)
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    points = np.zeros(values.shape)
+    for key, p in rule.items():
+        points[values == float(key)] = float(p)
+    return points
+
+
 def _check_real(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not math.isfinite(float(value)):
@@ -337,6 +366,14 @@ class SuiningPoints(_PointsModel):
         raises ``ValueError``. A NaN count contributes 0 points: a thin file is neutral,
         neither rewarded nor punished.
 
+        A rule may also be a mapping over a column's values, ``{column: {value:
+        points}}`` (e.g. ``{"credit_history": {"critical": -50, "all_paid": 30}}``): a
+        citizen gets the points of the value they hold, 0 for a value not listed or
+        missing. Such a rule works on categorical (category, text, bool) columns, whose
+        values are matched as text (``str(value)``), and on numeric columns, whose values
+        are matched as numbers (each key must then be a number). Either kind of rule is
+        one additive contribution (one column of :meth:`contributions`).
+
     Fitted attributes: ``rules_`` (applied rules, in the order given),
     ``ignored_rules_`` (sorted), ``calibrator_intercept_`` and ``calibrator_slope_`` (the
     Platt map ``log-odds = a + b * points``; monotone, sign as fitted -- a negative slope
@@ -367,27 +404,67 @@ class SuiningPoints(_PointsModel):
     def _rule_names(self) -> list[str]:
         return list(self.rules_)
 
-    def _fit_rules(self, frame: pd.DataFrame) -> None:
+    def _checked_rules(self) -> dict[str, float | dict[Any, float]]:
+        """The rules with every value checked (no data needed)."""
         _check_real(self.start, "SuiningPoints.start")
         rules = SUINING_RULES if self.rules is None else self.rules
         if not isinstance(rules, Mapping) or not rules:
             raise ValueError("SuiningPoints.rules must be a non-empty dict column -> points "
-                             f"per unit; got {rules!r}")
-        checked = {str(col): _check_real(v, f"SuiningPoints.rules[{col!r}]")
-                   for col, v in rules.items()}
+                             "per unit (or column -> {value: points}); "
+                             f"got {rules!r}")
+        checked: dict[str, float | dict[Any, float]] = {}
+        for col, v in rules.items():
+            if isinstance(v, Mapping):
+                if not v:
+                    raise ValueError(f"SuiningPoints.rules[{col!r}] must be a number of "
+                                     "points per unit or a non-empty dict value -> points; "
+                                     "got an empty dict")
+                checked[str(col)] = {key: _check_real(p, f"SuiningPoints.rules[{col!r}]"
+                                                         f"[{key!r}]")
+                                     for key, p in v.items()}
+            else:
+                checked[str(col)] = _check_real(v, f"SuiningPoints.rules[{col!r}]")
+        return checked
+
+    def _validate_params_values(self) -> None:
+        """Check ``start`` and ``rules`` without data (used by the model registry)."""
+        self._checked_rules()
+
+    def _fit_rules(self, frame: pd.DataFrame) -> None:
+        checked = self._checked_rules()
         present = [c for c in checked if c in frame.columns]
         if not present:
             raise ValueError(
                 "SuiningPoints: none of the rule columns is in X. Rule columns: "
                 f"{sorted(checked)}; columns of X: {list(map(str, frame.columns))}")
-        _numeric_block(frame.iloc[:0], present, "SuiningPoints")  # type check only
+        per_unit = [c for c in present if not isinstance(checked[c], dict)]
+        _numeric_block(frame.iloc[:0], per_unit, "SuiningPoints")  # type check only
+        cats = set(categorical_columns(frame))
+        for c in present:
+            rule = checked[c]
+            if isinstance(rule, dict) and c not in cats:
+                bad = [k for k in rule if isinstance(k, bool) or not isinstance(k, numbers.Real)
+                       and not _is_number_text(k)]
+                if bad:
+                    raise ValueError(f"SuiningPoints.rules[{c!r}]: column {c!r} is numeric, so "
+                                     f"its values must be numbers; got {bad[0]!r}")
         self.rules_ = {c: checked[c] for c in present}
         self.ignored_rules_ = sorted(c for c in checked if c not in frame.columns)
 
     def _contribution_block(self, frame: pd.DataFrame) -> np.ndarray:
         cols = list(self.rules_)
-        counts = np.nan_to_num(_numeric_block(frame, cols, "SuiningPoints"), nan=0.0)
-        return counts * np.array([self.rules_[c] for c in cols])
+        out = np.zeros((len(frame), len(cols)))
+        per_unit = [i for i, c in enumerate(cols) if not isinstance(self.rules_[c], dict)]
+        if per_unit:
+            names = [cols[i] for i in per_unit]
+            counts = np.nan_to_num(_numeric_block(frame, names, "SuiningPoints"), nan=0.0)
+            out[:, per_unit] = counts * np.array([self.rules_[c] for c in names])
+        cats = set(categorical_columns(frame))
+        for i, c in enumerate(cols):
+            rule = self.rules_[c]
+            if isinstance(rule, dict):
+                out[:, i] = _value_points(frame[c], rule, c in cats)
+        return out
 
 
 class SesameScore(_PointsModel):
@@ -467,6 +544,10 @@ class SesameScore(_PointsModel):
             if any(w < 0 for w in weights.values()):
                 raise ValueError(f"SesameScore.weights must be >= 0; got {weights}")
         return spec, weights
+
+    def _validate_params_values(self) -> None:
+        """Check ``factors`` and ``weights`` without data (used by the model registry)."""
+        self._resolved_spec()
 
     def _fit_rules(self, frame: pd.DataFrame) -> None:
         spec, weights = self._resolved_spec()

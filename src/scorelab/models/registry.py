@@ -41,6 +41,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
     "hybrid": {"yim_mitchell": "scorelab.models.hybrid:YimMitchellHybrid",
                "expert_boost": "scorelab.models.hybrid:ExpertBoostHybrid",
                "stacking": "scorelab.models.hybrid:StackingHybrid"},
+    "mitigation": {"exponentiated_gradient": "scorelab.fairness.mitigation:ReductionsMitigator",
+                   "threshold_optimizer": "scorelab.fairness.mitigation:ThresholdMitigator"},
 }
 
 DEFAULT_KIND: dict[str, str] = {
@@ -49,6 +51,7 @@ DEFAULT_KIND: dict[str, str] = {
     "trees": "lightgbm",
     "neural": "mlp",
     "hybrid": "yim_mitchell",
+    "mitigation": "exponentiated_gradient",
 }
 
 # Parameters that hold estimators: the config may give them as specs (see module doc).
@@ -228,6 +231,11 @@ def all_estimators() -> list[tuple[str, Any]]:
             "estimators": [("lr", logistic()),
                            ("lightgbm", fam["trees"]["lightgbm"](**small_lgbm))],
             "inner_folds": 3},
+        # the common checks' data has no age column: band the first column instead
+        ("mitigation", "exponentiated_gradient"): {"sensitive": 0, "age_bands": (-1e9, 0.0),
+                                                   "max_iter": 5},
+        ("mitigation", "threshold_optimizer"): {"sensitive": 0, "age_bands": (-1e9, 0.0),
+                                                "grid_size": 50},
     }
     return [(f"{family}/{kind}", cls(**settings.get((family, kind), {})))
             for family, kinds in fam.items() for kind, cls in kinds.items()]

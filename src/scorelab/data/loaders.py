@@ -1,0 +1,374 @@
+"""Bring-your-own-table populations: a CSV or Parquet file of applicants with an outcome.
+
+:func:`load_table_population` turns a ``population.source: table`` config section
+(:class:`scorelab.config.TablePopulation`) into the same :class:`Population` the
+synthetic model makes, so every family, the fairness audit and the data card run on it
+unchanged. Nothing is ever written; every problem is one line of :class:`DataError`
+that names the file and the column and says what would be valid.
+
+What the loader does with the table:
+
+* ``citizen_id`` (role ``id``): the integer ``id_column`` when one is given (it must
+  hold unique whole numbers; the original column is replaced), else the row number
+  0..n-1. A table that already has a ``citizen_id`` column must name it as id_column.
+* The target keeps its name (role ``target``) and becomes 0/1: 1 where the value equals
+  ``default_value`` (compared as given, or as text when the column's type differs,
+  so ``default_value: 2`` and ``"2"`` both match a column of 1/2 codes), 0 for the one
+  other value. The target must have exactly two distinct values and no missing value.
+* Protected columns (role ``protected``, kind ``direct``): continuous ones (age) are
+  coerced to float and must be numeric; categorical ones become ``category``. A column
+  named ``age`` is always coerced to float and must be declared continuous if protected
+  (age is audited in bands).
+* Every other kept column is a ``feature`` (kind ``direct``); its source is the one
+  given in ``sources`` or ``"none"`` (unknown) otherwise. ``drop`` removes columns.
+* Categorical columns: the ``categorical`` list when given (any column with text in it
+  must then be listed), else *inferred from the dtype only*: object, string, bool and
+  category columns. Integer codes are **not** inferred as categories (an ordinal code
+  such as an instalment rate 1-4 stays numeric); list them in ``categorical`` to make
+  them categories. Categorical columns get pandas ``category`` dtype.
+* Missing values stay NaN (each family handles them).
+
+:func:`check_rows_for_folds` tells whether the table has enough rows of each class for
+stratified K-fold (``evaluation.folds``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorelab.config import TablePopulation
+from scorelab.data.schema import ColumnSpec, Schema
+from scorelab.data.synthetic import Population
+from scorelab.exceptions import DataError
+
+__all__ = ["SUPPORTED_SUFFIXES", "check_rows_for_folds", "load_table_population",
+           "read_table", "resolve_table_path"]
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
+ID_COLUMN = "citizen_id"
+_SHOW = 8  # values/columns listed in an error message at most
+
+
+def _listing(values: Iterable[Any]) -> str:
+    """A short one-line listing of values (at most ``_SHOW``)."""
+    items = [repr(v) if not isinstance(v, str) else v for v in values]
+    more = f", ... ({len(items) - _SHOW} more)" if len(items) > _SHOW else ""
+    return ", ".join(" ".join(str(i).split()) for i in items[:_SHOW]) + more
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def resolve_table_path(path: str | Path, base_dir: str | Path | None) -> Path:
+    """``path`` itself if absolute, else relative to ``base_dir`` (the config's folder)."""
+    path = Path(path).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return path
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in SUPPORTED_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return "".join(path.suffixes[-2:]).lower() or "(none)"
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """The raw table in a CSV (optionally gzipped) or Parquet file, checked for the
+    problems that make it unusable: missing, unsupported, empty, duplicate columns."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"population.path '{path}' not found (give a CSV or Parquet file; "
+                        "relative paths are relative to the config file's folder)")
+    if not path.is_file():
+        raise DataError(f"population.path '{path}' is not a file (give a CSV or Parquet file)")
+    suffix = _suffix(path)
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DataError(f"population.path '{path}': unsupported file type '{suffix}'; "
+                        f"valid: {', '.join(SUPPORTED_SUFFIXES)}")
+    if path.stat().st_size == 0:
+        raise DataError(f"population.path '{path}' is empty (0 bytes); it needs a header "
+                        "row and at least one row of applicants")
+    if suffix in (".parquet", ".pq"):
+        frame = _read_parquet(path)
+    else:
+        frame = _read_csv(path, compressed=suffix == ".csv.gz")
+    if frame.shape[1] == 0:
+        raise DataError(f"population.path '{path}' has no columns")
+    if len(frame) == 0:
+        raise DataError(f"population.path '{path}' has a header but no rows of applicants")
+    return frame
+
+
+def _duplicates(names: Sequence[Any]) -> list[str]:
+    seen: set[str] = set()
+    dup: list[str] = []
+    for name in map(str, names):
+        if name in seen and name not in dup:
+            dup.append(name)
+        seen.add(name)
+    return dup
+
+
+def _read_csv(path: Path, compressed: bool) -> pd.DataFrame:
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(io.StringIO(handle.readline())), [])
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"population.path '{path}' cannot be read as UTF-8 CSV "
+                        f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise DataError(f"population.path '{path}' has an empty first line; it needs a "
+                        "header row of column names")
+    dup = _duplicates(header)
+    if dup:
+        raise DataError(f"population.path '{path}': duplicate column names {_listing(dup)}; "
+                        "every column needs a unique name")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True,
+                            low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError, ValueError) as exc:
+        raise DataError(f"population.path '{path}' is not a readable CSV file "
+                        f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+        dup = _duplicates(names)
+        if dup:
+            raise DataError(f"population.path '{path}': duplicate column names "
+                            f"{_listing(dup)}; every column needs a unique name")
+        frame = pq.read_table(path).to_pandas()
+    except DataError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"population.path '{path}' is not a readable Parquet file "
+                        f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.reset_index(drop=True)
+
+
+def _is_text_like(series: pd.Series) -> bool:
+    return (isinstance(series.dtype, pd.CategoricalDtype) or series.dtype == object
+            or pd.api.types.is_string_dtype(series) or pd.api.types.is_bool_dtype(series))
+
+
+def _check_columns_exist(where: str, wanted: Iterable[str], columns: Sequence[str],
+                         path: Path) -> None:
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise DataError(f"{where}: column(s) {_listing(missing)} not in '{path.name}'; "
+                        f"its columns: {_listing(columns)}")
+
+
+def _target_01(series: pd.Series, default_value: Any, path: Path) -> pd.Series:
+    name = series.name
+    if series.isna().any():
+        rows = np.flatnonzero(series.isna().to_numpy())
+        raise DataError(f"population.target '{name}' in '{path.name}' has {rows.size} missing "
+                        f"value(s) (first at row {int(rows[0])}); every applicant needs a "
+                        "known outcome: remove those rows")
+    values = pd.unique(series)
+    if len(values) < 2:
+        raise DataError(f"population.target '{name}' in '{path.name}' has one class only "
+                        f"({_listing(values)}); it needs defaults and non-defaults")
+    if len(values) > 2:
+        shown = sorted(map(str, values))
+        raise DataError(f"population.target '{name}' in '{path.name}' has {len(values)} "
+                        f"distinct values ({_listing(shown)}); it must have exactly two: "
+                        f"the default_value {default_value!r} and one other")
+    is_default = series == default_value
+    if not bool(is_default.any()) and not isinstance(default_value, bool):
+        is_default = series.astype(str).str.strip() == str(default_value).strip()
+    if not bool(is_default.any()):
+        raise DataError(f"population.default_value {default_value!r} does not occur in "
+                        f"target '{name}' of '{path.name}'; its values are "
+                        f"{_listing(sorted(map(str, values)))}")
+    return pd.Series(is_default.to_numpy().astype(np.int64), index=series.index, name=name)
+
+
+def _numeric(series: pd.Series, what: str, path: Path) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        raise DataError(f"{what} '{series.name}' in '{path.name}' is true/false; it must be "
+                        "numeric (declare it categorical instead)")
+    converted = pd.to_numeric(series, errors="coerce")
+    bad = converted.isna() & series.notna()
+    if bad.any():
+        examples = pd.unique(series[bad])[:3]
+        raise DataError(f"{what} '{series.name}' in '{path.name}' must be numeric; "
+                        f"{int(bad.sum())} value(s) are not, e.g. {_listing(examples)}")
+    return converted.astype(float)
+
+
+def _citizen_ids(frame: pd.DataFrame, id_column: str | None, path: Path) -> np.ndarray:
+    if id_column is None:
+        if ID_COLUMN in frame.columns:
+            raise DataError(f"'{path.name}' has a column '{ID_COLUMN}' but population."
+                            f"id_column is not set; set id_column: {ID_COLUMN} (or drop it)")
+        return np.arange(len(frame), dtype=np.int64)
+    raw = frame[id_column]
+    ids = pd.to_numeric(raw, errors="coerce")
+    whole = ids.notna().all() and bool(np.all(np.isfinite(ids)) and np.all(ids == np.floor(ids)))
+    if not whole:
+        raise DataError(f"population.id_column '{id_column}' in '{path.name}' must hold whole "
+                        "numbers (no text, no missing values); leave id_column unset to "
+                        "number the rows 0..n-1")
+    ids = ids.astype(np.int64)
+    if ids.duplicated().any():
+        dup = pd.unique(ids[ids.duplicated()])
+        raise DataError(f"population.id_column '{id_column}' in '{path.name}' has duplicate "
+                        f"ids ({_listing(dup)}); every applicant needs a unique id")
+    return ids.to_numpy()
+
+
+def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = None,
+                          folds: int | None = None) -> Population:
+    """A :class:`Population` from the table named by ``cfg`` (see the module doc).
+
+    ``base_dir`` is the config file's folder (relative ``cfg.path`` is resolved against
+    it; ``None``: the working directory). With ``folds`` the table is also checked for
+    stratified K-fold (:func:`check_rows_for_folds`).
+    """
+    path = resolve_table_path(cfg.path, base_dir)
+    raw = read_table(path)
+    columns = list(raw.columns)
+
+    target = cfg.target
+    if target not in columns:
+        raise DataError(f"population.target '{target}' is not a column of '{path.name}'; "
+                        f"its columns: {_listing(columns)}")
+    _check_columns_exist("population.protected", cfg.protected, columns, path)
+    _check_columns_exist("population.drop", cfg.drop, columns, path)
+    _check_columns_exist("population.categorical", cfg.categorical or [], columns, path)
+    _check_columns_exist("population.sources", cfg.sources, columns, path)
+    if cfg.id_column is not None:
+        _check_columns_exist("population.id_column", [cfg.id_column], columns, path)
+
+    special = {"population.target": [target], "population.id_column": [cfg.id_column]}
+    for what, names in special.items():
+        for lst_name, lst in (("protected", cfg.protected), ("drop", cfg.drop)):
+            clash = [n for n in names if n is not None and n in lst]
+            if clash:
+                raise DataError(f"{what} '{clash[0]}' is also in population.{lst_name}; "
+                                "a column can have one role only")
+    clash = [c for c in cfg.protected if c in cfg.drop]
+    if clash:
+        raise DataError(f"population.protected column '{clash[0]}' is also in population.drop; "
+                        "remove it from one of them")
+    if "age" in cfg.protected and cfg.protected["age"] != "continuous":
+        raise DataError("population.protected: 'age' must be continuous (it is audited in "
+                        "fairness.age_bands), not categorical")
+
+    dropped = set(cfg.drop)
+    if cfg.id_column is not None:
+        dropped.add(cfg.id_column)
+    kept = [c for c in columns if c not in dropped]
+    given_cats = None if cfg.categorical is None else set(cfg.categorical)
+    if given_cats is not None:
+        wrong = [c for c in given_cats if c in cfg.protected
+                 and cfg.protected[c] == "continuous"]
+        if wrong:
+            raise DataError(f"population.categorical lists '{wrong[0]}', which population."
+                            "protected declares continuous; remove it from one of them")
+
+    y = _target_01(raw[target], cfg.default_value, path)
+    ids = _citizen_ids(raw, cfg.id_column, path)
+
+    out: dict[str, Any] = {ID_COLUMN: ids}
+    origin = f"column {cfg.id_column}" if cfg.id_column else "row number"
+    specs: list[ColumnSpec] = [ColumnSpec(ID_COLUMN, "none", "none", "id",
+                                          f"Applicant id ({origin} of {path.name}).")]
+    categorical: list[str] = []
+    for name in kept:
+        if name == target:
+            continue
+        series = raw[name]
+        protected_kind = cfg.protected.get(name)
+        if protected_kind == "continuous" or name == "age":
+            what = "population.protected column" if protected_kind else "column"
+            out[name] = _numeric(series, what, path)
+        elif protected_kind == "categorical" or (
+                given_cats is None and _is_text_like(series)) or (
+                given_cats is not None and name in given_cats):
+            out[name] = series.astype("category")
+            categorical.append(name)
+        elif _is_text_like(series):
+            assert given_cats is not None
+            raise DataError(f"column '{name}' of '{path.name}' holds text but is not listed "
+                            "in population.categorical; add it there, drop it, or set "
+                            "categorical: null to infer categories from the column types")
+        elif pd.api.types.is_numeric_dtype(series):
+            out[name] = series
+        else:
+            raise DataError(f"column '{name}' of '{path.name}' has type {series.dtype}, "
+                            "which no family can use; valid: numbers or categories "
+                            "(drop it with population.drop)")
+        role = "protected" if protected_kind else "feature"
+        source = cfg.sources.get(name, "none")
+        kind = "direct"
+        detail = (f"protected ({protected_kind})" if protected_kind else
+                  "categorical" if name in categorical else "numeric")
+        specs.append(ColumnSpec(name, source, kind, role,  # type: ignore[arg-type]
+                                f"Column '{name}' of {path.name} ({detail})."))
+    out[target] = y.to_numpy()
+    specs.append(ColumnSpec(target, "none", "none", "target",
+                            f"Outcome: 1 = default ({target} == {cfg.default_value!r}), "
+                            "0 = no default."))
+
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
+    schema = Schema(tuple(specs))
+    default_seen = raw[target][y == 1].iloc[0]
+    no_default = [v for v in pd.unique(raw[target]) if v != default_seen]
+    meta: dict[str, Any] = {
+        "source": "table",
+        "path": str(path),
+        "n_citizens": int(len(frame)),
+        "target": target,
+        "default_value": cfg.default_value,
+        "no_default_value": str(no_default[0]),
+        "n_defaults": int(y.sum()),
+        "categorical": categorical,
+        "dropped": sorted(cfg.drop),
+        "id_column": cfg.id_column,
+    }
+    pop = Population(frame, schema, meta)
+    if folds is not None:
+        check_rows_for_folds(pop, folds)
+    return pop
+
+
+def check_rows_for_folds(pop: Population, folds: int) -> None:
+    """Raise :class:`DataError` unless each class has at least ``folds`` rows.
+
+    Stratified K-fold puts rows of both classes into every fold, so the smaller class
+    (usually the defaults) needs at least K rows.
+    """
+    y = np.asarray(pop.frame[pop.schema.target])
+    counts = {label: int((y == value).sum()) for label, value in (("defaults", 1),
+                                                                   ("non-defaults", 0))}
+    label, smallest = min(counts.items(), key=lambda kv: kv[1])
+    if smallest < folds:
+        where = pop.meta.get("path", "the population")
+        raise DataError(f"'{where}' has {smallest} {label} ({len(y)} rows), fewer than "
+                        f"evaluation.folds = {folds}; stratified K-fold needs at least K rows "
+                        f"of each class: lower evaluation.folds (min 2) or add rows")

@@ -1,0 +1,34 @@
+"""Explanations: SHAP per family on the log-odds scale, importances, reason codes."""
+
+from scorelab.explain.explainers import (
+    SCALE,
+    Explanation,
+    background_sample,
+    explain,
+    explainer_kind,
+    log_odds,
+)
+from scorelab.explain.importance import (
+    SOURCE_ORDER,
+    agreement,
+    explanations_table,
+    global_importance,
+    true_drivers,
+)
+from scorelab.explain.reasons import letter, reason_codes
+
+__all__ = [
+    "SCALE",
+    "SOURCE_ORDER",
+    "Explanation",
+    "agreement",
+    "background_sample",
+    "explain",
+    "explainer_kind",
+    "explanations_table",
+    "global_importance",
+    "letter",
+    "log_odds",
+    "reason_codes",
+    "true_drivers",
+]

@@ -1,0 +1,307 @@
+"""The fairness audit of a run: group metrics, disparities, the age audit and policy flags.
+
+:func:`fairness_audit` is called after a run with the population, the predictions table
+(first repeat) and what else is available (explanations, twin predictions, a model
+trained on the true outcome). It returns a JSON-ready dict (no NaN: None), the long
+group table and per-model leaderboard columns. :func:`twin_predictions` computes the
+twins' out-of-fold predictions with the same fold models as the factual ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorelab.fairness.age import (
+    AGE_PROXIES,
+    age_gap_decomposition,
+    cut_point_sweep,
+    proxy_audit,
+    score_by_age,
+    shap_by_age_band,
+    twin_effects,
+)
+from scorelab.fairness.groups import disparities, group_metrics
+from scorelab.fairness.policy import policy_checks
+
+__all__ = ["fairness_audit", "jsonable", "shap_importance", "twin_predictions"]
+
+_PROTECTED = ("age", "sex", "minority", "region")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars/arrays, frames and NaN/inf made JSON-safe (None)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict("records")]
+    if isinstance(value, pd.Series | np.ndarray | list | tuple):
+        return [jsonable(v) for v in list(value)]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if value is None or isinstance(value, str | int):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+def shap_importance(explanations: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """model -> feature -> share of the model's mean |SHAP| (shares sum to 1)."""
+    ex = explanations.assign(abs_shap=explanations["shap"].abs(),
+                             model=explanations["model"].astype(str),
+                             feature=explanations["feature"].astype(str))
+    mean = ex.groupby(["model", "feature"], sort=True)["abs_shap"].mean()
+    out: dict[str, dict[str, float]] = {}
+    for model, part in mean.groupby(level=0):
+        total = float(part.sum())
+        out[str(model)] = {str(f): (float(v) / total if total > 0 else 0.0)
+                           for (_, f), v in part.items()}
+    return out
+
+
+def twin_predictions(models: Sequence[Any], frame: pd.DataFrame, twin_frame: pd.DataFrame,
+                     y: np.ndarray, folds: Sequence[Any], scale: Any,
+                     n_jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Factual and twin out-of-fold predictions from the same fold models (repeat 0).
+
+    ``models`` are :class:`scorelab.study.PreparedModel`; ``twin_frame`` holds the same
+    citizens (same row order) re-drawn under the intervention. Returns two long tables
+    (citizen_id, model, p_default, score).
+    """
+    from joblib import Parallel, delayed
+
+    first = [f for f in folds if f.repeat == 0]
+
+    def fit_predict(m: Any, fold: Any) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.base import clone
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            est = clone(m.estimator).fit(frame[m.columns].iloc[fold.train], y[fold.train])
+            return (est.predict_proba(frame[m.columns].iloc[fold.test])[:, 1],
+                    est.predict_proba(twin_frame[m.columns].iloc[fold.test])[:, 1])
+
+    tasks = [(m, f) for m in models for f in first]
+    results = Parallel(n_jobs=n_jobs)(delayed(fit_predict)(m, f) for m, f in tasks)
+    ids = frame["citizen_id"].to_numpy()
+    fact: dict[str, np.ndarray] = {}
+    twin: dict[str, np.ndarray] = {}
+    for (m, f), (pf, pt) in zip(tasks, results, strict=True):
+        name = m.spec.name
+        fact.setdefault(name, np.full(len(frame), np.nan))[f.test] = pf
+        twin.setdefault(name, np.full(len(frame), np.nan))[f.test] = pt
+
+    def table(d: dict[str, np.ndarray]) -> pd.DataFrame:
+        return pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,
+                                        "score": scale.points(p)})
+                          for name, p in d.items()], ignore_index=True)
+
+    return table(fact), table(twin)
+
+
+def _by_citizen(table: pd.DataFrame, model: str, ids: np.ndarray, column: str) -> np.ndarray:
+    part = table[table["model"].astype(str) == model].set_index("citizen_id")[column]
+    return part.reindex(ids).to_numpy(dtype=float)
+
+
+def fairness_audit(config: Any, frame: pd.DataFrame, predictions: pd.DataFrame,
+                   model_inputs: Mapping[str, Sequence[str]],
+                   explanations: pd.DataFrame | None = None,
+                   twins: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                   twin_frame: pd.DataFrame | None = None,
+                   true_label_predictions: pd.DataFrame | None = None,
+                   feature_columns: Sequence[str] | None = None
+                   ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """The whole fairness and age audit of a run.
+
+    Parameters
+    ----------
+    config : the ExperimentConfig (fairness, decision, scale sections are used).
+    frame : the population (citizen_id, protected attributes, features; truth columns
+        true_default / true_pd when synthetic).
+    predictions : the predictions table (citizen_id, model, p_default, score, ...); only
+        repeat 0 is used.
+    model_inputs : model -> its input columns (policy check of direct inputs).
+    explanations : optional long table (citizen_id, model, feature, shap).
+    twins : optional (factual, twin) long tables (citizen_id, model, p_default, score)
+        from the same fold models, the twins re-drawn with age + twin_age_shift.
+    twin_frame : optional twin population (citizen_id, true_pd) for the decomposition.
+    true_label_predictions : optional predictions (citizen_id, model, score) of the same
+        models trained on the true outcome (label-bias part of the decomposition).
+    feature_columns : columns the schema marks as features (default: the union of the
+        model inputs minus protected columns).
+
+    Returns
+    -------
+    fairness_json : dict, JSON-ready (NaN -> None). Keys: thresholds (four_fifths,
+        min_group_size, bootstrap, age_bands, cutoff_score, young_band, shap_threshold,
+        twin_age_shift), definitions, models (per model: cutoff_score, disparities
+        [records], verdicts {attribute: pass|fail|not assessed}, suppressed_groups
+        [{outcome, attribute, group, reason}], age {young_band, approval_young,
+        approval_rest, approval_ratio, approval_gap, score_gap, score_by_age [records],
+        cut_sweep [records], decomposition (if truth), twin_effects [records] (if
+        twins)}), proxy_audit [records], shap_by_age_band [records] (if explanations),
+        policy_flags [dicts].
+    fairness_by_group : the group_metrics long table of every model, with a leading
+        ``model`` column.
+    leaderboard_columns : one row per model: model, worst_approval_ratio (min over the
+        audited attributes, observed outcome), worst_approval_attribute,
+        worst_equalized_odds_difference, four_fifths_verdict (fail if any attribute
+        fails), age_gap (approval rate of the young band minus the rest, in rate
+        points; negative = the young are approved less), age_approval_ratio,
+        age_score_gap (mean points young minus rest), n_policy_flags.
+    """
+    from scorelab.scale import scale_from_config
+    from scorelab.study import decide
+
+    fair = config.fairness
+    edges = list(fair.age_bands)
+    young_limit = float(edges[1]) if len(edges) > 1 else float(edges[0])
+    scale = scale_from_config(config.scale)
+    preds = predictions
+    if "repeat" in preds.columns:
+        preds = preds[preds["repeat"] == 0]
+    ids = frame["citizen_id"].to_numpy()
+    y_obs = frame["defaulted"].to_numpy() if "defaulted" in frame else None
+    y_true = frame["true_default"].to_numpy() if "true_default" in frame else None
+    has_age = "age" in frame
+    young = (np.floor(frame["age"].to_numpy(dtype=float)) < young_limit) if has_age else None
+    models = [str(m) for m in pd.unique(preds["model"].astype(str))]
+
+    tables, boards, per_model = [], [], {}
+    for model in models:
+        p = _by_citizen(preds, model, ids, "p_default")
+        points = _by_citizen(preds, model, ids, "score") if "score" in preds else \
+            scale.points(p)
+        approved, cutoff = decide(points, config)
+        table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, config.seed)
+        tables.append(table.assign(model=model))
+        disp = disparities(table, fair.four_fifths)
+        obs = disp[disp["outcome"] == "observed"]
+        suppressed = table[table["suppressed"] & (table["metric"] == "approval_rate")]
+        partial = table[table["suppressed"] & (table["metric"] != "approval_rate")
+                        & ~table["group"].isin(suppressed["group"])]
+        entry: dict[str, Any] = {
+            "cutoff_score": cutoff,
+            "disparities": disp,
+            "verdicts": {f"{r.outcome}:{r.attribute}": r.four_fifths_verdict
+                         for r in disp.itertuples()},
+            "suppressed_groups": [
+                {"outcome": r.outcome, "attribute": r.attribute, "group": r.group,
+                 "metric": "all" if r.metric == "approval_rate" else r.metric,
+                 "reason": r.suppressed_reason}
+                for r in pd.concat([suppressed, partial]).itertuples()],
+        }
+        age_row: dict[str, Any] = {}
+        if has_age:
+            a = approved.astype(float)
+            appr_y, appr_r = a[young].mean() if young.any() else np.nan, \
+                a[~young].mean() if (~young).any() else np.nan
+            age_row = {"approval_young": appr_y, "approval_rest": appr_r,
+                       "approval_ratio": appr_y / appr_r if appr_r > 0 else np.nan,
+                       "approval_gap": appr_y - appr_r,
+                       "score_gap": float(points[young].mean() - points[~young].mean())
+                       if young.any() and (~young).any() else np.nan}
+            age_info: dict[str, Any] = {
+                "young_band": f"age < {young_limit:g}",
+                **age_row,
+                "score_by_age": score_by_age(frame["age"], points, approved),
+                "cut_sweep": cut_point_sweep(frame["age"], approved, fair.cut_sweep[0],
+                                             fair.cut_sweep[1], fair.four_fifths),
+            }
+            if twins is not None:
+                fact, twin = twins
+                fact_m = fact[fact["model"].astype(str) == model]
+                twin_m = twin[twin["model"].astype(str) == model]
+                if len(fact_m):
+                    age_info["twin_effects"] = twin_effects(
+                        fact_m, twin_m, frame.set_index("citizen_id")["age"], edges, cutoff)
+            if "true_pd" in frame:
+                twin_points = twin_true = tl_points = None
+                if twins is not None:
+                    twin_points = _by_citizen(twins[1], model, ids, "score")
+                    fact_points = _by_citizen(twins[0], model, ids, "score")
+                    # use the twins' own factual scores where given (same fold models)
+                    twin_points = points + (twin_points - fact_points)
+                if twin_frame is not None and "true_pd" in twin_frame:
+                    twin_true = twin_frame.set_index("citizen_id")["true_pd"].reindex(ids) \
+                        .to_numpy(dtype=float)
+                if true_label_predictions is not None:
+                    tl_points = _by_citizen(true_label_predictions, model, ids, "score")
+                    if np.isnan(tl_points).any():
+                        tl_points = None
+                age_info["decomposition"] = age_gap_decomposition(
+                    points, young, frame["true_pd"].to_numpy(), twin_points, twin_true,
+                    tl_points, y_obs, y_true)
+            entry["age"] = age_info
+        per_model[model] = entry
+        worst = obs.sort_values("worst_approval_ratio", na_position="last")
+        boards.append({
+            "model": model,
+            "worst_approval_ratio": (float(worst["worst_approval_ratio"].iloc[0])
+                                     if len(worst) else np.nan),
+            "worst_approval_attribute": (worst["attribute"].iloc[0] if len(worst) and
+                                         np.isfinite(worst["worst_approval_ratio"].iloc[0])
+                                         else None),
+            "worst_equalized_odds_difference": (float(obs["equalized_odds_difference"].max())
+                                                if len(obs) else np.nan),
+            "four_fifths_verdict": ("fail" if (obs["four_fifths_verdict"] == "fail").any()
+                                    else "pass"),
+            "age_gap": age_row.get("approval_gap", np.nan),
+            "age_approval_ratio": age_row.get("approval_ratio", np.nan),
+            "age_score_gap": age_row.get("score_gap", np.nan),
+        })
+
+    features = list(feature_columns) if feature_columns is not None else sorted(
+        {c for cols in model_inputs.values() for c in cols} - set(_PROTECTED))
+    features = [c for c in features if c in frame.columns]
+    proxies = proxy_audit(frame, features, frame["age"], young_limit) if has_age and \
+        features else pd.DataFrame()
+    importance = shap_importance(explanations) if explanations is not None and \
+        len(explanations) else None
+    flags = policy_checks(model_inputs, importance, fair.prohibited, _PROTECTED,
+                          fair.shap_threshold, feature_columns=features)
+    board = pd.DataFrame(boards)
+    n_flags = pd.Series([f["model"] for f in flags if f["model"] is not None],
+                        dtype=object).value_counts()
+    board["n_policy_flags"] = [int(n_flags.get(m, 0)) for m in board["model"]]
+    result: dict[str, Any] = {
+        "thresholds": {"four_fifths": fair.four_fifths, "min_group_size": fair.min_group_size,
+                       "bootstrap": fair.bootstrap, "age_bands": edges,
+                       "young_band": f"age < {young_limit:g}",
+                       "shap_threshold": fair.shap_threshold,
+                       "twin_age_shift": fair.twin_age_shift,
+                       "cut_sweep": list(fair.cut_sweep)},
+        "definitions": {
+            "positive": "default; a rejection predicts default",
+            "tpr": "share of defaulters rejected (defaulters caught)",
+            "fpr": "share of non-defaulters rejected",
+            "fnr": "share of defaulters approved",
+            "approval_rate": "share approved (selection rate of approval)",
+            "equalized_odds_difference": "max of the between-group ranges of tpr and fpr",
+            "age_gap": "approval rate of the young band minus the rest",
+            "suppressed": "value withheld (None), never reported as 0 or 1",
+        },
+        "models": per_model,
+        "proxy_audit": proxies,
+        "policy_flags": flags,
+    }
+    if has_age and explanations is not None and len(explanations):
+        cols = ["age", *[c for c in AGE_PROXIES if c in features],
+                *(proxies["feature"].head(3).tolist() if len(proxies) else [])]
+        result["shap_by_age_band"] = shap_by_age_band(explanations, frame, edges,
+                                                      list(dict.fromkeys(cols)))
+    by_group = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if len(by_group):
+        by_group = by_group[["model", *[c for c in by_group.columns if c != "model"]]]
+    return jsonable(result), by_group, board

@@ -1,0 +1,221 @@
+"""The table loader: a CSV/Parquet file becomes a Population, or one clear DataError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scorelab.config import TablePopulation
+from scorelab.data.loaders import check_rows_for_folds, load_table_population
+from scorelab.exceptions import DataError
+
+
+def _table(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "applicant": np.arange(100, 100 + n),
+        "age": rng.integers(19, 70, n),
+        "gender": rng.choice(["f", "m"], n),
+        "income": rng.normal(3.0, 1.0, n).round(2),
+        "grade": rng.integers(1, 5, n),
+        "housing": rng.choice(["rent", "own"], n),
+        "outcome": np.where(np.arange(n) % 4 == 0, "bad", "good"),
+    })
+
+
+def _cfg(**kw: Any) -> TablePopulation:
+    base: dict[str, Any] = {"source": "table", "path": "t.csv", "target": "outcome",
+                            "default_value": "bad",
+                            "protected": {"age": "continuous", "gender": "categorical"}}
+    base.update(kw)
+    return TablePopulation(**base)
+
+
+def _write(tmp_path: Path, frame: pd.DataFrame, name: str = "t.csv") -> Path:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def _error(tmp_path: Path, cfg: TablePopulation, *fragments: str) -> str:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(DataError) as info:
+        load_table_population(cfg, tmp_path)
+    msg = str(info.value)
+    assert "\n" not in msg, msg
+    for fragment in fragments:
+        assert fragment in msg, msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+    return msg
+
+
+# ------------------------------------------------------------------------ happy path
+
+
+def test_csv_loads_with_roles_types_and_target(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    pop = load_table_population(_cfg(sources={"income": "business"}), tmp_path)
+    frame, schema = pop.frame, pop.schema
+    assert schema.target == "outcome"
+    assert frame["outcome"].tolist() == [1 if i % 4 == 0 else 0 for i in range(40)]
+    assert schema.with_role("protected") == ["age", "gender"]
+    assert schema.with_role("id") == ["citizen_id"]
+    assert pop.features == ["applicant", "income", "grade", "housing"]
+    assert frame["citizen_id"].tolist() == list(range(40))
+    assert frame["citizen_id"].dtype == np.int64
+    assert frame["age"].dtype == float
+    assert isinstance(frame["gender"].dtype, pd.CategoricalDtype)
+    assert isinstance(frame["housing"].dtype, pd.CategoricalDtype)
+    # integer codes are not inferred as categories
+    assert pd.api.types.is_integer_dtype(frame["grade"])
+    assert schema["income"].source == "business"
+    assert schema["housing"].source == "none" and schema["housing"].kind == "direct"
+    assert pop.meta["n_defaults"] == 10 and pop.meta["no_default_value"] == "good"
+
+
+def test_id_column_drop_categorical_and_parquet(tmp_path: Path) -> None:
+    _write(tmp_path, _table(), "t.parquet")
+    cfg = _cfg(path="t.parquet", id_column="applicant", drop=["income"],
+               categorical=["grade", "housing"])
+    pop = load_table_population(cfg, tmp_path)
+    assert pop.frame["citizen_id"].tolist() == list(range(100, 140))
+    assert "applicant" not in pop.frame and "income" not in pop.frame
+    assert isinstance(pop.frame["grade"].dtype, pd.CategoricalDtype)
+    assert pop.features == ["grade", "housing"]
+
+
+def test_absolute_path_numeric_target_and_missing_values(tmp_path: Path) -> None:
+    frame = _table()
+    frame["outcome"] = np.where(frame["outcome"] == "bad", 2, 1)
+    frame.loc[3, "income"] = np.nan
+    frame.loc[5, "housing"] = np.nan
+    path = _write(tmp_path, frame)
+    for default in (2, "2"):
+        pop = load_table_population(_cfg(path=str(path), default_value=default), None)
+        assert pop.frame["outcome"].sum() == 10
+    assert np.isnan(pop.frame.loc[3, "income"])
+    assert pd.isna(pop.frame.loc[5, "housing"])
+
+
+def test_enough_rows_for_folds(tmp_path: Path) -> None:
+    _write(tmp_path, _table(40))
+    pop = load_table_population(_cfg(), tmp_path, folds=5)
+    check_rows_for_folds(pop, 10)
+    with pytest.raises(DataError, match=r"evaluation\.folds = 11") as info:
+        check_rows_for_folds(pop, 11)
+    assert "t.csv" in str(info.value) and "10 defaults" in str(info.value)
+    with pytest.raises(DataError, match="evaluation.folds"):
+        load_table_population(_cfg(), tmp_path, folds=20)
+
+
+# ------------------------------------------------------------------------ errors
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    _error(tmp_path, _cfg(path="nope.csv"), "nope.csv", "not found")
+
+
+def test_unsupported_extension(tmp_path: Path) -> None:
+    (tmp_path / "t.xlsx").write_text("x")
+    _error(tmp_path, _cfg(path="t.xlsx"), "t.xlsx", ".xlsx", ".csv", ".parquet")
+
+
+def test_empty_file_and_header_only(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("")
+    _error(tmp_path, _cfg(), "t.csv", "empty")
+    (tmp_path / "t.csv").write_text("age,gender,outcome\n")
+    _error(tmp_path, _cfg(), "t.csv", "no rows")
+
+
+def test_duplicate_column_names(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("age,gender,age,outcome\n30,f,31,bad\n40,m,41,good\n")
+    _error(tmp_path, _cfg(), "t.csv", "duplicate column", "age")
+
+
+def test_missing_target_column(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    _error(tmp_path, _cfg(target="default_flag"), "population.target", "default_flag",
+           "t.csv", "outcome")
+
+
+def test_missing_protected_column(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    _error(tmp_path, _cfg(protected={"age": "continuous", "sex": "categorical"}),
+           "population.protected", "sex", "t.csv")
+
+
+def test_target_with_one_class(tmp_path: Path) -> None:
+    frame = _table()
+    frame["outcome"] = "good"
+    _write(tmp_path, frame)
+    _error(tmp_path, _cfg(), "outcome", "one class")
+
+
+def test_default_value_absent(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    _error(tmp_path, _cfg(default_value="Bad"), "default_value", "'Bad'", "outcome",
+           "bad, good")
+
+
+def test_target_with_unknown_or_missing_values(tmp_path: Path) -> None:
+    frame = _table()
+    frame.loc[7, "outcome"] = "unknown"
+    _write(tmp_path, frame)
+    _error(tmp_path, _cfg(), "outcome", "3 distinct values", "unknown", "exactly two")
+    frame.loc[7, "outcome"] = np.nan
+    _write(tmp_path, frame)
+    _error(tmp_path, _cfg(), "outcome", "missing", "row 7")
+
+
+def test_non_numeric_age(tmp_path: Path) -> None:
+    frame = _table()
+    frame["age"] = frame["age"].astype(str)
+    frame.loc[2, "age"] = "thirty"
+    _write(tmp_path, frame)
+    _error(tmp_path, _cfg(), "age", "numeric", "thirty")
+    _error(tmp_path, _cfg(protected={"age": "categorical"}), "age", "continuous")
+
+
+@pytest.mark.parametrize("key, value, where", [
+    ("drop", ["colour"], "population.drop"),
+    ("categorical", ["colour"], "population.categorical"),
+    ("sources", {"colour": "webspace"}, "population.sources"),
+    ("id_column", "colour", "population.id_column"),
+])
+def test_listed_columns_must_exist(tmp_path: Path, key: str, value: Any, where: str) -> None:
+    _write(tmp_path, _table())
+    _error(tmp_path, _cfg(**{key: value}), where, "colour", "t.csv")
+
+
+def test_conflicting_roles(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    _error(tmp_path, _cfg(drop=["outcome"]), "outcome", "population.drop")
+    _error(tmp_path, _cfg(drop=["gender"]), "gender", "population.drop")
+
+
+def test_text_column_not_listed_as_categorical(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    _error(tmp_path, _cfg(categorical=["grade"]), "housing", "population.categorical")
+
+
+def test_bad_id_column(tmp_path: Path) -> None:
+    frame = _table()
+    frame.loc[1, "applicant"] = 100
+    _write(tmp_path, frame)
+    _error(tmp_path, _cfg(id_column="applicant"), "applicant", "duplicate")
+    _error(tmp_path, _cfg(id_column="housing"), "housing", "whole numbers")
+    frame = _table().rename(columns={"applicant": "citizen_id"})
+    _write(tmp_path, frame)
+    _error(tmp_path, _cfg(), "citizen_id", "id_column")
+
+
+def test_unreadable_parquet(tmp_path: Path) -> None:
+    (tmp_path / "t.parquet").write_bytes(b"not parquet at all")
+    _error(tmp_path, _cfg(path="t.parquet"), "t.parquet", "Parquet")

@@ -1,0 +1,101 @@
+"""Group metrics: suppression, agreement with fairlearn, label bias against the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import equalized_odds_difference
+
+from scorelab.config import Fairness
+from scorelab.data import generate_population
+from scorelab.fairness import disparities, group_metrics
+from tests.conftest import make_config
+
+
+def _toy(n_small: int = 30, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    frame = pd.DataFrame({"citizen_id": np.arange(n), "age": rng.uniform(30, 60, n),
+                          "sex": pd.Categorical(rng.choice(["female", "male"], n)),
+                          "minority": pd.Categorical(np.where(np.arange(n) < n_small,
+                                                              "minority", "majority"))})
+    y = (rng.random(n) < 0.2).astype(int)
+    y[:n_small] = 0  # the small group has no defaulters either
+    p = np.clip(0.2 + 0.3 * (y - 0.2) + rng.normal(0, 0.1, n), 0.01, 0.99)
+    approved = p < 0.2
+    return frame, y, p, approved
+
+
+def test_small_group_is_suppressed_never_zero_or_one():
+    frame, y, p, approved = _toy()
+    cfg = Fairness(attributes=["minority", "sex"], intersections=[], bootstrap=50)
+    table = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, seed=1)
+    small = table[(table["attribute"] == "minority") & (table["group"] == "minority")]
+    assert len(small) == 9 and small["suppressed"].all()
+    assert small["value"].isna().all() and small["ci_low"].isna().all()
+    assert small["ratio"].isna().all() and small["difference"].isna().all()
+    assert small["suppressed_reason"].str.contains("min_group_size").all()
+    # the reference falls back to the largest unsuppressed group
+    assert (table[table["attribute"] == "minority"]["reference_group"] == "majority").all()
+
+
+def test_group_without_defaulters_suppresses_tpr_but_not_approval():
+    frame, y, p, approved = _toy(n_small=80)
+    cfg = Fairness(attributes=["minority"], intersections=[], bootstrap=0)
+    table = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg)
+    g = table[table["group"] == "minority"].set_index("metric")
+    for metric in ("tpr", "fnr", "auc"):
+        assert g.loc[metric, "suppressed"] and np.isnan(g.loc[metric, "value"])
+        assert "no defaulters" in g.loc[metric, "suppressed_reason"]
+    assert not g.loc["approval_rate", "suppressed"]
+    assert g.loc["approval_rate", "value"] == pytest.approx(approved[:80].mean())
+
+
+def test_point_values_and_equalized_odds_match_fairlearn():
+    frame, y, p, approved = _toy(n_small=0, seed=3)
+    frame["minority"] = pd.Categorical(np.where(frame["age"] < 40, "minority", "majority"))
+    cfg = Fairness(attributes=["minority"], intersections=[], bootstrap=100)
+    table = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, seed=2)
+    g = table[table["group"] == "minority"].set_index("metric")
+    m = frame["minority"].to_numpy() == "minority"
+    rejected = ~approved
+    assert g.loc["tpr", "value"] == pytest.approx(rejected[m & (y == 1)].mean())
+    assert g.loc["fpr", "value"] == pytest.approx(rejected[m & (y == 0)].mean())
+    assert g.loc["tpr", "ci_low"] <= g.loc["tpr", "value"] <= g.loc["tpr", "ci_high"]
+    disp = disparities(table, 0.8).iloc[0]
+    expected = equalized_odds_difference(y, rejected.astype(int),
+                                         sensitive_features=frame["minority"].astype(str))
+    assert disp["equalized_odds_difference"] == pytest.approx(expected)
+    assert 0 <= disp["p_value_approval"] <= 1
+
+
+def test_bootstrap_is_seeded():
+    frame, y, p, approved = _toy(n_small=0)
+    cfg = Fairness(attributes=["sex"], intersections=[], bootstrap=50)
+    a = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, seed=5)
+    b = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_label_bias_shows_against_observed_not_true_outcome():
+    cfg = make_config({"population": {"causes": {"label_bias": {"flip_rate": 0.15}}},
+                       "fairness": {"attributes": ["minority"], "intersections": [],
+                                    "bootstrap": 100}}, n=20_000, seed=3)
+    frame = generate_population(cfg.population, cfg.seed).frame
+    p = frame["true_pd"].to_numpy()  # an unbiased score: the truth itself
+    approved = p < 0.2
+    table = group_metrics(frame["defaulted"], frame["true_default"], p, 600 - 100 * p,
+                          approved, frame, cfg.fairness, seed=0)
+    rate = table[(table["metric"] == "default_rate") & (table["group"] == "minority")] \
+        .set_index("outcome")
+    assert rate.loc["observed", "reference_group"] == "majority"
+    assert rate.loc["observed", "difference"] > 0.08  # recorded more harshly
+    assert abs(rate.loc["true", "difference"]) < 0.02
+    cal = table[(table["metric"] == "calibration_gap") & (table["group"] == "minority")] \
+        .set_index("outcome")
+    assert cal.loc["observed", "ci_high"] < -0.05  # the truth looks under-predicted
+    assert cal.loc["true", "ci_low"] < 0 < cal.loc["true", "ci_high"]
+    disp = disparities(table).set_index("outcome")
+    assert disp.loc["observed", "equalized_odds_difference"] > \
+        disp.loc["true", "equalized_odds_difference"]

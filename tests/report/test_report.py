@@ -1,0 +1,179 @@
+"""The report: golden Markdown, escaping, missing artifacts, atomic re-runs, comparison."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scorelab.exceptions import DataError
+from scorelab.report import (
+    CORE_ARTIFACTS,
+    REPORT_FILES,
+    build_report,
+    compare_html,
+    compare_markdown,
+    compare_runs,
+)
+from scorelab.study import run
+from tests.report.conftest import TINY_MODELS, tiny_config
+
+GOLDEN = Path(__file__).parent / "golden" / "tiny_report.md"
+XSS = "<script>alert(1)</script>"
+
+
+def _normalise(text: str, run_dir: Path) -> str:
+    """Replace what legitimately changes between runs (ids, hashes, versions, paths)."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    for key in ("run_id", "config_hash", "data_fingerprint"):
+        text = text.replace(str(manifest[key]), f"<{key}>")
+    return text.replace(str(run_dir), "<run_dir>")
+
+
+def test_report_markdown_matches_golden(run_copy: Path) -> None:
+    paths = build_report(run_copy)
+    text = _normalise(paths.md.read_text(), run_copy)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(text)
+    assert GOLDEN.is_file(), "no golden file yet: run with UPDATE_GOLDEN=1"
+    assert text == GOLDEN.read_text(), (
+        "report.md differs from tests/report/golden/tiny_report.md; if the change is "
+        "intended, rerun with UPDATE_GOLDEN=1 and review the diff")
+
+
+def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in run_copy.iterdir()}
+    paths = build_report(run_copy)
+    html = paths.html.read_text()
+    for section in ("study", "accuracy", "explanations", "fairness", "age", "mitigation",
+                    "policy"):
+        assert f'<section id="{section}"' in html
+    assert "http://" not in html and "https://" not in html and "//" not in re.sub(
+        r"(file|data):", "", "".join(re.findall(r'(?:src|href)="([^"]*)"', html)))
+    assert "<script" not in html.lower()
+    assert html.count("<svg") >= 3  # ROC, calibration, score distributions
+    assert "this run has no explanations" in html.lower()
+    data = json.loads(paths.json.read_text())
+    assert [s["number"] for s in data["sections"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert data["artifacts"]["explanations"] is False
+    # re-running replaces only the report files and leaves no temporary file behind
+    build_report(run_copy)
+    after = {p.name: p.stat().st_mtime_ns for p in run_copy.iterdir()}
+    assert set(after) == set(before) | set(REPORT_FILES)
+    assert all(after[name] == mtime for name, mtime in before.items()
+               if name not in REPORT_FILES)
+
+
+@pytest.mark.parametrize("artifact", CORE_ARTIFACTS)
+def test_missing_core_artifact_is_one_clear_error(run_copy: Path, artifact: str) -> None:
+    for name in REPORT_FILES:  # a run without a report yet (runs now render one themselves)
+        (run_copy / name).unlink(missing_ok=True)
+    (run_copy / artifact).unlink()
+    with pytest.raises(DataError, match=re.escape(artifact)) as info:
+        build_report(run_copy)
+    assert "\n" not in str(info.value)
+    assert not any((run_copy / name).exists() for name in REPORT_FILES)
+
+
+def test_damaged_artifact_and_missing_directory(run_copy: Path, tmp_path: Path) -> None:
+    (run_copy / "metrics.json").write_text("{ not json")
+    with pytest.raises(DataError, match="metrics.json is not readable JSON"):
+        build_report(run_copy)
+    with pytest.raises(DataError, match="does not exist"):
+        build_report(tmp_path / "nowhere")
+
+
+def test_cli_style_error_has_no_traceback(run_copy: Path) -> None:
+    from typer.testing import CliRunner
+
+    from scorelab.cli import _user_errors
+
+    (run_copy / "leaderboard.csv").unlink()
+    wrapped = _user_errors(lambda: build_report(run_copy))
+    import typer
+
+    app = typer.Typer()
+    app.command()(wrapped)
+    result = CliRunner().invoke(app, [])
+    assert result.exit_code == 1
+    assert "leaderboard.csv" in result.output and "Traceback" not in result.output
+
+
+def test_names_from_config_and_tables_are_escaped(tmp_path: Path) -> None:
+    models = [dict(m) for m in TINY_MODELS[:2]]
+    models[1]["name"] = XSS
+    result = run(tiny_config(models), runs_dir=tmp_path)
+    assert result.run_dir is not None
+    paths = build_report(result.run_dir)
+    html = paths.html.read_text()
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+    md = paths.md.read_text()
+    assert XSS not in md and r"\<script\>alert(1)\</script\>" in md
+    frame = compare_runs([result.run_dir, result.run_dir])
+    assert XSS not in compare_html(frame) and XSS not in compare_markdown(frame)
+
+
+def test_absent_layers_give_notes_present_layers_render(run_copy: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    pred = pd.read_parquet(run_copy / "predictions.parquet")
+    ids = pred["citizen_id"].unique()[:30]
+    rows = []
+    rng = np.random.default_rng(0)
+    for model in ("scorecard", "lightgbm"):
+        for cid in ids:
+            for feature, source in (("late_payments", "business"), ("tax_arrears",
+                                                                     "administrative"),
+                                    ("social_degree", "webspace")):
+                rows.append({"citizen_id": cid, "model": model, "family": "x",
+                             "feature": feature, "source": source, "value": 1.0,
+                             "shap": float(rng.normal()), "base_value": -1.4, "output": 0.0,
+                             "method": "exact"})
+    pd.DataFrame(rows).to_parquet(run_copy / "explanations.parquet")
+    (run_copy / "fairness.json").write_text(json.dumps({
+        "verdicts": [{"model": "scorecard", "attribute": "age_band", "group": "18-25",
+                      "check": "four_fifths", "value": 0.7, "verdict": "fail"}],
+        "suppressed": [{"attribute": "age_band", "group": "66+", "n": 12}],
+        "policy": [{"check": "direct_input", "model": "lightgbm", "column": "age",
+                    "category": "protected", "message": "uses age"}]}))
+    paths = build_report(run_copy)
+    data = json.loads(paths.json.read_text())
+    sections = {s["id"]: s for s in data["sections"]}
+    assert sections["explanations"]["available"] and sections["fairness"]["available"]
+    md = paths.md.read_text()
+    assert "Reason codes" in md and "■ fail" in md and "66+" in md
+
+
+def test_compare_runs_matches_models_by_name(tiny_run: Path, run_copy: Path) -> None:
+    board = run_copy / "leaderboard.csv"
+    text = board.read_text().replace("scorecard,", "scorecard_v2,", 1)
+    board.write_text(text)
+    manifest = json.loads((run_copy / "manifest.json").read_text())
+    manifest["run_id"] = "second"
+    (run_copy / "manifest.json").write_text(json.dumps(manifest))
+    frame = compare_runs([tiny_run, run_copy])
+    first = frame.attrs["runs"][0]
+    auc = frame[frame["metric"] == "auc"].set_index("model")
+    assert auc.loc["lightgbm", "delta second"] == pytest.approx(0.0)
+    assert np_isnan(auc.loc["scorecard", "second"])
+    assert np_isnan(auc.loc["scorecard_v2", first])
+    assert "| lightgbm | auc |" in compare_markdown(frame)
+    with pytest.raises(DataError, match="at least two"):
+        compare_runs([tiny_run])
+
+
+def np_isnan(value: object) -> bool:
+    return value != value
+
+
+def test_config_is_not_modified(run_copy: Path) -> None:
+    before = yaml.safe_load((run_copy / "config.yaml").read_text())
+    build_report(run_copy)
+    assert yaml.safe_load((run_copy / "config.yaml").read_text()) == before
