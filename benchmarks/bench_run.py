@@ -43,7 +43,7 @@ def main(n: int, config_path: Path) -> None:
 
     y = pop.frame["defaulted"].to_numpy().astype(np.int64)
     folds = make_folds(y, cfg.evaluation.folds, cfg.evaluation.repeats, cfg.seed)
-    models = prepare_models(cfg, SCHEMA)
+    models, _ = prepare_models(cfg, SCHEMA)
     oof = {}
     for model in models:
         start = time.perf_counter()

@@ -146,10 +146,32 @@ def run(
 
         result = run_study(cfg, runs_dir=runs_dir, progress=advance)
     out.print(leaderboard_table(result.leaderboard, result.metrics))
+    for name, reason in result.metrics.get("skipped_models", {}).items():
+        out.print(f"{name}: {reason}", highlight=False)
+    if "truth_analyses" in result.metrics:
+        out.print(f"Truth-based analyses {result.metrics['truth_analyses']}", highlight=False)
     for line in leaderboard_notes(result.metrics):
         out.print(line, highlight=False)
     out.print(f"Report: {result.run_dir / 'report.html'}", highlight=False, soft_wrap=True)
     out.print(str(result.run_dir), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def datasets() -> None:
+    """List the datasets bundled with scorelab (with their licence and config)."""
+    from rich.table import Table
+
+    from scorelab.datasets import list_datasets
+
+    table = Table(title="Bundled datasets")
+    for column in ("name", "rows", "licence", "config", "path", "description"):
+        table.add_column(column)
+    for d in list_datasets():
+        table.add_row(str(d["name"]), "-" if d["rows"] is None else f"{d['rows']:,}",
+                      str(d["licence"]), str(d.get("config") or "-"), str(d["path"] or "-"),
+                      str(d["description"]))
+    out.print(table)
 
 
 def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:

@@ -442,8 +442,16 @@ def load_config(path: str | Path) -> ExperimentConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}")
-    return config_from_dict(raw, source=str(path))
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got "
+                          f"{type(raw).__name__}")
+    config = config_from_dict(raw, source=str(path))
+    population = config.population
+    if isinstance(population, TablePopulation) and not population.path.is_absolute():
+        # a table path is relative to the config file, wherever the command runs from
+        resolved = (path.parent / population.path).resolve()
+        config = config.model_copy(update={"population": population.model_copy(
+            update={"path": resolved})})
+    return config
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> ExperimentConfig:

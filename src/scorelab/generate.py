@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scorelab.config import ExperimentConfig, config_hash
+from scorelab.config import ExperimentConfig, TablePopulation, config_hash
+from scorelab.exceptions import ConfigError
 from scorelab.data.card import build_data_card, render_data_card_markdown
 from scorelab.data.io import check_writable, population_paths, write_population
 from scorelab.data.synthetic import Population, generate_population
@@ -23,9 +24,19 @@ class GeneratedPopulation:
 
 
 def population_for(config: ExperimentConfig) -> tuple[Population, dict[str, Any]]:
-    """The population a config describes, and its data card."""
+    """The population a config describes (synthetic or a table), and its data card."""
+    if isinstance(config.population, TablePopulation):
+        from scorelab.data.loaders import load_table_population
+
+        pop = load_table_population(config.population, folds=config.evaluation.folds)
+        pop.meta["config_hash"] = config_hash(config)
+        pop.meta["source"] = "table"
+        card = build_data_card(pop, config.fairness.age_bands,
+                               extra={"table": str(config.population.path)})
+        return pop, card
     pop = generate_population(config.population, config.seed)
     pop.meta["config_hash"] = config_hash(config)
+    pop.meta["source"] = "synthetic"
     card = build_data_card(
         pop,
         config.fairness.age_bands,
@@ -40,6 +51,9 @@ def generate_to_file(config: ExperimentConfig, out: str | Path,
 
     The output paths are checked before any work, so a refused path costs nothing.
     """
+    if isinstance(config.population, TablePopulation):
+        raise ConfigError("generate draws synthetic populations; this config's population is "
+                          "a table (population.source: table): use 'scorelab run' on it")
     out = Path(out)
     check_writable(list(population_paths(out)), force)
     pop, card = population_for(config)

@@ -82,8 +82,8 @@ def model_inputs(schema: Schema, spec: ModelSpec) -> list[str]:
                                           if c not in schema.with_role("feature")]
 
 
-def prepare_models(config: ExperimentConfig, schema: Schema) -> list[PreparedModel]:
-    """Build every configured estimator up front, so a bad spec fails before any work."""
+def validate_models(config: ExperimentConfig) -> None:
+    """Reject a bad model list (none, repeated names, bad family/kind/params) before work."""
     from scorelab.models.registry import build_model
 
     if not config.models:
@@ -93,8 +93,46 @@ def prepare_models(config: ExperimentConfig, schema: Schema) -> list[PreparedMod
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"models: names must be unique; repeated: {', '.join(duplicates)}")
-    return [PreparedModel(spec, build_model(spec), model_inputs(schema, spec))
-            for spec in config.models]
+    for spec in config.models:
+        build_model(spec)
+
+
+_RULE_PARAMS = {("expert", "suining"): "rules", ("expert", "sesame"): "factors",
+                ("hybrid", "expert_boost"): "expert"}
+
+
+def skip_reason(spec: ModelSpec, real_table: bool) -> str | None:
+    """Why a model cannot run on this population, or None.
+
+    Expert rules (and the hybrid built on them) are written for the synthetic
+    population's columns; on a real table they need a rule table over its own columns.
+    """
+    from scorelab.models.registry import DEFAULT_KIND
+
+    key = (spec.family, spec.kind or DEFAULT_KIND[spec.family])
+    if real_table and key in _RULE_PARAMS and _RULE_PARAMS[key] not in spec.params:
+        return (f"skipped: expert rules are written for the synthetic population; give "
+                f"params.{_RULE_PARAMS[key]} over this table's columns to run it")
+    return None
+
+
+def prepare_models(config: ExperimentConfig, schema: Schema,
+                   real_table: bool = False) -> tuple[list[PreparedModel], dict[str, str]]:
+    """Build every runnable estimator with its input columns; say why others are skipped."""
+    from scorelab.models.registry import build_model
+
+    validate_models(config)
+    models, skipped = [], {}
+    for spec in config.models:
+        reason = skip_reason(spec, real_table)
+        if reason is not None:
+            skipped[spec.name] = reason
+            continue
+        models.append(PreparedModel(spec, build_model(spec), model_inputs(schema, spec)))
+    if not models:
+        raise ConfigError("models: every model was skipped on this population ("
+                          + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")
+    return models, skipped
 
 
 @dataclass
@@ -350,7 +388,8 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
               progress: Progress | None = None, clock: Stopwatch | None = None) -> StudyResult:
     """Train every configured model on the same folds and measure them (no I/O)."""
     clock = clock or Stopwatch()
-    models = prepare_models(config, population.schema)
+    real_table = population.meta.get("source") == "table"
+    models, skipped = prepare_models(config, population.schema, real_table=real_table)
     frame = population.frame
     y = frame[population.schema.target].to_numpy().astype(np.int64)
     ev = config.evaluation
@@ -360,6 +399,12 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
         oof = out_of_fold(models, frame, y, folds, n_jobs=ev.n_jobs, progress=progress)
     with clock.stage("metrics"):
         metrics, board = evaluate(models, oof, y, frame, folds, config)
+        metrics["skipped_models"] = skipped
+        if "true_pd" not in frame:
+            metrics["truth_analyses"] = ("skipped: a real table has no ground truth, so the "
+                                         "oracle AUC, AUC against the true outcome, "
+                                         "counterfactual twins and the label-bias split are "
+                                         "not computed")
         outcomes = {"defaulted": y.astype(np.int8)}
         if "true_default" in frame:
             outcomes["true_default"] = frame["true_default"].to_numpy(dtype=np.int8)
@@ -375,10 +420,9 @@ def run(config: ExperimentConfig, runs_dir: Path | None = None,
     The run folder is claimed first (so an unwritable location fails before any work)
     and published only when every artifact is written; on any failure it is removed.
     """
-    from scorelab.data.synthetic import SCHEMA
     from scorelab.generate import population_for
 
-    prepare_models(config, SCHEMA)  # a bad model spec fails before any work or folder
+    validate_models(config)  # a bad model spec fails before any work or folder
     digest = config_hash(config)
     clock = Stopwatch()
     writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))

@@ -470,7 +470,13 @@ def _explain_agnostic(model: Any, X: pd.DataFrame, background: pd.DataFrame, max
                            index=X.index)
     if engine != "shap":
         raise ValueError(f"explain: engine must be 'batched' or 'shap'; got {engine!r}")
-    import shap
+    import warnings
+
+    with warnings.catch_warnings():
+        # importing shap imports matplotlib, which warns about its own future API changes
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import shap
 
     masker = shap.maskers.Independent(codes_b, max_samples=len(codes_b))
     state = np.random.get_state()  # shap seeds numpy's global generator: restore it after

@@ -1,0 +1,135 @@
+"""The explanations table, global importance, agreement, true drivers, reason codes and
+the citizen's letter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scorelab.config import config_from_dict
+from scorelab.data import SCHEMA, SOURCES, generate_population
+from scorelab.explain import (
+    Explanation,
+    agreement,
+    explanations_table,
+    global_importance,
+    letter,
+    reason_codes,
+    true_drivers,
+)
+from scorelab.explain.importance import TABLE_COLUMNS
+
+
+def _explanation(values, columns, method="rules (exact)"):
+    values = np.asarray(values, dtype=float)
+    base = np.full(len(values), -1.5)
+    return Explanation(values, base, base + values.sum(1), list(columns), method)
+
+
+X = pd.DataFrame({"late_payments": [4, 0], "income": [2.34567, np.nan],
+                  "marital_status": pd.Categorical(["married", "single"]),
+                  "expert_points": [910.0, 1000.0]})
+COLS = list(X.columns)
+
+
+@pytest.fixture
+def table():
+    a = explanations_table([7, 8], "lgbm", "trees",
+                           _explanation([[0.62, 0.1, -0.3, 0.0], [-0.2, 0.0, 0.05, 0.4]],
+                                        COLS), X, SCHEMA)
+    b = explanations_table([7, 8], "rules", "expert",
+                           _explanation([[0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, -0.1]],
+                                        COLS), X, SCHEMA)
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_table_format(table):
+    assert list(table.columns) == TABLE_COLUMNS
+    assert len(table) == 2 * 2 * 4
+    row = table[(table.citizen_id == 7) & (table.model == "lgbm")].set_index("feature")
+    assert row.loc["late_payments", "value"] == "4"
+    assert row.loc["late_payments", "source"] == "business"
+    assert row.loc["marital_status", "source"] == "administrative"
+    assert row.loc["income", "value"] == "2.35"
+    assert row.loc["expert_points", "source"] == "derived"
+    other = table[(table.citizen_id == 8) & (table.model == "lgbm")].set_index("feature")
+    assert other.loc["income", "value"] == "missing"
+    # the rows reproduce the output
+    assert row["base_value"].iloc[0] + row["shap"].sum() == pytest.approx(row["output"].iloc[0])
+
+
+def test_global_importance_shares(table):
+    imp = global_importance(table)
+    assert imp["scale"] == "log-odds of default"
+    m = imp["models"]["lgbm"]
+    assert m["features"]["late_payments"] == pytest.approx((0.62 + 0.2) / 2)
+    assert list(m["features"])[0] == "late_payments"  # descending
+    assert sum(m["feature_share"].values()) == pytest.approx(1.0)
+    assert sum(m["source_share"].values()) == pytest.approx(1.0)
+    assert set(SOURCES) <= set(m["sources"]) and "derived" in m["sources"]
+    assert m["sources"]["webspace"] == 0.0
+    assert m["sources"]["business"] == pytest.approx(0.41 + 0.05)
+
+
+def test_agreement(table):
+    imp = global_importance(table)
+    truth = {"late_payments": 1.0, "income": 0.5, "marital_status": 0.2, "expert_points": 0.0}
+    ag = agreement(imp, truth)
+    assert ag["method"] == "spearman"
+    (pair,) = ag["pairs"]
+    assert {pair["a"], pair["b"]} == {"lgbm", "rules"}
+    assert -1.0 <= pair["spearman"] <= 1.0
+    assert ag["matrix"]["lgbm"]["rules"] == pair["spearman"]
+    assert set(ag["vs_truth"]) == {"lgbm", "rules"}
+
+
+def test_reason_codes_signs_and_wording(table):
+    rc = reason_codes(table, 7, "lgbm", k=3)
+    assert [r["feature"] for r in rc["raised"]] == ["late_payments", "income"]
+    assert [r["feature"] for r in rc["lowered"]] == ["marital_status"]
+    assert rc["raised"][0]["text"] == \
+        "late_payments = 4 (business data) raised the risk by 0.62 log-odds"
+    assert rc["lowered"][0]["text"] == \
+        "marital_status = married (administrative data) lowered the risk by 0.30 log-odds"
+    assert all(r["shap"] > 0 for r in rc["raised"]) and all(r["shap"] < 0 for r in rc["lowered"])
+    # same wording for another family
+    rc2 = reason_codes(table, 7, "rules")
+    assert rc2["raised"][0]["text"] == \
+        "late_payments = 4 (business data) raised the risk by 0.50 log-odds"
+    assert rc2["lowered"] == []
+    with pytest.raises(ValueError):
+        reason_codes(table, 7)  # two models: must name one
+    with pytest.raises(KeyError):
+        reason_codes(table, 99, "lgbm")
+
+
+def test_letter_contents(table):
+    rows = table[table.citizen_id == 7]
+    text = letter(rows, score=571.4, category="D", approved=False, cutoff=600, model="lgbm")
+    assert "citizen 7" in text and "'lgbm'" in text
+    assert "Score: 571" in text and "Category: D" in text
+    assert "NOT APPROVED" in text and "cut-off of 600" in text
+    assert "late_payments = 4 (business data) raised the risk by 0.62 log-odds" in text
+    assert "marital_status = married (administrative data) lowered the risk" in text
+    assert "business data: late_payments, income" in text
+    assert "administrative data: marital_status" in text
+    assert "derived: expert_points" in text
+    assert "Not used: personal, organisation, webspace data." in text
+    ok = letter(rows, score=700, category="B", approved=True, cutoff=600, model="lgbm")
+    assert "APPROVED: your score is at or above the cut-off of 600" in ok
+
+
+def test_true_drivers_definition():
+    cfg = config_from_dict({"seed": 3, "population": {"n_citizens": 4000}})
+    pop = generate_population(cfg.population, cfg.seed)
+    feats = pop.features + ["situational_events", "health_events"]
+    drivers = true_drivers(pop, feats, max_rows=4000)
+    assert set(drivers) == set(feats)
+    ranked = list(drivers)
+    # debt-to-income is a direct cause of the true risk: among the top drivers
+    assert "debt_to_income" in ranked[:3]
+    # events that do not change the true risk carry (almost) none of it
+    top = drivers[ranked[0]]
+    assert drivers["situational_events"] < 0.05 * top
+    assert drivers["health_events"] < 0.05 * top
