@@ -283,9 +283,20 @@ class Explain(_Section):
     """SHAP explanations of every family."""
 
     enabled: bool = Field(True, description="Compute explanations.")
-    sample_size: int = Field(2000, ge=1, description="Citizens explained (audit sample).")
-    background_size: int = Field(100, ge=1, description="Background sample for agnostic SHAP.")
-    max_evals: int = Field(500, ge=10, description="Model evaluations per citizen (agnostic).")
+    sample_size: int = Field(
+        2000, ge=1, description="Citizens explained by the exact explainers (audit sample)."
+    )
+    agnostic_sample_size: int = Field(
+        300, ge=1,
+        description="Citizens of the audit sample also explained by the model-agnostic "
+        "explainer (neural and hybrid families); a nested subsample, the same for every "
+        "family.",
+    )
+    background_size: int = Field(50, ge=1, description="Background sample for agnostic SHAP.")
+    max_evals: int = Field(
+        200, ge=10, description="Masked evaluations per citizen (agnostic explainer); each "
+        "evaluation scores background_size rows."
+    )
 
 
 ProtectedName = Literal["age", "sex", "minority", "region"]

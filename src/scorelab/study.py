@@ -69,17 +69,32 @@ class StudyResult:
     leaderboard: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     run_dir: Path | None = None
+    explanations: pd.DataFrame | None = None
+    importance: dict[str, Any] | None = None
+    fairness: dict[str, Any] | None = None
+    fairness_by_group: pd.DataFrame | None = None
 
 
 def model_inputs(schema: Schema, spec: ModelSpec) -> list[str]:
-    """Feature columns plus the protected/prohibited ones the spec explicitly allows."""
+    """Feature columns, less ``drop_features``, plus the protected/prohibited columns the
+    spec explicitly allows (``use_protected``). Truth columns are never inputs."""
     allowed = set(schema.with_role("protected", "prohibited"))
+    features = schema.with_role("feature")
     for name in spec.use_protected:
         if name not in allowed:
             raise ConfigError(f"model '{spec.name}': use_protected: '{name}' is not a protected "
                               f"or prohibited column (valid: {', '.join(sorted(allowed))})")
-    return schema.with_role("feature") + [c for c in spec.use_protected
-                                          if c not in schema.with_role("feature")]
+    for name in spec.drop_features:
+        if name not in features:
+            raise ConfigError(f"model '{spec.name}': drop_features: '{name}' is not a feature "
+                              f"column (valid: {', '.join(features)})")
+    if spec.family == "mitigation":
+        sensitive = str(spec.params.get("sensitive", "age"))
+        if sensitive not in spec.use_protected:
+            raise ConfigError(f"model '{spec.name}': a mitigation variant needs its sensitive "
+                              f"attribute as an input: add use_protected: [{sensitive}]")
+    kept = [c for c in features if c not in spec.drop_features]
+    return kept + [c for c in spec.use_protected if c not in kept]
 
 
 def validate_models(config: ExperimentConfig) -> None:
@@ -145,6 +160,7 @@ class AuditPlan:
     """
 
     audit: np.ndarray  # bool mask over citizens: the audit sample to explain
+    audit_agnostic: np.ndarray  # its nested subsample for the model-agnostic explainer
     twin_frame: pd.DataFrame | None
     explain: Any | None  # config.Explain, or None for no explanations
     seed: int
@@ -173,7 +189,8 @@ class FoldResults:
 
 def _fit_predict(estimator: Any, X: pd.DataFrame, y: np.ndarray, fold: Fold,
                  X_twin: pd.DataFrame | None = None, audit: np.ndarray | None = None,
-                 explain_cfg: Any | None = None, seed: int = 0) -> FoldOutput:
+                 explain_cfg: Any | None = None, seed: int = 0,
+                 audit_agnostic: np.ndarray | None = None) -> FoldOutput:
     """Fit a fresh clone on the training rows; score (and explain) the held-out rows."""
     import time
 
@@ -183,10 +200,13 @@ def _fit_predict(estimator: Any, X: pd.DataFrame, y: np.ndarray, fold: Fold,
         if X_twin is not None:
             out.p_twin = model.predict_proba(X_twin.iloc[fold.test])[:, 1]
         if explain_cfg is not None and audit is not None:
-            from scorelab.explain.explainers import background_sample, explain
+            from scorelab.explain.explainers import EXACT_KINDS, background_sample, explain
+            from scorelab.explain.explainers import explainer_kind as kind_of
 
             start = time.perf_counter()
-            rows = fold.test[audit[fold.test]]
+            exact = kind_of(model) in EXACT_KINDS
+            mask = audit if exact or audit_agnostic is None else audit_agnostic
+            rows = fold.test[mask[fold.test]]
             background = background_sample(X.iloc[fold.train], explain_cfg.background_size,
                                            seed=seed + fold.fold)
             out.explained = rows
@@ -208,6 +228,7 @@ def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
         return delayed(_fit_predict)(
             m.estimator, frame[m.columns], y, f, X_twin=twin,
             audit=plan.audit if audited else None,
+            audit_agnostic=plan.audit_agnostic if audited else None,
             explain_cfg=plan.explain if audited else None,
             seed=plan.seed if plan is not None else 0)
 
@@ -387,6 +408,8 @@ def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
 def run_study(config: ExperimentConfig, population: Population, card: dict[str, Any],
               progress: Progress | None = None, clock: Stopwatch | None = None) -> StudyResult:
     """Train every configured model on the same folds and measure them (no I/O)."""
+    from scorelab.analyses import audit_plan, explanation_artifacts, fairness_artifacts
+
     clock = clock or Stopwatch()
     real_table = population.meta.get("source") == "table"
     models, skipped = prepare_models(config, population.schema, real_table=real_table)
@@ -395,10 +418,12 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     ev = config.evaluation
     with clock.stage("splits"):
         folds = make_folds(y, ev.folds, ev.repeats, config.seed)
+        plan = audit_plan(config, population)
     with clock.stage("fit_predict"):
-        oof = out_of_fold(models, frame, y, folds, n_jobs=ev.n_jobs, progress=progress)
+        fits = fit_folds(models, frame, y, folds, n_jobs=ev.n_jobs, progress=progress,
+                         plan=plan)
     with clock.stage("metrics"):
-        metrics, board = evaluate(models, oof, y, frame, folds, config)
+        metrics, board = evaluate(models, fits.oof, y, frame, folds, config)
         metrics["skipped_models"] = skipped
         if "true_pd" not in frame:
             metrics["truth_analyses"] = ("skipped: a real table has no ground truth, so the "
@@ -408,9 +433,19 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
         outcomes = {"defaulted": y.astype(np.int8)}
         if "true_default" in frame:
             outcomes["true_default"] = frame["true_default"].to_numpy(dtype=np.int8)
-        predictions = predictions_table(models, oof, folds, frame["citizen_id"].to_numpy(),
+        predictions = predictions_table(models, fits.oof, folds, frame["citizen_id"].to_numpy(),
                                         scale_from_config(config.scale), outcomes)
-    return StudyResult(config, population, card, predictions, metrics, board, clock.seconds)
+    result = StudyResult(config, population, card, predictions, metrics, board, clock.seconds)
+    if fits.explanations:
+        with clock.stage("explanations"):
+            result.explanations, result.importance = explanation_artifacts(
+                models, fits, population)
+    if config.fairness.enabled:
+        with clock.stage("fairness"):
+            result.fairness, result.fairness_by_group, columns = fairness_artifacts(
+                config, population, models, predictions, fits, plan, result.explanations)
+            result.leaderboard = board.merge(columns, on="model", how="left")
+    return result
 
 
 def run(config: ExperimentConfig, runs_dir: Path | None = None,
@@ -451,6 +486,12 @@ def _write_artifacts(writer: RunWriter, result: StudyResult, digest: str) -> Non
     writer.write_parquet("predictions.parquet", result.predictions)
     writer.write_json("metrics.json", result.metrics)
     result.leaderboard.to_csv(writer.path("leaderboard.csv"), index=False)
+    if result.explanations is not None:
+        writer.write_parquet("explanations.parquet", result.explanations)
+        writer.write_json("importance.json", result.importance)
+    if result.fairness is not None:
+        writer.write_json("fairness.json", result.fairness)
+        writer.write_parquet("fairness_by_group.parquet", result.fairness_by_group)
     writer.write_json("manifest.json", {
         "run_id": writer.final.name, "seed": config.seed, "config_hash": digest,
         "command": command_line(), "versions": package_versions(),

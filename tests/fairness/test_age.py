@@ -38,7 +38,7 @@ def _audit(strength: float):
     pop = generate_population(cfg.population, cfg.seed)
     twins = counterfactual_twins(cfg.population, cfg.seed,
                                  {"age": lambda a: a + cfg.fairness.twin_age_shift})
-    models = prepare_models(cfg, pop.schema)
+    models, _ = prepare_models(cfg, pop.schema)
     y = pop.frame["defaulted"].to_numpy()
     folds = make_folds(y, 5, 1, cfg.seed)
     fact, twin = twin_predictions(models, pop.frame, twins.frame, y, folds,

@@ -106,6 +106,7 @@ _NORMALS = (
     "latent_reliability", "income", "debt_to_income", "credit_history_years",
     "employment_years", "utilisation", "bill_payment_regularity", "employer_compliance",
     "social_degree", "friends_avg_score", "family_score", "online_purchase_regularity",
+    "history_pace", "employment_pace",
 )
 
 
@@ -252,11 +253,14 @@ class _Simulator:
         # --- age proxies: history and employment grow with age when planted
         proxy = causes.age_proxy.strength if causes.age_proxy.enabled else 0.0
         age_term = proxy * (age - AGE_MIN) + (1.0 - proxy) * (MEAN_AGE - AGE_MIN)
-        history = self.set("credit_history_years", np.maximum(
-            0.0, 0.45 * age_term + 2.5 * rel + 2.0 * u["credit_history_years"]))
+        # Each citizen accumulates history and employment at a pace of their own
+        # (lognormal, mean 1), so the two proxies' age parts cannot cancel each other out.
+        history_pace = np.exp(0.35 * u["history_pace"] - 0.06125)
+        employment_pace = np.exp(0.35 * u["employment_pace"] - 0.06125)
+        self.set("credit_history_years", np.maximum(
+            0.0, 0.45 * age_term * history_pace + 5.0 * rel + 1.0 * u["credit_history_years"]))
         self.set("employment_years", np.maximum(
-            0.0, 0.55 * age_term + 1.5 * rel + 3.0 * u["employment_years"]))
-        del history
+            0.0, 0.55 * age_term * employment_pace + 4.0 * rel + 1.5 * u["employment_years"]))
 
         # --- business: capacity and conduct
         income = self.set("income", np.exp(

@@ -78,6 +78,8 @@ __all__ = ["SCALE", "Explanation", "background_sample", "explain", "explainer_ki
 
 #: The scale of every SHAP value, base value and output produced here.
 SCALE = "log-odds of default"
+#: Explainer kinds that are exact and cheap (one pass); the others sample with a budget.
+EXACT_KINDS = frozenset({"rules", "linear", "tree", "expert_boost"})
 
 _CANCEL = 0.25  # below this |S| / sum|c| the points split falls back to |c| shares
 
