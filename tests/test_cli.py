@@ -143,3 +143,11 @@ def test_generated_file_reads_back_with_schema(tmp_path: Path) -> None:
     assert pop.schema["friends_avg_score"].role == "prohibited"
     assert pop.meta["seed"] == 3
     assert len(pop.frame) == 500
+
+
+@pytest.mark.parametrize("config", sorted((DEFAULT_CONFIG.parent).glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_config_validates(config: Path) -> None:
+    result = runner.invoke(app, ["validate", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok:")

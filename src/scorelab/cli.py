@@ -70,9 +70,21 @@ def main(
 @_user_errors
 def validate(config: ConfigArg) -> None:
     """Check a config; print 'ok' and its name, or one line saying what is wrong."""
+    from scorelab.config import TablePopulation
+    from scorelab.study import validate_models
+
     cfg = load_config(config)
-    out.print(f"ok: {config} (study '{cfg.name}', {len(cfg.models)} models, "
-              f"{cfg.population.n_citizens:,} citizens)", highlight=False)
+    if cfg.models:
+        validate_models(cfg)
+    if isinstance(cfg.population, TablePopulation):
+        from scorelab.data.loaders import load_table_population
+
+        rows = len(load_table_population(cfg.population, folds=cfg.evaluation.folds).frame)
+        who = f"{rows:,} rows of {cfg.population.path.name}"
+    else:
+        who = f"{cfg.population.n_citizens:,} synthetic citizens"
+    out.print(f"ok: {config} (study '{cfg.name}', {len(cfg.models)} models, {who})",
+              highlight=False)
 
 
 @app.command("render-config")
@@ -233,6 +245,23 @@ def report(
 
     paths = build_report(run_dir)
     out.print(str(paths.html), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by 'scorelab run'.",
+                                            show_default=False)],
+    citizen: Annotated[int, typer.Option("--citizen", help="The citizen's id.",
+                                         show_default=False)],
+    family: Annotated[str | None, typer.Option("--family", help="A model name, or a family "
+                                               "with one model (default: the best model).")
+                      ] = None,
+) -> None:
+    """A short letter to one citizen: score, decision, reasons and the data sources used."""
+    from scorelab.explain.letters import citizen_letter
+
+    sys.stdout.write(citizen_letter(run_dir, citizen, family) + "\n")
 
 
 @app.command()

@@ -19,13 +19,15 @@ def spec(family, kind=None, name="m", **params):
 
 
 def test_catalogue_shape_and_defaults():
-    assert set(FAMILIES) == {"expert", "logit", "trees", "neural", "hybrid"}
+    assert set(FAMILIES) == {"expert", "logit", "trees", "neural", "hybrid", "mitigation"}
     assert {k: set(v) for k, v in FAMILIES.items()} == {
         "expert": {"suining", "sesame"}, "logit": {"scorecard"},
         "trees": {"lightgbm", "forest"}, "neural": {"mlp"},
-        "hybrid": {"yim_mitchell", "expert_boost", "stacking"}}
+        "hybrid": {"yim_mitchell", "expert_boost", "stacking"},
+        "mitigation": {"exponentiated_gradient", "threshold_optimizer"}}
     assert DEFAULT_KIND == {"expert": "suining", "logit": "scorecard", "trees": "lightgbm",
-                            "neural": "mlp", "hybrid": "yim_mitchell"}
+                            "neural": "mlp", "hybrid": "yim_mitchell",
+                            "mitigation": "exponentiated_gradient"}
     for family, kinds in FAMILIES.items():
         assert DEFAULT_KIND[family] in kinds
         for cls in kinds.values():
