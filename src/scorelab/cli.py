@@ -162,7 +162,7 @@ def run(
         out.print(f"{name}: {reason}", highlight=False)
     if "truth_analyses" in result.metrics:
         out.print(f"Truth-based analyses {result.metrics['truth_analyses']}", highlight=False)
-    for line in leaderboard_notes(result.metrics):
+    for line in leaderboard_notes(result.metrics, result.fairness is not None):
         out.print(line, highlight=False)
     out.print(f"Report: {result.run_dir / 'report.html'}", highlight=False, soft_wrap=True)
     out.print(str(result.run_dir), highlight=False, soft_wrap=True)
@@ -197,6 +197,9 @@ def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:
     truth = "auc_true" in board
     if truth:
         columns += [("AUC true", "right"), ("/oracle", "right")]
+    fair = "worst_approval_ratio" in board
+    if fair:
+        columns += [("worst 4/5", "right"), ("young/rest", "right")]
     columns += [("vs best", "left")]
     for name, justify in columns:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -207,9 +210,19 @@ def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:
                  f"{row.default_rate_approved:.1%}"]
         if truth:
             cells += [f"{row.auc_true:.3f}", f"{row.oracle_ratio:.3f}"]
+        if fair:
+            cells += [_ratio(row.worst_approval_ratio, row.four_fifths_verdict),
+                      _ratio(row.age_approval_ratio)]
         cells.append(_vs_best(row.Index, row.p_vs_best_holm, row.significant_vs_best))
         table.add_row(*cells)
     return table
+
+
+def _ratio(value: float, verdict: str | None = None) -> str:
+    """An approval-rate ratio, marked when it fails the four-fifths rule."""
+    if value != value:  # NaN: not assessed
+        return "-"
+    return f"{value:.2f}" + (" fail" if verdict == "fail" else "")
 
 
 def _vs_best(position: int, p_holm: float, significant: bool) -> str:
@@ -222,7 +235,7 @@ def _vs_best(position: int, p_holm: float, significant: bool) -> str:
     return f"worse ({shown})" if significant else f"not sig. ({shown})"
 
 
-def leaderboard_notes(metrics: dict[str, Any]) -> list[str]:
+def leaderboard_notes(metrics: dict[str, Any], fairness: bool = False) -> list[str]:
     """Plain-language lines under the leaderboard: oracle and fold-rank significance."""
     notes = []
     if "oracle" in metrics:
@@ -231,6 +244,10 @@ def leaderboard_notes(metrics: dict[str, Any]) -> list[str]:
     ranks = metrics.get("fold_ranks") or {}
     if ranks.get("summary"):
         notes.append(str(ranks["summary"]))
+    if fairness:
+        notes.append("worst 4/5: lowest approval-rate ratio between groups of any audited "
+                     "attribute (fail: below the four-fifths threshold); young/rest: "
+                     "approval ratio of the youngest age band to everyone else.")
     return notes
 
 
