@@ -1,6 +1,8 @@
 # The two commands of the quick start. Both create .venv and install scorelab with its
 # pinned dependencies on first use; later runs reuse it (re-installing only when
 # pyproject.toml changed).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/scorelab run configs/default.yaml
+	@mkdir -p out
+	$(BIN)/scorelab run configs/default.yaml | tee out/demo.log
+	@echo "Report of the default study: $$(tail -n 1 out/demo.log)/report.html"
 
 test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

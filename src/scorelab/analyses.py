@@ -121,7 +121,35 @@ def fairness_artifacts(config: ExperimentConfig, population: Population,
                           for name, p in fits.twin_oof.items()], ignore_index=True)
         twins = (factual, twin)
         twin_frame = plan.twin_frame
-    return fairness_audit(
+    fairness, by_group, columns = fairness_audit(
         config, frame, first, {m.spec.name: m.columns for m in models},
         explanations=explanations, twins=twins, twin_frame=twin_frame,
         feature_columns=population.schema.with_role("feature"))
+    if "age" in frame:
+        from scorelab.fairness.age import sweep_note
+
+        fairness["label_cut_sweep"] = label_cut_sweep(config, frame)
+        for name, entry in fairness.get("models", {}).items():
+            sweep = pd.DataFrame((entry.get("age") or {}).get("cut_sweep") or [])
+            if {"ratio", "passes", "cut"} <= set(sweep.columns):
+                sweep["ratio"] = pd.to_numeric(sweep["ratio"], errors="coerce")
+                entry["age"]["cut_sweep_note"] = sweep_note(
+                    sweep, f"the approval rate of model '{name}'")
+    return fairness, by_group, columns
+
+
+def label_cut_sweep(config: ExperimentConfig, frame: pd.DataFrame) -> dict[str, Any]:
+    """The cut-point sweep of the observed labels themselves (good-outcome rates).
+
+    Before any model: how the young fare in the recorded outcomes, for every cut, with a
+    plain note on whether the four-fifths verdict depends on the cut.
+    """
+    from scorelab.fairness.age import cut_point_sweep, sweep_note
+    from scorelab.fairness.audit import jsonable
+
+    fair = config.fairness
+    good = 1 - frame["defaulted"].to_numpy(dtype=float)
+    sweep = cut_point_sweep(frame["age"], good, fair.cut_sweep[0], fair.cut_sweep[1],
+                            fair.four_fifths)
+    return {"records": jsonable(sweep.to_dict("records")),
+            "note": sweep_note(sweep, "the observed good-outcome rate")}

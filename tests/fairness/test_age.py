@@ -134,3 +134,16 @@ def test_shap_by_age_band_long_table():
     row = out[out["age_band"] == "18-25"].iloc[0]
     assert row["mean_shap"] == pytest.approx(0.3) and row["n_citizens"] == 2
     assert "income" not in set(out["feature"])
+
+
+def test_sweep_note_says_when_the_verdict_hangs_on_the_cut() -> None:
+    from scorelab.fairness.age import cut_point_sweep, sweep_note
+
+    age = np.repeat(np.arange(20, 40), 100)
+    good = np.where(age <= 25, np.tile([1, 1, 1, 0, 0], 400)[: age.size], 1).astype(float)
+    sweep = cut_point_sweep(age, good, 21, 35, 0.8)
+    note = sweep_note(sweep, "the observed good-outcome rate")
+    assert note.startswith("Whether the observed good-outcome rate passes")
+    assert "fails when young means age up to" in note
+    steady = sweep_note(cut_point_sweep(age, np.ones(age.size), 21, 35, 0.8), "x")
+    assert steady.startswith("The verdict does not depend on the cut-point: x passes")

@@ -276,3 +276,37 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
             "slope_points_per_logit": b, "label_bias_method": method,
             "available": available, "n_young": int(Y.sum()), "n_rest": int((~Y).sum()),
             "mean_score_young": float(S[Y].mean()), "mean_score_rest": float(S[~Y].mean())}
+
+
+def _cut_ranges(cuts: list[int]) -> str:
+    """21, 22, 23, 27 -> '21-23, 27'."""
+    parts, start = [], None
+    for i, c in enumerate(cuts):
+        if start is None:
+            start = c
+        if i + 1 == len(cuts) or cuts[i + 1] != c + 1:
+            parts.append(f"{start}" if start == c else f"{start}-{c}")
+            start = None
+    return ", ".join(parts)
+
+
+def sweep_note(sweep: pd.DataFrame, subject: str) -> str:
+    """Say plainly whether a four-fifths verdict hangs on where 'young' ends.
+
+    ``sweep`` is a :func:`cut_point_sweep` table; ``subject`` names what was swept
+    (e.g. "the observed good-outcome rate" or "model 'lightgbm''s approvals").
+    """
+    rated = sweep[np.isfinite(sweep["ratio"].to_numpy(dtype=float))]
+    if rated.empty:
+        return f"The cut-point sweep of {subject} could not be rated (a side was empty)."
+    passing = [int(c) for c in rated.loc[rated["passes"], "cut"]]
+    failing = [int(c) for c in rated.loc[~rated["passes"], "cut"]]
+    low, high = float(rated["ratio"].min()), float(rated["ratio"].max())
+    span = f"{int(rated['cut'].min())}-{int(rated['cut'].max())}"
+    if passing and failing:
+        return (f"Whether {subject} passes the four-fifths rule depends on where 'young' "
+                f"ends: it fails when young means age up to {_cut_ranges(failing)} and "
+                f"passes for {_cut_ranges(passing)} (ratios {low:.3f}-{high:.3f}).")
+    verdict = "passes" if passing else "fails"
+    return (f"The verdict does not depend on the cut-point: {subject} {verdict} the "
+            f"four-fifths rule for every cut from {span} (ratios {low:.3f}-{high:.3f}).")

@@ -295,6 +295,12 @@ def section_study(run: RunData) -> Section:
           fmt(len(_get(run.metrics, "models", str(m.get("name")), "inputs", default=[]))),
           ", ".join(map(str, m.get("use_protected") or [])) or "none"] for m in models],
         title="Families and models", align=["left", "left", "left", "right", "left"]))
+    skipped = run.metrics.get("skipped_models") or {}
+    if skipped:
+        blocks.append(bullets([f"{name} was not run: {reason}"
+                               for name, reason in skipped.items()]))
+    if run.metrics.get("truth_analyses"):
+        blocks.append(text(f"Truth-based analyses {run.metrics['truth_analyses']}."))
     for attribute, rows in (card.get("groups") or {}).items():
         has_true = any("true_default_rate" in r for r in rows)
         cols = [str(attribute), "citizens", "share", "observed default rate"]
@@ -808,6 +814,16 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
             twins = _records(per_model[m].get("twin_effects"))
             if twins:
                 blocks.append(generic_table(twins, title=f"Counterfactual twins: {m}"))
+    label_sweep = _fair(run, "label_cut_sweep")
+    if isinstance(label_sweep, dict):
+        blocks.insert(0, text(str(label_sweep.get("note", ""))))
+        blocks.insert(1, generic_table(_records(label_sweep.get("records")),
+                                       title="Cut-point sweep of the observed labels "
+                                             "(good-outcome rate, young = age up to the cut)"))
+    notes = [str(per_model[m]["cut_sweep_note"]) for m in names
+             if per_model[m].get("cut_sweep_note")]
+    for note in notes[:3]:
+        blocks.append(text(note))
     proxies = _records(_fair(run, "proxy_audit"))
     if proxies:
         blocks.append(generic_table(proxies, title="Proxy audit: how strongly each input "
