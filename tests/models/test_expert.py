@@ -13,8 +13,6 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from scorelab.config import config_from_dict
-from scorelab.data import generate_population
 from scorelab.models.expert import (
     SESAME_FACTORS,
     SUINING_RULES,
@@ -25,17 +23,6 @@ from scorelab.models.expert import (
 from scorelab.models.logit import LogitScorecard
 
 EXPERTS = (SuiningPoints, SesameScore)
-
-
-@pytest.fixture(scope="module")
-def population():
-    cfg = config_from_dict({"seed": 1, "population": {"n_citizens": 20_000}})
-    return generate_population(cfg.population, cfg.seed)
-
-
-@pytest.fixture(scope="module")
-def data(population):
-    return population.frame[population.features], population.frame["defaulted"]
 
 
 @pytest.fixture(scope="module")
