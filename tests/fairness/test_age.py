@@ -63,13 +63,13 @@ def test_planted_proxy_lowers_young_approval_and_twins_say_proxy(proxy_on, proxy
     _, _, (js_on, _, board_on) = proxy_on
     _, _, (js_off, _, board_off) = proxy_off
     on, off = board_on.iloc[0], board_off.iloc[0]
-    # measured (seed 7, 20k): 0.953 with the proxy, 0.984 without
-    assert on["age_approval_ratio"] < 0.97
-    assert off["age_approval_ratio"] > 0.975
-    assert on["age_approval_ratio"] < off["age_approval_ratio"] - 0.02
+    # measured (seed 7, 20k): 0.858 with the proxy, 0.977 without
+    assert on["age_approval_ratio"] < 0.9
+    assert off["age_approval_ratio"] > 0.95
+    assert on["age_approval_ratio"] < off["age_approval_ratio"] - 0.08
     dec_on = js_on["models"]["lgbm"]["age"]["decomposition"]
     dec_off = js_off["models"]["lgbm"]["age"]["decomposition"]
-    assert dec_on["proxy"] < -2.0  # points the age path through the features costs the young
+    assert dec_on["proxy"] < -10.0  # points the age path through the features costs the young
     assert dec_on["proxy_share_of_unexplained"] > 0.5
     assert abs(dec_on["proxy"]) > abs(dec_on["true_risk"])
     assert abs(dec_off["proxy"]) < 1.5

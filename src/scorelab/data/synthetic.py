@@ -268,24 +268,24 @@ class _Simulator:
         dti = self.set("debt_to_income", np.exp(np.log(0.3) + 0.4 * u["debt_to_income"]))
         self.set("open_credit_lines", poisson_from_uniform(
             u["open_credit_lines"], 1.5 + 0.2 * income).astype(float))
-        self.set("utilisation", _sigmoid(-0.6 - 0.9 * rel + 0.5 * u["utilisation"]))
+        self.set("utilisation", _sigmoid(-0.6 - 0.6 * rel + 0.7 * u["utilisation"]))
         self.set("bill_payment_regularity", _sigmoid(
-            2.0 + 1.5 * rel + 0.5 * u["bill_payment_regularity"]))
+            2.0 + 1.0 * rel + 0.8 * u["bill_payment_regularity"]))
         self.set("late_payments", poisson_from_uniform(
-            u["late_payments"], np.exp(-0.2 - 0.9 * rel + sit_effect * sit + health_effect * health)))
+            u["late_payments"], np.exp(-0.2 - 1.1 * rel + sit_effect * sit + health_effect * health)))
         self.set("unpaid_debts", poisson_from_uniform(u["unpaid_debts"], np.exp(-2.2 - 1.0 * rel)))
         self.set("insurance_claims", poisson_from_uniform(
             u["insurance_claims"], np.exp(-1.6 + health_effect * health)))
 
         # --- administrative
-        self.set("tax_arrears", poisson_from_uniform(u["tax_arrears"], np.exp(-2.0 - 0.8 * rel)))
+        self.set("tax_arrears", poisson_from_uniform(u["tax_arrears"], np.exp(-1.8 - 1.1 * rel)))
         self.set("court_judgments", poisson_from_uniform(
             u["court_judgments"], np.exp(-3.0 - 0.9 * rel)))
         self.set("traffic_violations", poisson_from_uniform(
             u["traffic_violations"], np.exp(-1.0 - 0.3 * rel)))
 
         # --- organisation
-        self.set("employer_compliance", _sigmoid(0.8 + 0.5 * rel + 0.8 * u["employer_compliance"]))
+        self.set("employer_compliance", _sigmoid(0.8 + 0.9 * rel + 0.8 * u["employer_compliance"]))
         self.set("exemplary_conduct", poisson_from_uniform(
             u["exemplary_conduct"], np.exp(-1.5 + 0.5 * rel)))
 
