@@ -8,10 +8,12 @@ The classes live in their modules and are imported on first use (``FAMILIES`` is
 when first read), so this module imports even while a family module is being edited.
 
 Parameter values are validated when the model is built, without data, by each class's
-own explicit checks (``_validate_params_values`` for the trees, neural and hybrid
-families, ``_validate_params_`` for the logit scorecard). A class without such a hook
-(the expert point systems) is validated by a fit on 60 synthetic citizens, which runs
-its own checks (rules, factors, weights) at a cost of a few milliseconds.
+own explicit checks (``_validate_params_values`` for the expert, trees, neural, hybrid
+and mitigation families, ``_validate_params_`` for the logit scorecard). A class
+without such a hook falls back to a fit on 60 synthetic citizens, which runs its own
+checks at a cost of a few milliseconds. Rules over columns a population lacks are not
+an error at build time (a real table has its own columns); the fit lists them in
+``ignored_rules_``.
 
 Components of the hybrids may be written in a config as a family name or
 ``"family/kind"`` string, or as a mapping ``{family, kind, params}``:
