@@ -69,6 +69,21 @@ def main(n: int, config_path: Path) -> None:
     print("AUC: " + ", ".join(f"{k} {v['observed']['auc']:.3f}"
                               for k, v in metrics["models"].items()))
 
+    # The whole study as `scorelab run` does it: explanations and the fairness audit too.
+    from scorelab.runs import Stopwatch
+    from scorelab.study import run_study
+
+    clock = Stopwatch()
+    start = time.perf_counter()
+    pop, card = population_for(cfg)
+    result = run_study(cfg, pop, card, clock=clock)
+    print(f"\nwhole study (scorelab run without writing): {time.perf_counter() - start:.1f} s")
+    for stage, seconds in clock.seconds.items():
+        print(f"  {stage:<14} {seconds:8.2f} s")
+    if result.importance is not None:
+        print("  explain seconds per model (inside fit_predict): " + ", ".join(
+            f"{k} {v:.1f}" for k, v in result.importance["explain_seconds"].items()))
+
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
