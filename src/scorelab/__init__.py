@@ -16,7 +16,30 @@ from scorelab.data import (
     write_population,
 )
 from scorelab.exceptions import ConfigError, DataError, OutputError, ScorelabError
-from scorelab.generate import generate_to_file
+from scorelab.generate import generate_to_file, population_for
+
+# The heavier layers are exported lazily, so `import scorelab` stays light.
+_LAZY = {
+    "run": ("scorelab.study", "run"),
+    "run_study": ("scorelab.study", "run_study"),
+    "StudyResult": ("scorelab.study", "StudyResult"),
+    "build_model": ("scorelab.models.registry", "build_model"),
+    "explain": ("scorelab.explain.explainers", "explain"),
+    "fairness_audit": ("scorelab.fairness.audit", "fairness_audit"),
+    "build_report": ("scorelab.report.render", "build_report"),
+    "compare_runs": ("scorelab.report.compare", "compare_runs"),
+    "load_table_population": ("scorelab.data.loaders", "load_table_population"),
+    "list_datasets": ("scorelab.datasets", "list_datasets"),
+}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute (PEP 562)
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'scorelab' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
@@ -36,6 +59,8 @@ __all__ = [
     "generate_population",
     "generate_to_file",
     "load_config",
+    "population_for",
+    *_LAZY,
     "read_population",
     "write_population",
 ]
