@@ -78,28 +78,16 @@ def twin_predictions(models: Sequence[Any], frame: pd.DataFrame, twin_frame: pd.
     citizens (same row order) re-drawn under the intervention. Returns two long tables
     (citizen_id, model, p_default, score).
     """
-    from joblib import Parallel, delayed
+    from scorelab.study import AuditPlan, fit_folds
 
     first = [f for f in folds if f.repeat == 0]
-
-    def fit_predict(m: Any, fold: Any) -> tuple[np.ndarray, np.ndarray]:
-        from sklearn.base import clone
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1):
-            est = clone(m.estimator).fit(frame[m.columns].iloc[fold.train], y[fold.train])
-            return (est.predict_proba(frame[m.columns].iloc[fold.test])[:, 1],
-                    est.predict_proba(twin_frame[m.columns].iloc[fold.test])[:, 1])
-
-    tasks = [(m, f) for m in models for f in first]
-    results = Parallel(n_jobs=n_jobs)(delayed(fit_predict)(m, f) for m, f in tasks)
+    plan = AuditPlan(audit=np.zeros(len(frame), dtype=bool),
+                     audit_agnostic=np.zeros(len(frame), dtype=bool),
+                     twin_frame=twin_frame, explain=None, seed=0)
+    fits = fit_folds(list(models), frame, y, first, n_jobs=n_jobs, plan=plan)
     ids = frame["citizen_id"].to_numpy()
-    fact: dict[str, np.ndarray] = {}
-    twin: dict[str, np.ndarray] = {}
-    for (m, f), (pf, pt) in zip(tasks, results, strict=True):
-        name = m.spec.name
-        fact.setdefault(name, np.full(len(frame), np.nan))[f.test] = pf
-        twin.setdefault(name, np.full(len(frame), np.nan))[f.test] = pt
+    fact = {name: p[0] for name, p in fits.oof.items()}
+    twin = fits.twin_oof
 
     def table(d: dict[str, np.ndarray]) -> pd.DataFrame:
         return pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,

@@ -78,24 +78,24 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return value
 
 
-def _read_parquet(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+def _read_table(path: Path, reader: Any, kind: str,
+                required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a tabular artifact; a damaged file is one clear error naming it."""
     try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a damaged file
+        frame = reader(path)
+    except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
         raise DataError(f"run directory '{path.parent}': {path.name} is not a readable "
-                        f"Parquet file ({type(exc).__name__})") from None
+                        f"{kind} file ({type(exc).__name__})") from None
     _require_columns(path, frame, required)
     return frame
+
+
+def _read_parquet(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _read_table(path, pd.read_parquet, "Parquet", required)
 
 
 def _read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path)
-    except Exception as exc:  # pandas raises many types for a damaged file
-        raise DataError(f"run directory '{path.parent}': {path.name} is not a readable CSV "
-                        f"file ({type(exc).__name__})") from None
-    _require_columns(path, frame, required)
-    return frame
+    return _read_table(path, pd.read_csv, "CSV", required)
 
 
 def _require_columns(path: Path, frame: pd.DataFrame, required: tuple[str, ...]) -> None:
