@@ -23,7 +23,7 @@ from scorelab.config import config_from_dict, load_config
 from scorelab.data.synthetic import SCHEMA
 from scorelab.explain import background_sample, explain, explainer_kind
 from scorelab.generate import population_for
-from scorelab.study import prepare_models
+from scorelab.protocol import prepare_models
 
 ROOT = Path(__file__).resolve().parents[1]
 

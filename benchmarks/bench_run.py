@@ -17,9 +17,10 @@ import numpy as np
 
 from scorelab.config import config_from_dict, load_config
 from scorelab.data.synthetic import SCHEMA
-from scorelab.evaluate.splits import make_folds
+from scorelab.protocol import make_folds
 from scorelab.generate import population_for
-from scorelab.study import evaluate, out_of_fold, prepare_models
+from scorelab.evaluate.summary import evaluate
+from scorelab.protocol import fit_folds, prepare_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,7 @@ def main(n: int, config_path: Path) -> None:
     oof = {}
     for model in models:
         start = time.perf_counter()
-        oof.update(out_of_fold([model], pop.frame, y, folds, n_jobs=cfg.evaluation.n_jobs))
+        oof.update(fit_folds([model], pop.frame, y, folds, n_jobs=cfg.evaluation.n_jobs).oof)
         rows.append((f"fit+predict {model.spec.name}", time.perf_counter() - start,
                      tracemalloc.get_traced_memory()[1]))
         tracemalloc.reset_peak()
@@ -81,7 +82,7 @@ def main(n: int, config_path: Path) -> None:
     for stage, seconds in clock.seconds.items():
         print(f"  {stage:<14} {seconds:8.2f} s")
     if result.importance is not None:
-        print("  explain seconds per model (inside fit_predict): " + ", ".join(
+        print("  explain seconds per model (summed over workers): " + ", ".join(
             f"{k} {v:.1f}" for k, v in result.importance["explain_seconds"].items()))
 
 

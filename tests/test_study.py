@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from scorelab.cli import app
 from scorelab.config import ModelSpec
-from scorelab.evaluate.splits import make_folds
 from scorelab.generate import population_for
-from scorelab.study import PreparedModel, out_of_fold, run
+from scorelab.protocol import PreparedModel, fit_folds, make_folds
+from scorelab.study import run
 from tests.conftest import make_config
 
 runner = CliRunner()
@@ -49,7 +49,7 @@ def test_run_writes_every_artifact_and_prints_the_path_last(tmp_path: Path) -> N
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     assert run_dir.parent == tmp_path / "runs" and run_dir.name.endswith(run_dir.name[-8:])
     assert "-t-" in run_dir.name
-    for name in ("config.yaml", "manifest.json", "predictions.parquet", "metrics.json",
+    for name in ("config.resolved.yaml", "manifest.json", "predictions.parquet", "metrics.json",
                  "leaderboard.csv", "data_card.json"):
         assert (run_dir / name).is_file(), name
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -84,7 +84,7 @@ def test_predictions_are_out_of_fold() -> None:
     folds = make_folds(y, 5, 2, seed=1)
     memoriser = PreparedModel(ModelSpec(family="trees", name="memo"),
                               KNeighborsClassifier(n_neighbors=1), ["citizen_id"])
-    oof = out_of_fold([memoriser], pop.frame, y, folds, n_jobs=2)["memo"]
+    oof = fit_folds([memoriser], pop.frame, y, folds, n_jobs=2).oof["memo"]
     assert not np.isnan(oof).any()
     for repeat in range(2):
         assert abs(roc_auc_score(y, oof[repeat]) - 0.5) < 0.05
@@ -106,7 +106,7 @@ def test_shuffled_labels_score_about_half() -> None:
     y = np.random.default_rng(3).permutation(pop.frame["defaulted"].to_numpy())
     spec = ModelSpec(family="trees", name="lgbm", kind="lightgbm")
     model = PreparedModel(spec, build_model(spec), pop.features)
-    oof = out_of_fold([model], pop.frame, y, make_folds(y, 5, 1, 0), n_jobs=2)["lgbm"]
+    oof = fit_folds([model], pop.frame, y, make_folds(y, 5, 1, 0), n_jobs=2).oof["lgbm"]
     assert abs(roc_auc_score(y, oof[0]) - 0.5) < 0.04
 
 

@@ -71,7 +71,7 @@ def main(
 def validate(config: ConfigArg) -> None:
     """Check a config; print 'ok' and its name, or one line saying what is wrong."""
     from scorelab.config import TablePopulation
-    from scorelab.study import validate_models
+    from scorelab.protocol import validate_models
 
     cfg = load_config(config)
     if cfg.models:
@@ -264,21 +264,95 @@ def report(
     out.print(str(paths.html), highlight=False, soft_wrap=True)
 
 
+RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by 'scorelab run'.",
+                                            show_default=False)]
+ModelOpt = Annotated[str | None, typer.Option("--model", "--family", help="A model name, or a "
+                                              "family with one model (default: the best).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
 @app.command()
 @_user_errors
 def explain(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by 'scorelab run'.",
-                                            show_default=False)],
-    citizen: Annotated[int, typer.Option("--citizen", help="The citizen's id.",
-                                         show_default=False)],
-    family: Annotated[str | None, typer.Option("--family", help="A model name, or a family "
-                                               "with one model (default: the best model).")
-                      ] = None,
+    run_dir: RunDirArg,
+    citizen: Annotated[int | None, typer.Option("--citizen", help="A citizen of the run: "
+                                                "explained by the fold model that held "
+                                                "them out.", show_default=False)] = None,
+    table: Annotated[Path | None, typer.Option("--table", help="A table of new applicants "
+                                               "(CSV or Parquet); needs --row.",
+                                               show_default=False)] = None,
+    row: Annotated[int | None, typer.Option("--row", help="Row of --table (1 = first).",
+                                            show_default=False)] = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """A short letter to one citizen: score, decision, reasons and the data sources used."""
-    from scorelab.explain.letters import citizen_letter
+    """A letter to one person: score, decision, reasons and the data sources used."""
+    from scorelab.exceptions import ConfigError
+    from scorelab.letters import explain_applicant, explain_citizen
 
-    sys.stdout.write(citizen_letter(run_dir, citizen, family) + "\n")
+    if (citizen is None) == (table is None):
+        raise ConfigError("explain needs either --citizen ID or --table FILE --row N")
+    if table is not None:
+        if row is None:
+            raise ConfigError("--table needs --row N (1 = the first applicant)")
+        result = explain_applicant(run_dir, table, row, model)
+    else:
+        result = explain_citizen(run_dir, int(citizen), model)  # type: ignore[arg-type]
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.text() + "\n")
+
+
+@app.command()
+@_user_errors
+def score(
+    run_dir: RunDirArg,
+    table: Annotated[Path, typer.Argument(help="New applicants (CSV or Parquet) with the "
+                                          "model's input columns.", show_default=False)],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or "
+                                           ".parquet).", show_default=False)],
+    model: ModelOpt = None,
+    reasons: Annotated[int, typer.Option("--reasons", help="Adverse-action reasons per "
+                                         "applicant (0: none).")] = 4,
+    sampled_reasons: Annotated[bool, typer.Option("--sampled-reasons", help="Reasons for a "
+                                                  "model without an exact explainer (slow)."
+                                                  )] = False,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = 100_000,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score new applicants with a run's final model: P(default), score, category,
+    decision and the reasons that lowered each score."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scorelab.exceptions import ConfigError
+    from scorelab.scoring import score_applicants
+
+    if chunk_size < 1:
+        raise ConfigError(f"--chunk-size must be at least 1; got {chunk_size}")
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("scoring applicants", total=None)
+        summary = score_applicants(
+            run_dir, table, out_path, model=model, reasons=reasons,
+            sampled_reasons=sampled_reasons, chunk_size=chunk_size, force=force,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    facts = {"model": summary.model, "rows": summary.rows, "approved": summary.approved,
+             "out": str(summary.out), "reasons": summary.reasons,
+             "ignored_columns": summary.ignored_columns}
+    if as_json:
+        sys.stdout.write(json.dumps(facts, indent=2) + "\n")
+        return
+    if summary.ignored_columns:
+        out.print(f"ignored column(s) the model does not use: "
+                  f"{', '.join(summary.ignored_columns)}", highlight=False)
+    if summary.reasons not in ("exact", "sampled"):
+        out.print(f"reasons: {summary.reasons}", highlight=False)
+    out.print(f"scored {summary.rows:,} applicants with '{summary.model}' "
+              f"({summary.approved:,} approved)", highlight=False)
+    out.print(str(summary.out), highlight=False, soft_wrap=True)
 
 
 @app.command()

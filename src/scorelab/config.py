@@ -407,6 +407,10 @@ class Output(_Section):
     """Where artifacts go."""
 
     runs_dir: Path = Field(Path("runs"), description="Parent folder of run directories.")
+    save_models: Literal["final", "folds", "both", "none"] = Field(
+        "both", description="Models saved under models/<name>/: the final model refitted on "
+        "every citizen (scores new applicants), the fold models (score and explain any "
+        "citizen of the run out of fold), both, or none.")
 
 
 class ExperimentConfig(_Section):

@@ -184,6 +184,21 @@ def scale_from_config(scale_cfg: Any) -> ScoreScale:
                             base_odds=getattr(scale_cfg, "base_odds", None))
 
 
+def decide(points: Any, rule: Any) -> tuple[np.ndarray, float]:
+    """Approval under a decision rule (a ``scorelab.config.Decision`` section): a cut-off
+    score, or the cut-off that approves a target share of ``points``.
+
+    Returns the approval mask and the cut-off used, which a run stores per model so that
+    new applicants are judged by the same cut-off as the study's citizens.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if rule.target_approval_rate is not None:
+        cutoff = float(np.quantile(points, 1.0 - rule.target_approval_rate))
+    else:
+        cutoff = float(rule.cutoff_score if rule.cutoff_score is not None else 600.0)
+    return points >= cutoff, cutoff
+
+
 # --------------------------------------------------------------------------- society scale
 
 #: Share of citizens with a score of at least 600 from which a society is "++".

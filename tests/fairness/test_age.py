@@ -11,17 +11,16 @@ import pytest
 
 from scorelab.data import generate_population
 from scorelab.data.synthetic import counterfactual_twins
-from scorelab.evaluate.splits import make_folds
 from scorelab.fairness import (
     cut_point_sweep,
     fairness_audit,
     proxy_audit,
     score_by_age,
     shap_by_age_band,
-    twin_predictions,
 )
+from scorelab.fairness.artifacts import score_twins
+from scorelab.protocol import fit_folds, make_folds, prepare_models
 from scorelab.scale import scale_from_config
-from scorelab.study import prepare_models
 from tests.conftest import make_config
 
 
@@ -41,8 +40,17 @@ def _audit(strength: float):
     models, _ = prepare_models(cfg, pop.schema)
     y = pop.frame["defaulted"].to_numpy()
     folds = make_folds(y, 5, 1, cfg.seed)
-    fact, twin = twin_predictions(models, pop.frame, twins.frame, y, folds,
-                                  scale_from_config(cfg.scale), n_jobs=2)
+    fits = fit_folds(models, pop.frame, y, folds, n_jobs=2)
+    scale = scale_from_config(cfg.scale)
+    ids = pop.frame["citizen_id"].to_numpy()
+
+    def table(p_by_model):
+        return pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,
+                                        "score": scale.points(p)})
+                          for name, p in p_by_model.items()], ignore_index=True)
+
+    fact = table({name: p[0] for name, p in fits.oof.items()})
+    twin = table(score_twins(models, fits, twins.frame, folds))
     result = fairness_audit(cfg, pop.frame, fact.assign(repeat=0),
                             {m.spec.name: m.columns for m in models}, twins=(fact, twin),
                             twin_frame=twins.frame, feature_columns=pop.features)

@@ -12,13 +12,13 @@ import yaml
 
 from scorelab.exceptions import DataError
 from scorelab.report import (
-    CORE_ARTIFACTS,
     REPORT_FILES,
     build_report,
     compare_html,
     compare_markdown,
     compare_runs,
 )
+from scorelab.runs.contract import REQUIRED_ARTIFACTS
 from scorelab.study import run
 from tests.report.conftest import TINY_MODELS, tiny_config
 
@@ -68,7 +68,7 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
                if name not in REPORT_FILES)
 
 
-@pytest.mark.parametrize("artifact", CORE_ARTIFACTS)
+@pytest.mark.parametrize("artifact", REQUIRED_ARTIFACTS)
 def test_missing_core_artifact_is_one_clear_error(run_copy: Path, artifact: str) -> None:
     for name in REPORT_FILES:  # a run without a report yet (runs now render one themselves)
         (run_copy / name).unlink(missing_ok=True)
@@ -174,6 +174,6 @@ def np_isnan(value: object) -> bool:
 
 
 def test_config_is_not_modified(run_copy: Path) -> None:
-    before = yaml.safe_load((run_copy / "config.yaml").read_text())
+    before = yaml.safe_load((run_copy / "config.resolved.yaml").read_text())
     build_report(run_copy)
-    assert yaml.safe_load((run_copy / "config.yaml").read_text()) == before
+    assert yaml.safe_load((run_copy / "config.resolved.yaml").read_text()) == before

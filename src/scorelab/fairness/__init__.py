@@ -8,10 +8,10 @@ from scorelab.fairness.age import (
     shap_by_age_band,
     twin_effects,
 )
-from scorelab.fairness.audit import fairness_audit, twin_predictions
+from scorelab.fairness.audit import fairness_audit
 from scorelab.fairness.groups import disparities, group_metrics
 from scorelab.fairness.policy import policy_checks
 
 __all__ = ["age_gap_decomposition", "cut_point_sweep", "disparities", "fairness_audit",
            "group_metrics", "policy_checks", "proxy_audit", "score_by_age",
-           "shap_by_age_band", "twin_effects", "twin_predictions"]
+           "shap_by_age_band", "twin_effects"]

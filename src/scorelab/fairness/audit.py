@@ -3,19 +3,18 @@
 :func:`fairness_audit` is called after a run with the population, the predictions table
 (first repeat) and what else is available (explanations, twin predictions, a model
 trained on the true outcome). It returns a JSON-ready dict (no NaN: None), the long
-group table and per-model leaderboard columns. :func:`twin_predictions` computes the
-twins' out-of-fold predictions with the same fold models as the factual ones.
+group table and per-model leaderboard columns.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from scorelab.config import ExperimentConfig
 from scorelab.fairness.age import (
     AGE_PROXIES,
     age_gap_decomposition,
@@ -27,32 +26,12 @@ from scorelab.fairness.age import (
 )
 from scorelab.fairness.groups import disparities, group_metrics
 from scorelab.fairness.policy import policy_checks
+from scorelab.jsonable import jsonable
+from scorelab.scale import decide, scale_from_config
 
-__all__ = ["fairness_audit", "jsonable", "shap_importance", "twin_predictions"]
+__all__ = ["fairness_audit", "shap_importance"]
 
 _PROTECTED = ("age", "sex", "minority", "region")
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars/arrays, frames and NaN/inf made JSON-safe (None)."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, pd.DataFrame):
-        return [jsonable(r) for r in value.to_dict("records")]
-    if isinstance(value, pd.Series | np.ndarray | list | tuple):
-        return [jsonable(v) for v in list(value)]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if value is None or isinstance(value, str | int):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
 
 
 def shap_importance(explanations: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -69,40 +48,12 @@ def shap_importance(explanations: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def twin_predictions(models: Sequence[Any], frame: pd.DataFrame, twin_frame: pd.DataFrame,
-                     y: np.ndarray, folds: Sequence[Any], scale: Any,
-                     n_jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Factual and twin out-of-fold predictions from the same fold models (repeat 0).
-
-    ``models`` are :class:`scorelab.study.PreparedModel`; ``twin_frame`` holds the same
-    citizens (same row order) re-drawn under the intervention. Returns two long tables
-    (citizen_id, model, p_default, score).
-    """
-    from scorelab.study import AuditPlan, fit_folds
-
-    first = [f for f in folds if f.repeat == 0]
-    plan = AuditPlan(audit=np.zeros(len(frame), dtype=bool),
-                     audit_agnostic=np.zeros(len(frame), dtype=bool),
-                     twin_frame=twin_frame, explain=None, seed=0)
-    fits = fit_folds(list(models), frame, y, first, n_jobs=n_jobs, plan=plan)
-    ids = frame["citizen_id"].to_numpy()
-    fact = {name: p[0] for name, p in fits.oof.items()}
-    twin = fits.twin_oof
-
-    def table(d: dict[str, np.ndarray]) -> pd.DataFrame:
-        return pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,
-                                        "score": scale.points(p)})
-                          for name, p in d.items()], ignore_index=True)
-
-    return table(fact), table(twin)
-
-
 def _by_citizen(table: pd.DataFrame, model: str, ids: np.ndarray, column: str) -> np.ndarray:
     part = table[table["model"].astype(str) == model].set_index("citizen_id")[column]
     return part.reindex(ids).to_numpy(dtype=float)
 
 
-def fairness_audit(config: Any, frame: pd.DataFrame, predictions: pd.DataFrame,
+def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: pd.DataFrame,
                    model_inputs: Mapping[str, Sequence[str]],
                    explanations: pd.DataFrame | None = None,
                    twins: tuple[pd.DataFrame, pd.DataFrame] | None = None,
@@ -149,9 +100,6 @@ def fairness_audit(config: Any, frame: pd.DataFrame, predictions: pd.DataFrame,
         points; negative = the young are approved less), age_approval_ratio,
         age_score_gap (mean points young minus rest), n_policy_flags.
     """
-    from scorelab.scale import scale_from_config
-    from scorelab.study import decide
-
     fair = config.fairness
     edges = list(fair.age_bands)
     young_limit = float(edges[1]) if len(edges) > 1 else float(edges[0])
@@ -171,7 +119,7 @@ def fairness_audit(config: Any, frame: pd.DataFrame, predictions: pd.DataFrame,
         p = _by_citizen(preds, model, ids, "p_default")
         points = _by_citizen(preds, model, ids, "score") if "score" in preds else \
             scale.points(p)
-        approved, cutoff = decide(points, config)
+        approved, cutoff = decide(points, config.decision)
         table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, config.seed)
         tables.append(table.assign(model=model))
         disp = disparities(table, fair.four_fifths)

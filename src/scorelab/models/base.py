@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
+from scorelab.models.plain import from_plain, to_plain
+
 Explainer = str  # "exact-additive" | "linear" | "tree" | "agnostic"
 
 
@@ -59,6 +61,14 @@ class ScorelabClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)
         return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state with pandas objects as plain data (skops cannot store pandas)."""
+        return to_plain(super().__getstate__())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """The state of :meth:`__getstate__`, its pandas objects rebuilt."""
+        super().__setstate__(from_plain(state))
 
     def _proba_from_positive(self, p1: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "classes_")

@@ -43,8 +43,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
     "hybrid": {"yim_mitchell": "scorelab.models.hybrid:YimMitchellHybrid",
                "expert_boost": "scorelab.models.hybrid:ExpertBoostHybrid",
                "stacking": "scorelab.models.hybrid:StackingHybrid"},
-    "mitigation": {"exponentiated_gradient": "scorelab.fairness.mitigation:ReductionsMitigator",
-                   "threshold_optimizer": "scorelab.fairness.mitigation:ThresholdMitigator"},
+    "mitigation": {"exponentiated_gradient": "scorelab.models.mitigation:ReductionsMitigator",
+                   "threshold_optimizer": "scorelab.models.mitigation:ThresholdMitigator"},
 }
 
 DEFAULT_KIND: dict[str, str] = {

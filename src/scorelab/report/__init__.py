@@ -11,20 +11,15 @@ from scorelab.report.compare import (
     compare_runs,
     compare_table,
 )
-from scorelab.report.load import CORE_ARTIFACTS, OPTIONAL_ARTIFACTS, RunData, load_run
 from scorelab.report.render import REPORT_FILES, ReportPaths, build_report, report_data
 
 __all__ = [
-    "CORE_ARTIFACTS",
-    "OPTIONAL_ARTIFACTS",
     "REPORT_FILES",
     "ReportPaths",
-    "RunData",
     "build_report",
     "compare_html",
     "compare_markdown",
     "compare_runs",
     "compare_table",
-    "load_run",
     "report_data",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader
 
 from scorelab.exceptions import DataError
-from scorelab.report.load import RunData, load_run
+from scorelab.runs.reader import RunData, load_run
 from scorelab.report.render import fmt, md_escape
 
 __all__ = ["COMPARED_METRICS", "compare_html", "compare_markdown", "compare_runs",

@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from scorelab.exceptions import DataError, OutputError
 from scorelab.report import plots
-from scorelab.report.load import RunData, load_run, outcomes
+from scorelab.runs.reader import RunData, load_run
 
 __all__ = ["REPORT_FILES", "ReportPaths", "build_report", "md_escape", "render_html",
            "render_markdown", "report_data"]
@@ -428,43 +428,37 @@ def _curves(run: RunData, figures: dict[str, Callable[[], str]]) -> list[dict[st
     figures["scores"] = lambda: plots.hist_svg(scores, "score", "Score distributions",
                                                cutoff=cutoff if _finite(cutoff) else None)
     blocks = []
-    y = outcomes(run)
-    if y is None:
-        reason = "; ".join(run.problems) or "the run carries no outcomes"
-        blocks.append(text(f"ROC and calibration curves are not available: {reason}."))
-    else:
-        roc, calib, calib_rows = {}, {}, []
-        for m in order:
-            part = first[first["model"] == m]
-            yy = y.reindex(part["citizen_id"].to_numpy()).to_numpy()
-            p = part["p_default"].to_numpy()
-            ok = ~pd.isna(yy)
-            yy, p = yy[ok].astype(int), p[ok]
-            if yy.size == 0 or yy.min() == yy.max():
-                continue
-            fpr, tpr, _ = roc_curve(yy, p)
-            keep = np.unique(np.linspace(0, fpr.size - 1, min(fpr.size, 200)).astype(int))
-            roc[m] = (fpr[keep], tpr[keep])
-            bins = pd.qcut(p, 10, labels=False, duplicates="drop")
-            grouped = pd.DataFrame({"p": p, "y": yy, "b": bins}).groupby("b")
-            mean_p, rate = grouped["p"].mean().to_numpy(), grouped["y"].mean().to_numpy()
-            calib[m] = (mean_p, rate)
-            calib_rows.append([m, fmt(mean_p[0]), fmt(rate[0]), fmt(mean_p[-1]),
-                               fmt(rate[-1])])
-        if roc:
-            figures["roc"] = lambda: plots.roc_svg(roc)
-            figures["calibration"] = lambda: plots.calibration_svg(calib)
-            blocks += [figure("roc", "ROC curves"), figure("calibration", "Calibration curves")]
-            blocks.append(table(["model", "lowest decile: predicted", "observed",
-                                 "highest decile: predicted", "observed"], calib_rows,
-                                title="Calibration at the extremes (deciles of P(default))"))
+    y = first.drop_duplicates("citizen_id").set_index("citizen_id")["defaulted"]
+    roc, calib, calib_rows = {}, {}, []
+    for m in order:
+        part = first[first["model"] == m]
+        yy = y.reindex(part["citizen_id"].to_numpy()).to_numpy()
+        p = part["p_default"].to_numpy()
+        ok = ~pd.isna(yy)
+        yy, p = yy[ok].astype(int), p[ok]
+        if yy.size == 0 or yy.min() == yy.max():
+            continue
+        fpr, tpr, _ = roc_curve(yy, p)
+        keep = np.unique(np.linspace(0, fpr.size - 1, min(fpr.size, 200)).astype(int))
+        roc[m] = (fpr[keep], tpr[keep])
+        bins = pd.qcut(p, 10, labels=False, duplicates="drop")
+        grouped = pd.DataFrame({"p": p, "y": yy, "b": bins}).groupby("b")
+        mean_p, rate = grouped["p"].mean().to_numpy(), grouped["y"].mean().to_numpy()
+        calib[m] = (mean_p, rate)
+        calib_rows.append([m, fmt(mean_p[0]), fmt(rate[0]), fmt(mean_p[-1]),
+                           fmt(rate[-1])])
+    if roc:
+        figures["roc"] = lambda: plots.roc_svg(roc)
+        figures["calibration"] = lambda: plots.calibration_svg(calib)
+        blocks += [figure("roc", "ROC curves"), figure("calibration", "Calibration curves")]
+        blocks.append(table(["model", "lowest decile: predicted", "observed",
+                             "highest decile: predicted", "observed"], calib_rows,
+                            title="Calibration at the extremes (deciles of P(default))"))
     blocks.append(figure("scores", "Score distributions"))
     return blocks
 
 
 def _society(run: RunData) -> list[dict[str, Any]]:
-    from scorelab.scale import SOCIETY_CLASSES
-
     order = run.model_names
     overall, by_group = [], {}
     for m in order:
@@ -480,7 +474,7 @@ def _society(run: RunData) -> list[dict[str, Any]]:
                 by_group.setdefault(key, {"n": r.get("n")})[m] = (
                     f"{pct(r.get(share_key))} {r.get('class', '')}")
     blocks: list[dict[str, Any]] = [
-        table(["class", "meaning"], list(SOCIETY_CLASSES.items()),
+        table(["class", "meaning"], list(run.study.society_classes.items()),
               title="The society scale (table 1 of the seed paper)", align=["left", "left"]),
         table(["model", "share scoring >= 600", "class", "meaning"], overall,
               title="Society scale of the whole population",
@@ -496,27 +490,21 @@ def _society(run: RunData) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- section 3
 
-def _importance_from_explanations(expl: pd.DataFrame) -> pd.DataFrame:
-    """Mean |SHAP| per model, family, feature and source (the global importance)."""
-    keys = [c for c in ("model", "family", "feature", "source") if c in expl.columns]
-    table_ = (expl.assign(abs_shap=expl["shap"].abs()).groupby(keys, observed=True)["abs_shap"]
-              .mean().reset_index(name="mean_abs_shap"))
-    return table_
-
-
 def _importance_frame(run: RunData) -> pd.DataFrame | None:
-    imp = run.importance or {}
-    for key in ("importance", "global", "features", "rows"):
-        rows = _records(imp.get(key))
-        if rows and any("feature" in r for r in rows):
-            frame = pd.DataFrame(rows)
-            value = next((c for c in ("mean_abs_shap", "importance", "value", "share")
-                          if c in frame.columns), None)
-            if value is not None and "model" in frame.columns:
-                return frame.rename(columns={value: "mean_abs_shap"})
-    if run.explanations is not None and {"shap", "feature", "model"} <= set(run.explanations):
-        return _importance_from_explanations(run.explanations)
-    return None
+    """Mean |SHAP| per model, family, feature and source, as importance.json holds it."""
+    if run.importance is None:
+        return None
+    rows = []
+    for model, entry in run.importance["models"].items():
+        source_of = {}
+        if run.explanations is not None:
+            part = run.explanations[run.explanations["model"].astype(str) == model]
+            source_of = dict(zip(part["feature"].astype(str), part["source"].astype(str),
+                                 strict=False))
+        rows += [{"model": model, "family": entry["family"], "feature": feature,
+                  "source": source_of.get(feature, "-"), "mean_abs_shap": value}
+                 for feature, value in entry["features"].items()]
+    return pd.DataFrame(rows) if rows else None
 
 
 def section_explanations(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
@@ -619,14 +607,7 @@ def _reason_codes(run: RunData) -> list[dict[str, Any]]:
 
 
 def _points_per_logodds(run: RunData) -> float:
-    from scorelab.scale import scale_from_config
-
-    try:
-        from scorelab.config import config_from_dict
-
-        return scale_from_config(config_from_dict(run.config).scale).factor
-    except Exception:  # an older config: fall back to the default pdo of 50
-        return 50.0 / math.log(2.0)
+    return run.study.scale.factor
 
 
 # --------------------------------------------------------------------------- sections 4-6
@@ -892,27 +873,27 @@ def section_mitigation(run: RunData, figures: dict[str, Callable[[], str]]) -> S
 # --------------------------------------------------------------------------- section 7
 
 def section_policy(run: RunData) -> Section:
-    fcfg = run.config.get("fairness", {}) or {}
-    prohibited = [str(p) for p in fcfg.get("prohibited", [])]
-    flags = _records(_fair(run, "policy_flags") or _fair(run, "policy"))
+    flags = _records(_fair(run, "policy_flags"))
+    direct: dict[str, list[str]] = {}
+    for flag in flags:
+        if flag.get("check") == "direct_input" and flag.get("model") is not None:
+            direct.setdefault(str(flag["model"]), []).append(str(flag["column"]))
     blocks: list[dict[str, Any]] = []
     rows = []
-    for spec in run.config.get("models", []):
-        name = str(spec.get("name"))
-        inputs = [str(i) for i in _get(run.metrics, "models", name, "inputs", default=[])]
-        used = [p for p in prohibited if p in inputs]
-        protected = [p for p in spec.get("use_protected") or []]
-        status = "fail" if used or protected else "pass"
-        detail = ", ".join(used + protected) or "no prohibited or protected input"
-        rows.append([name, spec.get("family", ""), light(status, detail)])
+    for info in run.study.models:
+        used = direct.get(info.name, [])
+        status = ("fail" if used else "pass") if run.fairness is not None else "not assessed"
+        detail = (", ".join(used) or "no prohibited or protected input"
+                  if run.fairness is not None else "the fairness stage did not run")
+        rows.append([info.name, info.family, light(status, detail)])
     blocks.append(table(["model", "family", "prohibited inputs used directly"], rows,
                         title="Direct use of prohibited inputs",
                         align=["left", "left", "left"]))
     if flags:
         blocks.append(_verdict_table(flags, "Policy flags from the fairness audit"))
     board = run.leaderboard.set_index("model")
-    for spec in run.config.get("models", []):
-        name, family = str(spec.get("name")), str(spec.get("family"))
+    for info in run.study.models:
+        name, family = info.name, info.family
         card = FAMILY_CARDS.get(family, {"what": family, "use": "-", "limits": "-"})
         r = board.loc[name] if name in board.index else None
         metrics_line = ("-" if r is None else
@@ -920,17 +901,16 @@ def section_policy(run: RunData) -> Section:
                         f"Brier {fmt(r.get('brier'))}, ECE {fmt(r.get('ece'))}, approves "
                         f"{pct(r.get('approval_rate'))} with {pct(r.get('default_rate_approved'))}"
                         f" defaulting")
-        n_inputs = len(_get(run.metrics, "models", name, "inputs", default=[]))
+        protected = [c for c in info.inputs if c in direct.get(name, [])]
         blocks.append(table(["", ""], [
-            ["what it is", f"{family} / {_get(run.metrics, 'models', name, 'kind', default='')}"
-                           f": {card['what']}"],
+            ["what it is", f"{family} / {info.kind} ({info.role}): {card['what']}"],
             ["intended use", card["use"]],
-            ["data", f"{n_inputs} inputs of the population in section 1; "
-                     f"protected inputs: {', '.join(spec.get('use_protected') or []) or 'none'}"],
+            ["data", f"{len(info.inputs)} inputs of the population in section 1; "
+                     f"protected or prohibited inputs: {', '.join(protected) or 'none'}"],
             ["metrics", metrics_line],
-            ["limits", card["limits"] + "; scores of synthetic citizens, not a licence to "
-                                         "decide about real people"]],
+            ["limits", card["limits"]]],
             title=f"Model card: {name}", align=["left", "left"]))
+        blocks += _deliverables(run, name)
     n_fail = sum(1 for r in rows if r[2]["status"] == "fail")
     summary = (
         f"The seed paper says some facts must not count against a citizen: family and "
@@ -942,6 +922,31 @@ def section_policy(run: RunData) -> Section:
         + " A model card per model then states what it is for, what data it saw, how "
           "well it did and where it should not be trusted.")
     return Section("policy", 7, "Policy checks and model cards", summary, blocks)
+
+
+def _deliverables(run: RunData, name: str) -> list[dict[str, Any]]:
+    """A scorecard's binning and points tables and an expert system's rules, as saved."""
+    tables = run.model_tables(name)
+    blocks = []
+    if "binning.csv" in tables:
+        t = tables["binning.csv"]
+        blocks.append(table(["variable", "bins", "information value", "selected"],
+                            [[r["variable"], fmt(r["n_bins"], ".0f"),
+                              fmt(r["information_value"]), str(r["selected"])]
+                             for r in t.to_dict("records")],
+                            title=f"{name}: binning and information value per variable"))
+    if "points_table.csv" in tables:
+        t = tables["points_table.csv"]
+        t = t[t["count"] > 0]
+        blocks.append(table(["variable", "bin", "citizens", "WoE", "points"],
+                            [[r["variable"], r["bin"], fmt(r["count"], ".0f"), fmt(r["woe"]),
+                              fmt(r["points"], ".1f")] for r in t.to_dict("records")],
+                            title=f"{name}: points table (points per bin)"))
+    if "rules.csv" in tables:
+        t = tables["rules.csv"]
+        blocks.append(table(list(t.columns), [[_cell(v) for v in r] for r in t.values.tolist()],
+                            title=f"{name}: rule table"))
+    return blocks
 
 
 # --------------------------------------------------------------------------- assembly
@@ -969,10 +974,9 @@ def report_data(run: RunData,
     """
     figures = {} if figures is None else figures
     man = run.manifest
-    report_cfg = run.config.get("report", {}) or {}
     return {
-        "title": str(report_cfg.get("title") or f"scorelab study {run.config.get('name', '')}"),
-        "study": str(run.config.get("name", "")),
+        "title": run.study.title,
+        "study": run.study.name,
         "run": {"run_id": str(man.get("run_id", run.run_dir.name)),
                 "seed": man.get("seed"), "config_hash": man.get("config_hash"),
                 "data_fingerprint": man.get("data_fingerprint"),
@@ -1022,7 +1026,7 @@ def _write_atomic(path: Path, content: str) -> None:
         raise
 
 
-def build_report(run_dir: str | Path) -> ReportPaths:
+def build_report(run_dir: str | Path, *, unpublished: bool = False) -> ReportPaths:
     """Render ``report.html``, ``report.md`` and ``report.json`` into a run directory.
 
     Each file is written under a temporary name and renamed into place; re-running
@@ -1035,7 +1039,7 @@ def build_report(run_dir: str | Path) -> ReportPaths:
     OutputError
         The run directory is not writable.
     """
-    run = load_run(run_dir)
+    run = load_run(run_dir, unpublished=unpublished)
     if not os.access(run.run_dir, os.W_OK):
         raise OutputError(f"run directory '{run.run_dir}' is not writable")
     figures: dict[str, Callable[[], str]] = {}

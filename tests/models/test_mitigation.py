@@ -8,7 +8,7 @@ import pytest
 
 from scorelab.config import ModelSpec
 from scorelab.data import generate_population
-from scorelab.fairness.mitigation import ReductionsMitigator, ThresholdMitigator, _WeightedLogit
+from scorelab.models.mitigation import ReductionsMitigator, ThresholdMitigator, _WeightedLogit
 from scorelab.models.registry import build_model
 from tests.conftest import make_config
 

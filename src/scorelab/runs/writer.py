@@ -1,8 +1,10 @@
-"""The run directory: every artifact of one study, written atomically.
+"""The one writer of run directories: every artifact validated, then published atomically.
 
-A run is written into ``runs/.incomplete-<id>/`` and renamed to ``runs/<id>/`` only
-when every artifact is there, so a crashed run never leaves a directory that looks
-finished, and an existing run is never touched.
+A run is written into ``runs/.incomplete-<id>-<pid>/`` and renamed to ``runs/<id>/``
+only when every artifact is there (the manifest, written last, says
+``status: complete``), so a crashed or interrupted run never leaves a directory that
+looks finished, and an existing run is never touched. Every JSON artifact is checked
+against its model in :mod:`scorelab.runs.contract` before it is written.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from typing import Any
 import pandas as pd
 
 from scorelab.exceptions import OutputError
+from scorelab.jsonable import dumps, jsonable
+from scorelab.runs.contract import JSON_ARTIFACTS, PARQUET_ARTIFACTS
 
 TRACKED_PACKAGES = ("scorelab", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy",
-                    "lightgbm", "optbinning", "pydantic", "joblib")
+                    "lightgbm", "optbinning", "pydantic", "joblib", "skops", "fairlearn",
+                    "shap")
 INCOMPLETE_PREFIX = ".incomplete-"
 
 
@@ -92,16 +97,35 @@ class RunWriter:
         self.tmp.mkdir()
 
     def path(self, name: str) -> Path:
-        return self.tmp / name
+        """Where artifact ``name`` (a relative path) goes; its folder is created."""
+        path = self.tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def write_json(self, name: str, payload: Any) -> None:
-        self.path(name).write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+        """Write a JSON artifact; one the contract names is validated against its model."""
+        data = jsonable(payload.model_dump(mode="json") if hasattr(payload, "model_dump")
+                        else payload)
+        model = JSON_ARTIFACTS.get(name)
+        if model is not None:
+            data = model.model_validate(data).model_dump(mode="json")
+        self.path(name).write_text(dumps(data))
 
     def write_text(self, name: str, text: str) -> None:
         self.path(name).write_text(text)
 
     def write_parquet(self, name: str, frame: pd.DataFrame) -> None:
+        """Write a Parquet artifact; the contract's required columns must be there."""
+        required = PARQUET_ARTIFACTS.get(name, ({}, {}))[0]
+        missing = [c for c in required if c not in frame.columns]
+        if missing:  # a bug in a stage, not a user mistake
+            raise AssertionError(f"{name}: the stage did not write column(s) {missing}")
         frame.to_parquet(self.path(name), index=False, compression="zstd")
+
+    def files(self) -> list[str]:
+        """Every file written so far, as paths relative to the run folder."""
+        return sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*")
+                      if p.is_file())
 
     def publish(self) -> Path:
         """Rename the finished folder into place; return its final path."""
@@ -110,14 +134,6 @@ class RunWriter:
 
     def discard(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def command_line() -> str:

@@ -1,0 +1,47 @@
+"""The one JSON policy of scorelab's files: NaN and infinity become null, never NaN.
+
+Every JSON artifact of a run is written through :func:`dumps`, so a file never holds a
+token (``NaN``, ``Infinity``) that strict JSON readers reject.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["dumps", "jsonable"]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars/arrays, frames and NaN/inf made JSON-safe (None)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict("records")]
+    if isinstance(value, pd.Series | np.ndarray | list | tuple):
+        return [jsonable(v) for v in list(value)]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if value is None or isinstance(value, str | int):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON text of ``value`` after :func:`jsonable` (indented, newline-ended)."""
+    return json.dumps(jsonable(value), indent=2, allow_nan=False) + "\n"

@@ -1,0 +1,154 @@
+"""``scorelab explain``: a letter to anyone the run scored, or to a new applicant.
+
+A citizen of the run is explained by the fold model that held them out, loaded from the
+run directory, with the background rows and seed the study used, so the letter always
+adds up to the citizen's out-of-fold score (design.md: "the score and its explanation
+always agree"). Citizens of the audit sample are read from ``explanations.parquet``;
+anyone else is explained on demand. A new applicant (a row of a table) is explained by
+the final model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorelab.config import Explain
+from scorelab.exceptions import DataError
+from scorelab.explain.artifacts import explain_fold_rows
+from scorelab.explain.explainers import Explanation, background_sample, explain
+from scorelab.explain.importance import explanations_table
+from scorelab.explain.reasons import letter, reason_codes
+from scorelab.models.persist import load_model
+from scorelab.runs.contract import ModelManifest
+from scorelab.runs.reader import RunData, load_run
+from scorelab.scoring import (
+    BACKGROUND_SIZE,
+    check_applicants,
+    load_final_model,
+    read_table,
+    scale_of,
+)
+
+__all__ = ["Letter", "choose_model", "explain_applicant", "explain_citizen"]
+
+
+@dataclass
+class Letter:
+    """One explained decision: the explanation rows and the decision they explain."""
+
+    rows: pd.DataFrame
+    model: str
+    citizen_id: Any
+    score: float
+    category: str
+    approved: bool
+    cutoff: float
+    source: str  # "audit sample", "fold model r0fK (on demand)" or "final model"
+
+    def text(self) -> str:
+        return letter(self.rows, score=self.score, category=self.category,
+                      approved=self.approved, cutoff=self.cutoff, model=self.model,
+                      citizen_id=self.citizen_id)
+
+    def as_dict(self, k: int = 4) -> dict[str, Any]:
+        codes = reason_codes(self.rows, self.citizen_id, self.model, k=k)
+        return {**codes, "score": self.score, "category": self.category,
+                "approved": self.approved, "cutoff_score": self.cutoff,
+                "explained_by": self.source}
+
+
+def choose_model(run: RunData, wanted: str | None) -> str:
+    """A model by its name, or by its family when that family has a single model."""
+    names = run.model_names
+    if wanted is None:
+        return names[0]
+    if wanted in names:
+        return wanted
+    families = {m.name: m.family for m in run.study.models}
+    of_family = [n for n in names if families.get(n) == wanted]
+    if len(of_family) == 1:
+        return of_family[0]
+    if of_family:
+        raise DataError(f"family '{wanted}' has several models ({', '.join(of_family)}); "
+                        "give one of their names with --model")
+    raise DataError(f"no model or family '{wanted}' in this run (models: {', '.join(names)}; "
+                    f"families: {', '.join(sorted(set(families.values())))})")
+
+
+def _rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
+          X: pd.DataFrame, manifest: ModelManifest) -> pd.DataFrame:
+    table = explanations_table(ids, name, family, explanation, X, None)
+    sources = {c.name: c.source for c in manifest.inputs}
+    table["source"] = table["feature"].astype(str).map(sources).fillna("derived")
+    return table
+
+
+def explain_citizen(run_dir: str | Path, citizen_id: int, model: str | None = None) -> Letter:
+    """The letter of a citizen of the run, from the fold model that held them out."""
+    run = load_run(run_dir)
+    name = choose_model(run, model)
+    pred = run.predictions
+    mine = pred[(pred["model"].astype(str) == name) & (pred["repeat"] == 0)]
+    row = mine[mine["citizen_id"] == citizen_id]
+    if row.empty:
+        ids = mine["citizen_id"]
+        raise DataError(f"citizen {citizen_id} is not in this run (citizen ids "
+                        f"{ids.min()}-{ids.max()})")
+    first = row.iloc[0]
+    cutoff = float(run.metrics["models"][name]["decision"]["cutoff_score"])
+    decision = {"score": float(first["score"]), "category": str(first["category"]),
+                "approved": bool(first["approved"]), "cutoff": cutoff}
+    expl = run.explanations
+    if expl is not None:
+        saved = expl[(expl["citizen_id"] == citizen_id) & (expl["model"].astype(str) == name)]
+        if not saved.empty:
+            return Letter(saved, name, citizen_id, source="audit sample", **decision)
+    manifest = run.model_manifest(name)
+    fold = int(first["fold"])
+    key = f"r0f{fold}"
+    if key not in manifest.folds:
+        raise DataError(f"run directory '{run.run_dir}': model '{name}' has no saved fold "
+                        f"model {key} (output.save_models was 'final'); citizen {citizen_id} "
+                        "can only be explained from the audit sample")
+    fitted = load_model(run.run_dir / manifest.folds[key])
+    population = run.population()
+    X = check_applicants(population, manifest.inputs, "population")
+    position = int(np.flatnonzero(population["citizen_id"].to_numpy() == citizen_id)[0])
+    held_out = mine.set_index("citizen_id")["fold"].reindex(population["citizen_id"]).to_numpy()
+    train = np.flatnonzero(held_out != fold)
+    info = next(m for m in run.study.models if m.name == name)
+    explanation = explain_fold_rows(fitted, X, train, np.array([position]),
+                                    Explain.model_validate(run.config["explain"]),
+                                    int(run.manifest["seed"]), fold)
+    rows = _rows(explanation, np.array([citizen_id]), name, info.family,
+                 X.iloc[[position]], manifest)
+    return Letter(rows, name, citizen_id, source=f"fold model {key} (on demand)", **decision)
+
+
+def explain_applicant(run_dir: str | Path, table: str | Path, row: int,
+                      model: str | None = None) -> Letter:
+    """The letter of row ``row`` (1-based) of a table of new applicants (final model)."""
+    run = load_run(run_dir)
+    name = choose_model(run, model)
+    manifest, fitted = load_final_model(run, name)
+    frame = read_table(Path(table))
+    if not 1 <= row <= len(frame):
+        raise DataError(f"--row {row} is outside table '{table}' (rows 1-{len(frame)})")
+    X = check_applicants(frame.iloc[[row - 1]], manifest.inputs, f"table '{table}'")
+    population = check_applicants(run.population(), manifest.inputs, "population")
+    background = background_sample(population, BACKGROUND_SIZE, seed=int(run.manifest["seed"]))
+    explain_cfg = Explain.model_validate(run.config["explain"])
+    explanation = explain(fitted, X, background, max_evals=explain_cfg.max_evals,
+                          seed=int(run.manifest["seed"]))
+    p = float(fitted.predict_proba(X)[:, 1][0])
+    scale = scale_of(run)
+    points = float(scale.points(np.array([p]))[0])
+    info = next(m for m in run.study.models if m.name == name)
+    rows = _rows(explanation, np.array([row]), name, info.family, X, manifest)
+    return Letter(rows, name, row, points, str(scale.category(np.array([points]))[0]),
+                  points >= manifest.cutoff_score, manifest.cutoff_score, "final model")

@@ -1,0 +1,235 @@
+"""The protocol every family shares: prepared models, their inputs and the fold engine.
+
+A study prepares each configured model (an unfitted estimator and its input columns),
+fits a fresh clone on every training fold and scores the held-out citizens. The fitted
+fold models are kept: the explanation and fairness stages use the very model that held
+a citizen out (so a score and its explanation always agree), and the run directory
+saves them so that anyone can be scored or explained later.
+
+This module sits below every stage (models, evaluate, explain, fairness) and above
+config and data; it imports none of the stages but the model registry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import RepeatedStratifiedKFold
+from threadpoolctl import threadpool_limits
+
+from scorelab.config import ExperimentConfig, ModelSpec
+from scorelab.data.schema import Schema
+from scorelab.exceptions import ConfigError, DataError
+from scorelab.models.registry import DEFAULT_KIND, build_model
+
+__all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample", "fit_final",
+           "fit_folds", "fold_of", "make_folds", "model_inputs", "prepare_models", "skip_reason",
+           "validate_models"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+#: Roles a model plays in a study: an original family, an ablation (the same family with
+#: features dropped) or a fairness-mitigation variant.
+ROLES = ("original", "ablation", "mitigation")
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test split: which repeat and fold it is, and the row positions."""
+
+    repeat: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+def make_folds(y: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
+    """Stratified folds over ``y`` (0/1); every citizen is tested once per repeat."""
+    y = np.asarray(y)
+    values, counts = np.unique(y, return_counts=True)
+    if values.size < 2:
+        raise DataError(f"the population has one class only ({values.tolist()}): "
+                        "a scoring model needs both defaulters and non-defaulters")
+    if folds > counts.min():
+        label = "defaulters" if values[np.argmin(counts)] == 1 else "non-defaulters"
+        raise ConfigError(f"evaluation.folds={folds} is larger than the {counts.min()} "
+                          f"{label} in the population; use at most {counts.min()} folds "
+                          "or more citizens")
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    out = []
+    for i, (train, test) in enumerate(splitter.split(np.zeros(y.size), y)):
+        out.append(Fold(repeat=i // folds, fold=i % folds, train=train, test=test))
+    return out
+
+
+@dataclass
+class PreparedModel:
+    """A model of the study: its spec, an unfitted estimator and its input columns."""
+
+    spec: ModelSpec
+    estimator: BaseEstimator
+    columns: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind or DEFAULT_KIND[self.spec.family]
+
+    @property
+    def role(self) -> str:
+        """original, ablation (features dropped) or mitigation (a fairness variant)."""
+        if self.spec.family == "mitigation":
+            return "mitigation"
+        return "ablation" if self.spec.drop_features else "original"
+
+
+@dataclass
+class FoldResults:
+    """Everything the fold engine produced, gathered per model.
+
+    ``oof[name]`` holds the out-of-fold P(default) of every citizen, one row per repeat;
+    ``fold_models[name][(repeat, fold)]`` is the fitted model that held that fold out.
+    """
+
+    oof: dict[str, np.ndarray]
+    fold_models: dict[str, dict[tuple[int, int], BaseEstimator]] = field(default_factory=dict)
+    fit_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def model_inputs(schema: Schema, spec: ModelSpec) -> list[str]:
+    """Feature columns, less ``drop_features``, plus the protected/prohibited columns the
+    spec explicitly allows (``use_protected``). Truth columns are never inputs."""
+    allowed = set(schema.with_role("protected", "prohibited"))
+    features = schema.with_role("feature")
+    for name in spec.use_protected:
+        if name not in allowed:
+            raise ConfigError(f"model '{spec.name}': use_protected: '{name}' is not a protected "
+                              f"or prohibited column (valid: {', '.join(sorted(allowed))})")
+    for name in spec.drop_features:
+        if name not in features:
+            raise ConfigError(f"model '{spec.name}': drop_features: '{name}' is not a feature "
+                              f"column (valid: {', '.join(features)})")
+    if spec.family == "mitigation":
+        sensitive = str(spec.params.get("sensitive", "age"))
+        if sensitive not in spec.use_protected:
+            raise ConfigError(f"model '{spec.name}': a mitigation variant needs its sensitive "
+                              f"attribute as an input: add use_protected: [{sensitive}]")
+    kept = [c for c in features if c not in spec.drop_features]
+    return kept + [c for c in spec.use_protected if c not in kept]
+
+
+def validate_models(config: ExperimentConfig) -> None:
+    """Reject a bad model list (none, repeated names, bad family/kind/params) before work."""
+    if not config.models:
+        raise ConfigError("models: the config lists no models; add at least one "
+                          "(see configs/default.yaml)")
+    names = [m.name for m in config.models]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"models: names must be unique; repeated: {', '.join(duplicates)}")
+    for spec in config.models:
+        build_model(spec)
+
+
+_RULE_PARAMS = {("expert", "suining"): "rules", ("expert", "sesame"): "factors",
+                ("hybrid", "expert_boost"): "expert"}
+
+
+def skip_reason(spec: ModelSpec, real_table: bool) -> str | None:
+    """Why a model cannot run on this population, or None.
+
+    Expert rules (and the hybrid built on them) are written for the synthetic
+    population's columns; on a real table they need a rule table over its own columns.
+    """
+    key = (spec.family, spec.kind or DEFAULT_KIND[spec.family])
+    if real_table and key in _RULE_PARAMS and _RULE_PARAMS[key] not in spec.params:
+        return (f"skipped: expert rules are written for the synthetic population; give "
+                f"params.{_RULE_PARAMS[key]} over this table's columns to run it")
+    return None
+
+
+def prepare_models(config: ExperimentConfig, schema: Schema,
+                   real_table: bool = False) -> tuple[list[PreparedModel], dict[str, str]]:
+    """Build every runnable estimator with its input columns; say why others are skipped."""
+    validate_models(config)
+    models, skipped = [], {}
+    for spec in config.models:
+        reason = skip_reason(spec, real_table)
+        if reason is not None:
+            skipped[spec.name] = reason
+            continue
+        models.append(PreparedModel(spec, build_model(spec), model_inputs(schema, spec)))
+    if not models:
+        raise ConfigError("models: every model was skipped on this population ("
+                          + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")
+    return models, skipped
+
+
+def audit_sample(n: int, size: int, seed: int) -> np.ndarray:
+    """Positions of the audit sample: a seeded order's first ``size`` citizens.
+
+    Every family explains the same citizens; a smaller sample (the agnostic explainer's)
+    is the first part of the same order, so the samples are nested.
+    """
+    order = np.random.default_rng([seed, 4]).permutation(n)
+    return np.sort(order[:min(size, n)])
+
+
+def fold_of(folds: list[Fold], n: int, repeat: int = 0) -> np.ndarray:
+    """The fold that held each citizen out in ``repeat`` (an int array over citizens)."""
+    out = np.full(n, -1, dtype=np.int64)
+    for f in folds:
+        if f.repeat == repeat:
+            out[f.test] = f.fold
+    return out
+
+
+def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray,
+             fold: Fold) -> tuple[BaseEstimator, np.ndarray, float]:
+    """Fit a fresh clone on the training rows; score the held-out rows (one thread)."""
+    import time
+
+    start = time.perf_counter()
+    with threadpool_limits(1):
+        model = clone(estimator).fit(X.iloc[fold.train], y[fold.train])
+        p_test = (model.predict_proba(X.iloc[fold.test])[:, 1] if fold.test.size
+                  else np.empty(0))
+    return model, p_test, time.perf_counter() - start
+
+
+def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+              folds: list[Fold], n_jobs: int = 1,
+              progress: Progress | None = None) -> FoldResults:
+    """Fit every model on every fold in parallel; keep the fold models and their scores."""
+    tasks = [(m, f) for m in models for f in folds]
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_one)(m.estimator, frame[m.columns], y, f) for m, f in tasks)
+    repeats = max(f.repeat for f in folds) + 1
+    out = FoldResults({m.name: np.full((repeats, y.size), np.nan) for m in models})
+    for done, ((model, fold), (fitted, p_test, seconds)) in enumerate(
+            zip(tasks, results, strict=True), start=1):
+        out.oof[model.name][fold.repeat, fold.test] = p_test
+        out.fold_models.setdefault(model.name, {})[(fold.repeat, fold.fold)] = fitted
+        out.fit_seconds[model.name] = out.fit_seconds.get(model.name, 0.0) + seconds
+        if progress is not None:
+            progress(done, len(tasks))
+    return out
+
+
+def fit_final(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+              n_jobs: int = 1) -> dict[str, BaseEstimator]:
+    """Each model refitted on every citizen: the model that scores new applicants."""
+    everyone = Fold(repeat=-1, fold=-1, train=np.arange(y.size), test=np.arange(0))
+    fitted = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_one)(m.estimator, frame[m.columns], y, everyone) for m in models)
+    return {m.name: model for m, (model, _, _) in zip(models, fitted, strict=True)}

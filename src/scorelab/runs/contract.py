@@ -1,0 +1,248 @@
+"""The run directory's written format: every artifact, its typed model and its columns.
+
+A run directory is a contract between the study and everything after it (the report,
+``explain``, ``score``, ``compare``): each JSON artifact has a pydantic model here and
+each Parquet artifact a column list with dtypes. The writer validates every artifact
+against its model before it is written and :func:`scorelab.runs.load_run` validates it
+again on load, so a field can never drift between the two. ``FORMAT_VERSION`` is bumped
+on any change of this module.
+
+Layout (``<run>/``)::
+
+    manifest.json            Manifest: format_version, status, seed, versions, timings
+    config.resolved.yaml     the config with every default filled in
+    study.json               StudyInfo: scale, decision rule, model roles and inputs
+    data_card.json / .md     the population's data card
+    population.parquet       the study's citizens (schema in the Parquet metadata)
+    predictions.parquet      PREDICTIONS: citizen x model x repeat, out of fold
+    metrics.json             Metrics: accuracy with intervals, paired tests
+    leaderboard.csv          one row per model (LEADERBOARD)
+    explanations.parquet     EXPLANATIONS: the audit sample's SHAP values (optional)
+    importance.json          Importance: importance, agreement, additivity (optional)
+    fairness.json            FairnessReport: verdicts, age analyses, policy (optional)
+    fairness_by_group.parquet FAIRNESS_BY_GROUP (optional)
+    models/<name>/           ModelManifest (model.json), final.skops, folds/r0f0.skops..,
+                             card.json + card.md, points_table.csv, binning.csv, rules.csv
+    report.html / .md / .json
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DELIVERABLES", "EXPLANATIONS", "FAIRNESS_BY_GROUP", "FORMAT_VERSION", "JSON_ARTIFACTS",
+           "LEADERBOARD", "OPTIONAL_ARTIFACTS", "PARQUET_ARTIFACTS", "PREDICTIONS",
+           "REQUIRED_ARTIFACTS", "FairnessReport", "Importance", "InputColumn", "Manifest",
+           "Metrics", "ModelCard", "ModelInfo", "ModelManifest", "ScaleInfo", "StudyInfo"]
+
+#: Version of this format; a reader refuses any other.
+FORMAT_VERSION = 2
+
+Role = Literal["original", "ablation", "mitigation"]
+Number = float | None  # JSON policy: a missing or undefined number is null, never NaN
+
+
+class _Artifact(BaseModel):
+    """An artifact: strict keys (a typo or a stale field is an error), frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Manifest(_Artifact):
+    """What the run is, how it was made and what it holds."""
+
+    format_version: int = Field(description="Version of the run-directory format.")
+    status: Literal["complete"] = Field(description="Only complete runs are published.")
+    run_id: str
+    created: str = Field(description="UTC time the run was published (ISO 8601).")
+    seed: int
+    config_hash: str
+    command: str
+    versions: dict[str, str]
+    data_fingerprint: str = Field(description="Content hash of the population table.")
+    n_citizens: int
+    models: list[str] = Field(description="Models that ran, in config order.")
+    timings_seconds: dict[str, float]
+    artifacts: list[str] = Field(description="Every file of the run, relative paths.")
+
+
+class ScaleInfo(_Artifact):
+    """Probability -> points -> category, as the study used it."""
+
+    name: str
+    pdo: float
+    base_score: float
+    base_odds: float
+    factor: float = Field(description="Points per unit of log-odds (pdo / ln 2).")
+    low: float
+    high: float
+    bands: list[tuple[float, str]]
+
+
+class DecisionInfo(_Artifact):
+    """The decision rule; each model's own cut-off is in metrics.json."""
+
+    rule: Literal["cutoff", "approval_rate"]
+    cutoff_score: Number
+    target_approval_rate: Number
+
+
+class ModelInfo(_Artifact):
+    """One model of the study: what it is, what it saw, what part it plays."""
+
+    name: str
+    family: str
+    kind: str
+    role: Role
+    inputs: list[str]
+    dropped_features: list[str]
+    params: dict[str, Any]
+
+
+class PopulationInfo(_Artifact):
+    source: Literal["synthetic", "table"]
+    n_citizens: int
+    target: str
+    truth: bool = Field(description="Truth columns (true_pd, true_default) are present.")
+    table: str | None = None
+
+
+class StudyInfo(_Artifact):
+    """What every reader needs to know of the study, so none re-parses the config."""
+
+    name: str
+    title: str
+    population: PopulationInfo
+    scale: ScaleInfo
+    decision: DecisionInfo
+    society_classes: dict[str, str]
+    models: list[ModelInfo]
+    skipped_models: dict[str, str]
+    folds: int
+    repeats: int
+
+
+class ModelMetrics(_Artifact):
+    family: str
+    kind: str
+    role: Role
+    inputs: list[str]
+    observed: dict[str, Number]
+    intervals: dict[str, list[Number]]
+    decision: dict[str, float | int]
+    per_fold_auc: list[Number]
+    true_outcome: dict[str, Number] | None = None
+    oracle_ratio: Number = None
+    society_scale: list[dict[str, Any]]
+
+
+class Metrics(_Artifact):
+    models: dict[str, ModelMetrics]
+    n_citizens: int
+    default_rate: float
+    comparison_to_best: list[dict[str, Any]]
+    fold_ranks: dict[str, Any]
+    fold_auc: list[dict[str, Any]]
+    oracle: dict[str, Number] | None = None
+    skipped_models: dict[str, str]
+    truth_analyses: str | None = None
+
+
+class Importance(_Artifact):
+    scale: str
+    models: dict[str, dict[str, Any]]
+    agreement: dict[str, Any]
+    true_drivers: dict[str, float] | None
+    additivity: dict[str, dict[str, Any]]
+    explain_seconds: dict[str, float]
+    n_citizens: int
+
+
+class FairnessReport(_Artifact):
+    thresholds: dict[str, Any]
+    definitions: dict[str, str]
+    models: dict[str, dict[str, Any]]
+    proxy_audit: list[dict[str, Any]]
+    policy_flags: list[dict[str, Any]]
+    shap_by_age_band: list[dict[str, Any]] | None = None
+    label_cut_sweep: dict[str, Any] | None = None
+
+
+class InputColumn(_Artifact):
+    """One input of a saved model: its type and, for a category, the values it knows."""
+
+    name: str
+    dtype: Literal["numeric", "integer", "category", "boolean"]
+    categories: list[str] | None = None
+    source: str
+    nullable: bool
+
+
+class ModelManifest(_Artifact):
+    """How to load and use one saved model (like MLflow's MLmodel file)."""
+
+    name: str
+    family: str
+    kind: str
+    role: Role
+    format: Literal["skops"]
+    final: str | None = Field(description="The model refitted on every citizen.")
+    folds: dict[str, str] = Field(description="'r<repeat>f<fold>' -> file of that fold model.")
+    boosters: list[str] = Field(description="LightGBM native text copies of the boosters.")
+    inputs: list[InputColumn]
+    cutoff_score: float
+    explainer: str
+    training_fingerprint: str
+
+
+class ModelCard(_Artifact):
+    """The model card: what a reader of one model needs before trusting it."""
+
+    name: str
+    family: str
+    kind: str
+    role: Role
+    description: str
+    parameters: dict[str, Any]
+    inputs: list[dict[str, str]]
+    training_data: dict[str, Any]
+    out_of_fold_metrics: dict[str, Number]
+    fairness_verdicts: dict[str, str]
+    intended_use: str
+    limits: list[str]
+
+
+JSON_ARTIFACTS: dict[str, type[_Artifact]] = {
+    "manifest.json": Manifest, "study.json": StudyInfo, "metrics.json": Metrics,
+    "importance.json": Importance, "fairness.json": FairnessReport,
+}
+
+# Parquet artifacts: column -> dtype kind ("i" int, "f" float, "b" bool, "O" text or
+# category). Optional columns are listed in the second mapping.
+PREDICTIONS = ({"citizen_id": "i", "model": "O", "family": "O", "kind": "O", "repeat": "i",
+                "fold": "i", "p_default": "f", "score": "f", "category": "O",
+                "approved": "b", "defaulted": "i"},
+               {"true_default": "i"})
+EXPLANATIONS = ({"citizen_id": "i", "model": "O", "family": "O", "feature": "O",
+                 "source": "O", "value": "O", "shap": "f", "base_value": "f", "output": "f",
+                 "method": "O"}, {})
+FAIRNESS_BY_GROUP = ({"model": "O", "outcome": "O", "attribute": "O", "group": "O",
+                      "metric": "O", "value": "f", "ci_low": "f", "ci_high": "f", "n": "i",
+                      "suppressed": "b"}, {})
+POPULATION = ({"citizen_id": "i"}, {})
+PARQUET_ARTIFACTS = {"predictions.parquet": PREDICTIONS,
+                     "explanations.parquet": EXPLANATIONS,
+                     "fairness_by_group.parquet": FAIRNESS_BY_GROUP,
+                     "population.parquet": POPULATION}
+LEADERBOARD = ("model", "family", "kind", "auc")
+
+#: Deliverable tables a model folder may hold (CSV).
+DELIVERABLES = ("binning.csv", "points_table.csv", "rules.csv")
+
+REQUIRED_ARTIFACTS = ("manifest.json", "config.resolved.yaml", "study.json", "metrics.json",
+                      "leaderboard.csv", "predictions.parquet", "population.parquet",
+                      "data_card.json")
+OPTIONAL_ARTIFACTS = ("explanations.parquet", "importance.json", "fairness.json",
+                      "fairness_by_group.parquet")

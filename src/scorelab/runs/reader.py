@@ -1,0 +1,233 @@
+"""The one reader of run directories: :func:`load_run` validates on load.
+
+Everything after a study (the report, ``explain``, ``score``, ``compare``) reads a run
+through here. A directory that is unfinished, of another ``format_version``, missing a
+required artifact, or with a file that fails its contract gives one
+:class:`~scorelab.exceptions.DataError` line naming the file (and the field or column).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from scorelab.config import config_from_dict
+from scorelab.exceptions import ConfigError, DataError
+from scorelab.runs.contract import (
+    FORMAT_VERSION,
+    JSON_ARTIFACTS,
+    LEADERBOARD,
+    PARQUET_ARTIFACTS,
+    REQUIRED_ARTIFACTS,
+    DELIVERABLES,
+    ModelManifest,
+    StudyInfo,
+)
+from scorelab.runs.writer import INCOMPLETE_PREFIX
+
+__all__ = ["RunData", "load_run", "read_json_artifact"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class RunData:
+    """A validated run directory: what a report, a letter or a scorer reads."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    study: StudyInfo
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    leaderboard: pd.DataFrame
+    predictions: pd.DataFrame
+    data_card: dict[str, Any]
+    explanations: pd.DataFrame | None = None
+    importance: dict[str, Any] | None = None
+    fairness: dict[str, Any] | None = None
+    fairness_by_group: pd.DataFrame | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def model_names(self) -> list[str]:
+        """Models in leaderboard order (best AUC first)."""
+        return [str(m) for m in self.leaderboard["model"]]
+
+    def population(self) -> pd.DataFrame:
+        """The study's citizens (read on demand: the largest artifact)."""
+        return _read_parquet(self.run_dir / "population.parquet")
+
+    def model_tables(self, name: str) -> dict[str, pd.DataFrame]:
+        """The deliverable tables saved beside model ``name`` (file name -> table)."""
+        folder = self.run_dir / "models" / name
+        out = {}
+        for file_name in DELIVERABLES:
+            if (folder / file_name).is_file():
+                try:
+                    out[file_name] = pd.read_csv(folder / file_name)
+                except Exception as exc:
+                    raise _fail(folder / file_name,
+                                f"not a readable CSV file ({type(exc).__name__})") from None
+        return out
+
+    def model_manifest(self, name: str) -> ModelManifest:
+        """The manifest of saved model ``name`` (one line if the run saved none)."""
+        path = self.run_dir / "models" / name / "model.json"
+        if not path.is_file():
+            saved = sorted(p.parent.name for p in (self.run_dir / "models").glob("*/model.json"))
+            raise DataError(f"run directory '{self.run_dir}': no saved model '{name}' "
+                            f"(saved: {', '.join(saved) or 'none; output.save_models was none'})")
+        return read_json_artifact(path, ModelManifest)
+
+
+def _fail(path: Path, what: str) -> DataError:
+    return DataError(f"run directory '{path.parent}': {path.name}: {what}")
+
+
+def _raw_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(path, f"not readable JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise _fail(path, "must hold a JSON object")
+    return value
+
+
+def read_json_artifact(path: Path, model: type[M]) -> M:
+    """A JSON artifact validated against its contract model (one line on failure)."""
+    try:
+        return model.model_validate(_raw_json(path))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise _fail(path, f"field '{where}': {first['msg']} "
+                          f"(the file does not match run format {FORMAT_VERSION})") from None
+
+
+def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise _fail(path, f"not a readable Parquet file ({type(exc).__name__})") from None
+
+
+def _check_parquet(path: Path) -> None:
+    """The file's columns and dtype kinds against the contract (schema only, no data)."""
+    required, optional = PARQUET_ARTIFACTS[path.name]
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:
+        raise _fail(path, f"not a readable Parquet file ({type(exc).__name__})") from None
+    names = set(schema.names)
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise _fail(path, f"lacks column(s) {', '.join(missing)}")
+    for column, kind in {**required, **optional}.items():
+        if column not in names:
+            continue
+        arrow = schema.field(column).type
+        numeric = kind in "if"
+        try:
+            actual = np.dtype(arrow.to_pandas_dtype()).kind
+        except (NotImplementedError, TypeError):
+            actual = "O"
+        if numeric and actual not in ("i", "u", "f", "b"):
+            raise _fail(path, f"column '{column}' must be numeric; got {arrow}")
+        if kind == "i" and actual == "f":
+            raise _fail(path, f"column '{column}' must be integer; got {arrow}")
+
+
+def load_run(run_dir: str | Path, *, unpublished: bool = False) -> RunData:
+    """Read and validate a run directory.
+
+    ``unpublished`` lets the study itself render the report of the run it is writing,
+    before the folder is renamed into place; every other reader refuses such a folder.
+
+    Raises
+    ------
+    DataError
+        One line naming the directory and the file (and field or column) that fails.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise DataError(f"run directory '{run_dir}' does not exist (give the folder a "
+                        f"'scorelab run' printed on its last line)")
+    if run_dir.name.startswith(INCOMPLETE_PREFIX) and not unpublished:
+        raise DataError(f"run directory '{run_dir}' is unfinished (its run crashed, was "
+                        "interrupted or is still running); no reader accepts it")
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise DataError(f"run directory '{run_dir}' has no manifest.json (was the run "
+                        "interrupted, or is this not a run directory?)")
+    version = _raw_json(manifest_path).get("format_version")
+    if version != FORMAT_VERSION:
+        raise _fail(manifest_path, f"format_version {version!r} is not supported (this "
+                                   f"scorelab reads format {FORMAT_VERSION}; re-run the "
+                                   "study with this version)")
+    missing = [name for name in REQUIRED_ARTIFACTS if not (run_dir / name).is_file()]
+    if missing:
+        raise DataError(f"run directory '{run_dir}' is missing required artifact(s): "
+                        f"{', '.join(missing)}")
+    json_parts = {name: read_json_artifact(run_dir / name, model).model_dump(mode="json")
+                  for name, model in JSON_ARTIFACTS.items() if (run_dir / name).is_file()}
+    for name in PARQUET_ARTIFACTS:
+        if (run_dir / name).is_file():
+            _check_parquet(run_dir / name)
+    leaderboard = _read_leaderboard(run_dir / "leaderboard.csv")
+    run = RunData(
+        run_dir=run_dir,
+        manifest=json_parts["manifest.json"],
+        study=StudyInfo.model_validate(json_parts["study.json"]),
+        config=_read_config(run_dir / "config.resolved.yaml"),
+        metrics=json_parts["metrics.json"],
+        leaderboard=leaderboard,
+        predictions=_read_parquet(run_dir / "predictions.parquet"),
+        data_card=_raw_json(run_dir / "data_card.json"),
+        importance=json_parts.get("importance.json"),
+        fairness=json_parts.get("fairness.json"),
+    )
+    if (run_dir / "explanations.parquet").is_file():
+        run.explanations = _read_parquet(run_dir / "explanations.parquet")
+    if (run_dir / "fairness_by_group.parquet").is_file():
+        run.fairness_by_group = _read_parquet(run_dir / "fairness_by_group.parquet")
+    unknown = sorted(set(run.leaderboard["model"]) - set(run.metrics["models"]))
+    if unknown:
+        raise _fail(run_dir / "leaderboard.csv", f"model(s) {', '.join(unknown)} are not in "
+                                                 "metrics.json")
+    return run
+
+
+def _read_leaderboard(path: Path) -> pd.DataFrame:
+    try:
+        board = pd.read_csv(path)
+    except Exception as exc:
+        raise _fail(path, f"not a readable CSV file ({type(exc).__name__})") from None
+    missing = [c for c in LEADERBOARD if c not in board.columns]
+    if missing:
+        raise _fail(path, f"lacks column(s) {', '.join(missing)}")
+    board["model"] = board["model"].astype(str)
+    return board
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The resolved config, validated like any config (one line naming the file)."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _fail(path, f"not readable YAML ({first})") from None
+    if not isinstance(raw, dict):
+        raise _fail(path, "must hold a mapping")
+    try:
+        return config_from_dict(raw, source=str(path)).model_dump(mode="json")
+    except ConfigError as exc:
+        raise _fail(path, str(exc)) from None
