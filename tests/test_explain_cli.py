@@ -65,9 +65,19 @@ def test_unknown_citizen_or_family_is_one_line(run_dir: Path, args: list[str],
     assert "Traceback" not in result.output + result.stderr
 
 
-def test_citizen_outside_the_audit_sample(run_dir: Path) -> None:
+def test_citizen_outside_the_audit_sample_is_explained_on_demand(run_dir: Path) -> None:
     explained = set(pd.read_parquet(run_dir / "explanations.parquet")["citizen_id"])
     outside = next(i for i in range(1500) if i not in explained)
     result = runner.invoke(app, ["explain", str(run_dir), "--citizen", str(outside)])
-    assert result.exit_code == 1
-    assert "not in the audit sample" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert f"citizen {outside}" in result.stdout and "Decision:" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    ([], "explain needs either --citizen ID or --table FILE --row N"),
+    (["--citizen", "1", "--table", "x.csv", "--row", "1"], "either --citizen"),
+    (["--table", "x.csv"], "--table needs --row N"),
+])
+def test_explain_needs_one_person(run_dir: Path, args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, ["explain", str(run_dir), *args])
+    assert result.exit_code == 1 and fragment in result.stderr

@@ -30,6 +30,13 @@ _LAZY = {
     "compare_runs": ("scorelab.report.compare", "compare_runs"),
     "load_table_population": ("scorelab.data.loaders", "load_table_population"),
     "list_datasets": ("scorelab.datasets", "list_datasets"),
+    "load_run": ("scorelab.runs", "load_run"),
+    "RunData": ("scorelab.runs", "RunData"),
+    "score_applicants": ("scorelab.scoring", "score_applicants"),
+    "explain_citizen": ("scorelab.letters", "explain_citizen"),
+    "explain_applicant": ("scorelab.letters", "explain_applicant"),
+    "save_model": ("scorelab.models.persist", "save_model"),
+    "load_model": ("scorelab.models.persist", "load_model"),
 }
 
 

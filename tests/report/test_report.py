@@ -81,7 +81,7 @@ def test_missing_core_artifact_is_one_clear_error(run_copy: Path, artifact: str)
 
 def test_damaged_artifact_and_missing_directory(run_copy: Path, tmp_path: Path) -> None:
     (run_copy / "metrics.json").write_text("{ not json")
-    with pytest.raises(DataError, match="metrics.json is not readable JSON"):
+    with pytest.raises(DataError, match="metrics.json: not readable JSON"):
         build_report(run_copy)
     with pytest.raises(DataError, match="does not exist"):
         build_report(tmp_path / "nowhere")
@@ -119,42 +119,31 @@ def test_names_from_config_and_tables_are_escaped(tmp_path: Path) -> None:
     assert XSS not in compare_html(frame) and XSS not in compare_markdown(frame)
 
 
-def test_absent_layers_give_notes_present_layers_render(run_copy: Path) -> None:
-    import numpy as np
-    import pandas as pd
-
-    pred = pd.read_parquet(run_copy / "predictions.parquet")
-    ids = pred["citizen_id"].unique()[:30]
-    rows = []
-    rng = np.random.default_rng(0)
-    for model in ("scorecard", "lightgbm"):
-        for cid in ids:
-            for feature, source in (("late_payments", "business"), ("tax_arrears",
-                                                                     "administrative"),
-                                    ("social_degree", "webspace")):
-                rows.append({"citizen_id": cid, "model": model, "family": "x",
-                             "feature": feature, "source": source, "value": 1.0,
-                             "shap": float(rng.normal()), "base_value": -1.4, "output": 0.0,
-                             "method": "exact"})
-    pd.DataFrame(rows).to_parquet(run_copy / "explanations.parquet")
+def test_an_artifact_in_another_shape_is_refused_not_guessed(run_copy: Path) -> None:
+    """The report reads one spelling of each artifact: the contract's."""
     (run_copy / "fairness.json").write_text(json.dumps({
-        "verdicts": [{"model": "scorecard", "attribute": "age_band", "group": "18-25",
-                      "check": "four_fifths", "value": 0.7, "verdict": "fail"}],
-        "suppressed": [{"attribute": "age_band", "group": "66+", "n": 12}],
-        "policy": [{"check": "direct_input", "model": "lightgbm", "column": "age",
-                    "category": "protected", "message": "uses age"}]}))
-    paths = build_report(run_copy)
-    data = json.loads(paths.json.read_text())
-    sections = {s["id"]: s for s in data["sections"]}
-    assert sections["explanations"]["available"] and sections["fairness"]["available"]
-    md = paths.md.read_text()
-    assert "Reason codes" in md and "■ fail" in md and "66+" in md
+        "verdicts": [{"model": "scorecard", "attribute": "age_band", "verdict": "fail"}],
+        "policy": [{"check": "direct_input", "model": "lightgbm", "column": "age"}]}))
+    with pytest.raises(DataError, match=r"fairness\.json: field 'thresholds'"):
+        build_report(run_copy)
+
+
+def _rename_model(run_dir: Path, old: str, new: str) -> None:
+    """Rename a model consistently in every artifact that names it."""
+    board = run_dir / "leaderboard.csv"
+    board.write_text(board.read_text().replace(f"{old},", f"{new},", 1))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["models"][new] = metrics["models"].pop(old)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    study = json.loads((run_dir / "study.json").read_text())
+    for model in study["models"]:
+        if model["name"] == old:
+            model["name"] = new
+    (run_dir / "study.json").write_text(json.dumps(study))
 
 
 def test_compare_runs_matches_models_by_name(tiny_run: Path, run_copy: Path) -> None:
-    board = run_copy / "leaderboard.csv"
-    text = board.read_text().replace("scorecard,", "scorecard_v2,", 1)
-    board.write_text(text)
+    _rename_model(run_copy, "scorecard", "scorecard_v2")
     manifest = json.loads((run_copy / "manifest.json").read_text())
     manifest["run_id"] = "second"
     (run_copy / "manifest.json").write_text(json.dumps(manifest))

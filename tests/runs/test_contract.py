@@ -94,6 +94,10 @@ def test_report_renders_from_a_copy_in_another_folder(run_copy: Path) -> None:
     paths = build_report(run_copy)
     html = paths.html.read_text()
     assert "points table" in html and "information value" in html
+    data = json.loads(paths.json.read_text())
+    assert all(s["available"] for s in data["sections"]), [
+        s["id"] for s in data["sections"] if not s["available"]]
+    assert "Reason codes" in paths.md.read_text()
     assert str(run_copy) in paths.html.as_posix()
 
 

@@ -52,10 +52,12 @@ def deliverable_tables(model: BaseEstimator) -> dict[str, pd.DataFrame]:
                 rows += [{"column": column, "value": str(v), "points": float(p),
                           "per": "value"} for v, p in rule.items()]
             else:
-                rows.append({"column": column, "value": "", "points": float(rule),
+                rows.append({"column": column, "value": "each unit", "points": float(rule),
                              "per": "unit"})
-        table = pd.DataFrame(rows, columns=["column", "value", "points", "per"])
-        return {"rules.csv": table.assign(start=float(model.start))}
+        start = {"column": "(start)", "value": "every citizen", "points": float(model.start),
+                 "per": "citizen"}
+        return {"rules.csv": pd.DataFrame([start, *rows],
+                                          columns=["column", "value", "points", "per"])}
     if isinstance(model, SesameScore):
         rows = [{"factor": factor, "factor_weight": float(model.weights_[factor]),
                  "column": column, "direction": float(sign),

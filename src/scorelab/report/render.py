@@ -834,6 +834,7 @@ def section_mitigation(run: RunData, figures: dict[str, Callable[[], str]]) -> S
                        available=False)
     per_model = _fair_models(run)
     board = run.leaderboard.set_index("model")
+    roles = {info.name: info.role for info in run.study.models}
     points, rows = [], []
     for m in _ordered(run, list(per_model)):
         disp = pd.DataFrame(_records(per_model[m].get("disparities")))
@@ -844,8 +845,7 @@ def section_mitigation(run: RunData, figures: dict[str, Callable[[], str]]) -> S
             worst = np.nan
         auc = float(board.at[m, "auc"]) if m in board.index else np.nan
         family = str(board.at[m, "family"]) if m in board.index else "-"
-        group = "mitigation" if family == "mitigation" else (
-            "ablation" if "ablation" in m or "drop" in m else "original")
+        group = roles.get(m, "-")
         rows.append([m, family, group, fmt(auc), fmt(worst)])
         if _finite(auc) and _finite(worst):
             points.append({"name": m, "x": auc, "y": float(worst), "group": group})

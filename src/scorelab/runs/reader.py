@@ -177,7 +177,8 @@ def load_run(run_dir: str | Path, *, unpublished: bool = False) -> RunData:
     if missing:
         raise DataError(f"run directory '{run_dir}' is missing required artifact(s): "
                         f"{', '.join(missing)}")
-    json_parts = {name: read_json_artifact(run_dir / name, model).model_dump(mode="json")
+    json_parts = {name: read_json_artifact(run_dir / name, model).model_dump(mode="json",
+                                                                            exclude_unset=True)
                   for name, model in JSON_ARTIFACTS.items() if (run_dir / name).is_file()}
     for name in PARQUET_ARTIFACTS:
         if (run_dir / name).is_file():

@@ -108,7 +108,7 @@ class RunWriter:
                         else payload)
         model = JSON_ARTIFACTS.get(name)
         if model is not None:
-            data = model.model_validate(data).model_dump(mode="json")
+            data = model.model_validate(data).model_dump(mode="json", exclude_unset=True)
         self.path(name).write_text(dumps(data))
 
     def write_text(self, name: str, text: str) -> None:
