@@ -5,7 +5,13 @@ of Alguliyev & Alakbarova (2021) trained on the same splits, and accuracy report
 beside SHAP explanations and fairness metrics, with particular attention to age.
 """
 
-from scorelab.config import ExperimentConfig, config_from_dict, dump_config, load_config
+from scorelab.config import (
+    ExperimentConfig,
+    apply_overrides,
+    config_from_dict,
+    dump_config,
+    load_config,
+)
 from scorelab.data import (
     SCHEMA,
     Population,
@@ -20,9 +26,10 @@ from scorelab.generate import generate_to_file, population_for
 
 # The heavier layers are exported lazily, so `import scorelab` stays light.
 _LAZY = {
-    "run": ("scorelab.study", "run"),
-    "run_study": ("scorelab.study", "run_study"),
-    "StudyResult": ("scorelab.study", "StudyResult"),
+    "run": ("scorelab.api", "run"),
+    "Run": ("scorelab.api", "Run"),
+    "SavedModel": ("scorelab.api", "SavedModel"),
+    "load_run": ("scorelab.api", "load_run"),
     "build_model": ("scorelab.models.registry", "build_model"),
     "explain": ("scorelab.explain.explainers", "explain"),
     "fairness_audit": ("scorelab.fairness.audit", "fairness_audit"),
@@ -30,8 +37,6 @@ _LAZY = {
     "compare_runs": ("scorelab.report.compare", "compare_runs"),
     "load_table_population": ("scorelab.data.loaders", "load_table_population"),
     "list_datasets": ("scorelab.datasets", "list_datasets"),
-    "load_run": ("scorelab.runs", "load_run"),
-    "RunData": ("scorelab.runs", "RunData"),
     "score_applicants": ("scorelab.scoring", "score_applicants"),
     "explain_citizen": ("scorelab.letters", "explain_citizen"),
     "explain_applicant": ("scorelab.letters", "explain_applicant"),
@@ -59,6 +64,7 @@ __all__ = [
     "Population",
     "ScorelabError",
     "__version__",
+    "apply_overrides",
     "build_data_card",
     "config_from_dict",
     "counterfactual_twins",

@@ -145,7 +145,7 @@ def run(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from scorelab.study import run as run_study
+    from scorelab.api import run as run_study
 
     cfg = _with_overrides(load_config(config), n_citizens=n_citizens, seed=seed, source=config)
     with Progress("[progress.description]{task.description}", BarColumn(),
@@ -157,15 +157,16 @@ def run(
             bar.update(task, completed=done, total=total)
 
         result = run_study(cfg, runs_dir=runs_dir, progress=advance)
-    out.print(leaderboard_table(result.leaderboard, result.metrics))
-    for name, reason in result.metrics.get("skipped_models", {}).items():
+    metrics = result.data.metrics
+    out.print(leaderboard_table(result.leaderboard, metrics))
+    for name, reason in metrics.get("skipped_models", {}).items():
         out.print(f"{name}: {reason}", highlight=False)
-    if "truth_analyses" in result.metrics:
-        out.print(f"Truth-based analyses {result.metrics['truth_analyses']}", highlight=False)
-    for line in leaderboard_notes(result.metrics, result.fairness is not None):
+    if "truth_analyses" in metrics:
+        out.print(f"Truth-based analyses {metrics['truth_analyses']}", highlight=False)
+    for line in leaderboard_notes(metrics, result.data.fairness is not None):
         out.print(line, highlight=False)
-    out.print(f"Report: {result.run_dir / 'report.html'}", highlight=False, soft_wrap=True)
-    out.print(str(result.run_dir), highlight=False, soft_wrap=True)
+    out.print(f"Report: {result.path / 'report.html'}", highlight=False, soft_wrap=True)
+    out.print(str(result.path), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -386,14 +387,12 @@ def compare(
 def _with_overrides(cfg: ExperimentConfig, *, n_citizens: int | None, seed: int | None,
                     source: Path) -> ExperimentConfig:
     """Apply command-line overrides (they win over the YAML) and re-validate."""
-    from scorelab.config import config_from_dict
+    from scorelab.config import apply_overrides
 
-    raw = cfg.model_dump(mode="json")
-    if n_citizens is not None:
-        raw["population"]["n_citizens"] = n_citizens
-    if seed is not None:
-        raw["seed"] = seed
-    return config_from_dict(raw, source=f"{source} (with command-line overrides)")
+    changes = {key: value for key, value in (("population.n_citizens", n_citizens),
+                                             ("seed", seed)) if value is not None}
+    return apply_overrides(cfg, changes, source=f"{source} (with command-line overrides)") \
+        if changes else cfg
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ carries a description (shown by ``scorelab render-config --schema``), and a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -198,7 +199,9 @@ class TablePopulation(_Section):
     """Bring your own table: a CSV or Parquet file of applicants with a known outcome."""
 
     source: Literal["table"] = Field(description="Citizens come from a table on disk.")
-    path: Path = Field(description="CSV or Parquet file (relative paths: to the config file).")
+    path: Path | None = Field(None, description="CSV or Parquet file (relative paths: to the "
+                              "config file); null only when the table is given as a "
+                              "DataFrame from Python (scorelab.run(config, population=df)).")
     target: str = Field(min_length=1, description="Column holding the outcome.")
     default_value: str | int | float | bool = Field(
         description="Value of the target column that means default (bad); every other "
@@ -437,13 +440,90 @@ class ExperimentConfig(_Section):
     report: Report = Field(default_factory=Report, description="Report.")
     output: Output = Field(default_factory=Output, description="Output locations.")
 
+    def with_(self, overrides: Mapping[str, Any] | None = None, /,
+              **kwargs: Any) -> ExperimentConfig:
+        """A copy with some values changed, validated like a file.
+
+        Keys are dotted paths (``{"population.n_citizens": 5000}``, ``"models.0.params.
+        n_estimators"``); as keyword arguments, ``__`` stands for the dot
+        (``population__n_citizens=5000``).
+
+        Raises
+        ------
+        ConfigError
+            One line naming the key that does not exist or the value that is not valid.
+        """
+        return apply_overrides(self, {**(overrides or {}), **kwargs})
+
 
 # --------------------------------------------------------------------------- loading
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None, /,
+                **kwargs: Any) -> ExperimentConfig:
+    """Read and validate a YAML config, with optional dotted overrides.
+
+    Parameters
+    ----------
+    path : the YAML file.
+    overrides, **kwargs : values that replace the file's, by dotted key
+        (``{"population.n_citizens": 5000}``; as keywords, ``population__n_citizens``).
+
+    Raises
+    ------
+    ConfigError
+        One clear line: the file, the key and what would be valid.
+    """
+    config = _load_file(Path(path))
+    changes = {**(overrides or {}), **kwargs}
+    return apply_overrides(config, changes, source=f"{path} (with overrides)") if changes \
+        else config
+
+
+def apply_overrides(config: ExperimentConfig, overrides: Mapping[str, Any],
+                    source: str = "config (with overrides)") -> ExperimentConfig:
+    """``config`` with dotted-key ``overrides`` applied and validated again."""
+    raw = config.model_dump(mode="json")
+    for key, value in overrides.items():
+        _set_dotted(raw, str(key).replace("__", "."), value)
+    return config_from_dict(raw, source=source)
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = raw
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[:depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"override '{key}': '{where}' needs a list index "
+                                  f"0-{len(node) - 1}")
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            if part not in node:
+                raise ConfigError(f"override '{key}': unknown key '{where}'; valid keys here: "
+                                  f"{', '.join(sorted(node))}")
+            node = node[part]
+        else:
+            raise ConfigError(f"override '{key}': '{'.'.join(parts[:depth])}' is a value, "
+                              "not a section")
+        if node is None and depth < len(parts) - 2:
+            raise ConfigError(f"override '{key}': '{where}' is empty (null); set it whole")
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ConfigError(f"override '{key}': the last part needs a list index "
+                              f"0-{len(node) - 1}")
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value  # an unknown key is rejected by validation, naming valid keys
+    else:
+        raise ConfigError(f"override '{key}': '{'.'.join(parts[:-1])}' is a value, "
+                          "not a section")
+
+
+def _load_file(path: Path) -> ExperimentConfig:
     """Read and validate a YAML config; raise :class:`ConfigError` with one clear line."""
-    path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file '{path}' not found (give the path of a YAML file)")
     try:
@@ -461,7 +541,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
                           f"{type(raw).__name__}")
     config = config_from_dict(raw, source=str(path))
     population = config.population
-    if isinstance(population, TablePopulation) and not population.path.is_absolute():
+    if isinstance(population, TablePopulation) and population.path is not None \
+            and not population.path.is_absolute():
         # a table path is relative to the config file, wherever the command runs from
         resolved = (path.parent / population.path).resolve()
         config = config.model_copy(update={"population": population.model_copy(

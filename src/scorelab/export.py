@@ -41,7 +41,7 @@ def input_signature(frame: pd.DataFrame, columns: list[str], schema: Schema
         categories = None
         if isinstance(col.dtype, pd.CategoricalDtype):
             dtype = "category"
-            categories = [str(c) for c in col.cat.categories]
+            categories = col.cat.categories.tolist()
         elif is_bool_dtype(col):
             dtype = "boolean"
         elif is_integer_dtype(col):
@@ -50,9 +50,10 @@ def input_signature(frame: pd.DataFrame, columns: list[str], schema: Schema
             dtype = "numeric"
         else:
             dtype = "category"
-            categories = sorted({str(v) for v in col.dropna()})
+            categories = sorted(col.dropna().unique().tolist(), key=str)
         source = schema[name].source if name in schema.names else "none"
-        out.append(InputColumn(name=name, dtype=dtype, categories=categories, source=source,
+        out.append(InputColumn(name=name, dtype=dtype, pandas_dtype=str(col.dtype),
+                               categories=categories, source=source,
                                nullable=bool(col.isna().any())))
     return out
 

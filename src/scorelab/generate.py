@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from scorelab.config import ExperimentConfig, TablePopulation, config_hash
 from scorelab.exceptions import ConfigError
 from scorelab.data.card import build_data_card, render_data_card_markdown
 from scorelab.data.io import check_writable, population_paths, write_population
+from scorelab.data.loaders import load_table_population
 from scorelab.data.synthetic import Population, generate_population
 
 
@@ -23,16 +26,24 @@ class GeneratedPopulation:
     paths: list[Path]
 
 
-def population_for(config: ExperimentConfig) -> tuple[Population, dict[str, Any]]:
-    """The population a config describes (synthetic or a table), and its data card."""
-    if isinstance(config.population, TablePopulation):
-        from scorelab.data.loaders import load_table_population
+def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
+                   ) -> tuple[Population, dict[str, Any]]:
+    """The population a config describes (synthetic or a table), and its data card.
 
-        pop = load_table_population(config.population, folds=config.evaluation.folds)
+    ``frame`` is a table study's table given from Python instead of ``population.path``.
+    """
+    if frame is not None and not isinstance(config.population, TablePopulation):
+        raise ConfigError("a DataFrame population needs a table study: set population to "
+                          "{source: table, target: <outcome column>, default_value: <value "
+                          "meaning default>}")
+    if isinstance(config.population, TablePopulation):
+        pop = load_table_population(config.population, folds=config.evaluation.folds,
+                                    frame=frame)
         pop.meta["config_hash"] = config_hash(config)
         pop.meta["source"] = "table"
         card = build_data_card(pop, config.fairness.age_bands,
-                               extra={"table": str(config.population.path)})
+                               extra={"table": str(config.population.path or
+                                                   "a DataFrame given from Python")})
         return pop, card
     pop = generate_population(config.population, config.seed)
     pop.meta["config_hash"] = config_hash(config)

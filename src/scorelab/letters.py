@@ -26,15 +26,10 @@ from scorelab.explain.reasons import letter, reason_codes
 from scorelab.models.persist import load_model
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.reader import RunData, load_run
-from scorelab.scoring import (
-    BACKGROUND_SIZE,
-    check_applicants,
-    load_final_model,
-    read_table,
-    scale_of,
-)
+from scorelab.data.loaders import read_table
+from scorelab.scoring import BACKGROUND_SIZE, check_applicants, load_final_model, scale_of
 
-__all__ = ["Letter", "choose_model", "explain_applicant", "explain_citizen"]
+__all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row"]
 
 
 @dataclass
@@ -62,24 +57,6 @@ class Letter:
                 "explained_by": self.source}
 
 
-def choose_model(run: RunData, wanted: str | None) -> str:
-    """A model by its name, or by its family when that family has a single model."""
-    names = run.model_names
-    if wanted is None:
-        return names[0]
-    if wanted in names:
-        return wanted
-    families = {m.name: m.family for m in run.study.models}
-    of_family = [n for n in names if families.get(n) == wanted]
-    if len(of_family) == 1:
-        return of_family[0]
-    if of_family:
-        raise DataError(f"family '{wanted}' has several models ({', '.join(of_family)}); "
-                        "give one of their names with --model")
-    raise DataError(f"no model or family '{wanted}' in this run (models: {', '.join(names)}; "
-                    f"families: {', '.join(sorted(set(families.values())))})")
-
-
 def _rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
           X: pd.DataFrame, manifest: ModelManifest) -> pd.DataFrame:
     table = explanations_table(ids, name, family, explanation, X, None)
@@ -88,10 +65,15 @@ def _rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
     return table
 
 
-def explain_citizen(run_dir: str | Path, citizen_id: int, model: str | None = None) -> Letter:
+def _run(run: RunData | str | Path) -> RunData:
+    return run if isinstance(run, RunData) else load_run(run)
+
+
+def explain_citizen(run: RunData | str | Path, citizen_id: int,
+                    model: str | None = None) -> Letter:
     """The letter of a citizen of the run, from the fold model that held them out."""
-    run = load_run(run_dir)
-    name = choose_model(run, model)
+    run = _run(run)
+    name = run.resolve_model(model)
     pred = run.predictions
     mine = pred[(pred["model"].astype(str) == name) & (pred["repeat"] == 0)]
     row = mine[mine["citizen_id"] == citizen_id]
@@ -130,16 +112,25 @@ def explain_citizen(run_dir: str | Path, citizen_id: int, model: str | None = No
     return Letter(rows, name, citizen_id, source=f"fold model {key} (on demand)", **decision)
 
 
-def explain_applicant(run_dir: str | Path, table: str | Path, row: int,
+def explain_applicant(run: RunData | str | Path, table: str | Path, row: int,
                       model: str | None = None) -> Letter:
     """The letter of row ``row`` (1-based) of a table of new applicants (final model)."""
-    run = load_run(run_dir)
-    name = choose_model(run, model)
-    manifest, fitted = load_final_model(run, name)
-    frame = read_table(Path(table))
+    frame = read_table(table, what="table")
     if not 1 <= row <= len(frame):
         raise DataError(f"--row {row} is outside table '{table}' (rows 1-{len(frame)})")
-    X = check_applicants(frame.iloc[[row - 1]], manifest.inputs, f"table '{table}'")
+    return explain_row(run, frame.iloc[[row - 1]], model, label=f"table '{table}'",
+                       applicant_id=f"applicant row {row}")
+
+
+def explain_row(run: RunData | str | Path, applicant: pd.DataFrame, model: str | None = None,
+                *, label: str = "applicant", applicant_id: Any = None) -> Letter:
+    """The letter of one new applicant (a one-row frame), from the final model."""
+    run = _run(run)
+    if len(applicant) != 1:
+        raise DataError(f"{label}: explain one applicant at a time (got {len(applicant)} rows)")
+    name = run.resolve_model(model)
+    manifest, fitted = load_final_model(run, name)
+    X = check_applicants(applicant, manifest.inputs, label)
     population = check_applicants(run.population(), manifest.inputs, "population")
     background = background_sample(population, BACKGROUND_SIZE, seed=int(run.manifest["seed"]))
     explain_cfg = Explain.model_validate(run.config["explain"])
@@ -149,6 +140,9 @@ def explain_applicant(run_dir: str | Path, table: str | Path, row: int,
     scale = scale_of(run)
     points = float(scale.points(np.array([p]))[0])
     info = next(m for m in run.study.models if m.name == name)
-    rows = _rows(explanation, np.array([row]), name, info.family, X, manifest)
-    return Letter(rows, name, row, points, str(scale.category(np.array([points]))[0]),
+    if applicant_id is None:
+        applicant_id = applicant.index[0]
+    rows = _rows(explanation, np.array([applicant_id]), name, info.family, X, manifest)
+    rows["citizen_id"] = applicant_id
+    return Letter(rows, name, applicant_id, points, str(scale.category(np.array([points]))[0]),
                   points >= manifest.cutoff_score, manifest.cutoff_score, "final model")

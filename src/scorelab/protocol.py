@@ -26,7 +26,9 @@ from threadpoolctl import threadpool_limits
 from scorelab.config import ExperimentConfig, ModelSpec
 from scorelab.data.schema import Schema
 from scorelab.exceptions import ConfigError, DataError
+from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import DEFAULT_KIND, build_model
+from scorelab.scale import scale_from_config
 
 __all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample", "fit_final",
            "fit_folds", "fold_of", "make_folds", "model_inputs", "prepare_models", "skip_reason",
@@ -162,13 +164,18 @@ def prepare_models(config: ExperimentConfig, schema: Schema,
                    real_table: bool = False) -> tuple[list[PreparedModel], dict[str, str]]:
     """Build every runnable estimator with its input columns; say why others are skipped."""
     validate_models(config)
+    scale = scale_from_config(config.scale)
     models, skipped = [], {}
     for spec in config.models:
         reason = skip_reason(spec, real_table)
         if reason is not None:
             skipped[spec.name] = reason
             continue
-        models.append(PreparedModel(spec, build_model(spec), model_inputs(schema, spec)))
+        estimator = build_model(spec)
+        if isinstance(estimator, LogitScorecard):  # its points table on the run's scale
+            own = {"pdo": scale.pdo, "odds": scale.base_odds, "base_points": scale.base_score}
+            estimator.set_params(**{k: v for k, v in own.items() if k not in spec.params})
+        models.append(PreparedModel(spec, estimator, model_inputs(schema, spec)))
     if not models:
         raise ConfigError("models: every model was skipped on this population ("
                           + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")

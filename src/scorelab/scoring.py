@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.base import BaseEstimator
 
+from scorelab.data.loaders import read_table
 from scorelab.exceptions import DataError, OutputError
 from scorelab.explain.explainers import EXACT_KINDS, background_sample, explain
 from scorelab.models.persist import load_model
@@ -27,8 +29,8 @@ from scorelab.runs.contract import InputColumn, ModelManifest
 from scorelab.runs.reader import RunData, load_run
 from scorelab.scale import ScoreScale
 
-__all__ = ["ScoreSummary", "check_applicants", "load_final_model", "read_table",
-           "score_applicants", "score_frame"]
+__all__ = ["ScoreSummary", "check_applicants", "load_final_model", "score_applicants",
+           "score_chunks", "score_frame"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 BACKGROUND_SIZE = 200
@@ -64,31 +66,15 @@ def load_final_model(run: RunData, name: str) -> tuple[ModelManifest, BaseEstima
     return manifest, load_model(run.run_dir / manifest.final)
 
 
-def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A CSV or Parquet table (one line naming the file when it cannot be read)."""
-    if path.suffix.lower() not in TABLE_SUFFIXES:
-        raise DataError(f"table '{path}': unknown file type '{path.suffix}' (valid: "
-                        f"{', '.join(TABLE_SUFFIXES)})")
-    if not path.is_file():
-        raise DataError(f"table '{path}' does not exist")
-    try:
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path, columns=columns)
-        return pd.read_csv(path, usecols=columns, low_memory=False)
-    except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"table '{path}' is not a readable table ({first})") from None
-
-
 def check_applicants(frame: pd.DataFrame, inputs: list[InputColumn], label: str
                      ) -> pd.DataFrame:
-    """The model's input columns of ``frame``, typed as in training.
+    """The model's input columns of ``frame``, cast back to their training types.
 
     Raises
     ------
     DataError
-        One line naming the first column that is missing, mistyped or holds a category
-        the model never saw, and what would be valid.
+        One line naming the first column that is missing, mistyped, holds a category the
+        model never saw, or a missing value where training had none, and what is valid.
     """
     names = [c.name for c in inputs]
     missing = [n for n in names if n not in frame.columns]
@@ -98,29 +84,65 @@ def check_applicants(frame: pd.DataFrame, inputs: list[InputColumn], label: str
     out = {}
     for spec in inputs:
         col = frame[spec.name]
-        if spec.dtype in ("numeric", "integer", "boolean"):
-            values = col if pd.api.types.is_numeric_dtype(col) else \
-                pd.to_numeric(col, errors="coerce")
-            if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-                raise DataError(f"{label}: column '{spec.name}' must be {spec.dtype}; got "
-                                f"{col.dtype}")
-            bad = values.isna() & col.notna()
-            if bad.any():
-                first = int(np.flatnonzero(bad.to_numpy())[0])
-                raise DataError(f"{label}: column '{spec.name}' must be {spec.dtype}; row "
-                                f"{first + 1} holds {col.iloc[first]!r}")
-            out[spec.name] = values.astype(float) if spec.dtype == "numeric" else values
+        blank = col.isna().to_numpy()
+        if blank.any() and not spec.nullable:
+            raise DataError(f"{label}: column '{spec.name}' is empty in row "
+                            f"{int(np.flatnonzero(blank)[0]) + 1}, but the model never saw a "
+                            "missing value there in training; fill it in")
+        if spec.dtype == "category":
+            out[spec.name] = _as_known_categories(col, spec, label)
         else:
-            known = spec.categories or []
-            text = col.astype("string")
-            unseen = sorted(set(text.dropna()) - set(known))
-            if unseen:
-                raise DataError(f"{label}: column '{spec.name}' holds value(s) "
-                                f"{', '.join(map(repr, unseen[:5]))} not seen in training "
-                                f"(valid: {', '.join(known)})")
-            out[spec.name] = pd.Categorical(text.to_numpy(dtype=object, na_value=None),
-                                            categories=known)
+            out[spec.name] = _as_number(col, spec, label)
     return pd.DataFrame(out, index=frame.index)
+
+
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _as_number(col: pd.Series, spec: InputColumn, label: str) -> pd.Series:
+    """A numeric or boolean input in its training dtype (text that is not a number fails)."""
+    if spec.dtype == "boolean" and not pd.api.types.is_bool_dtype(col):
+        values = col.astype("string").str.strip().str.lower().map(_BOOLEAN_TEXT)
+    elif pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        values = col
+    else:
+        values = pd.to_numeric(col, errors="coerce")
+    bad = values.isna().to_numpy() & col.notna().to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{label}: column '{spec.name}' must be {spec.dtype}; row "
+                        f"{first + 1} holds {col.iloc[first]!r}")
+    if spec.dtype == "integer" and values.notna().all():
+        whole = np.asarray(values, dtype=float)
+        if not np.array_equal(whole, np.round(whole)):
+            first = int(np.flatnonzero(whole != np.round(whole))[0])
+            raise DataError(f"{label}: column '{spec.name}' must be a whole number; row "
+                            f"{first + 1} holds {col.iloc[first]!r}")
+    return values.astype(spec.pandas_dtype if values.notna().all() else "float64")
+
+
+def _as_known_categories(col: pd.Series, spec: InputColumn, label: str) -> Any:
+    """A categorical input with the training values, in their training type."""
+    known = list(spec.categories or [])
+    numeric = bool(known) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                  for v in known)
+    if numeric:
+        keys = pd.to_numeric(col, errors="coerce").astype("float64")
+        lookup = {float(v): v for v in known}
+    else:
+        keys = col.astype("string")
+        lookup = {str(v): v for v in known}
+    mapped = keys.map(lookup)
+    unseen = mapped.isna().to_numpy() & col.notna().to_numpy()
+    if unseen.any():
+        values = sorted({str(v) for v in col[unseen]})
+        raise DataError(f"{label}: column '{spec.name}' holds value(s) "
+                        f"{', '.join(map(repr, values[:5]))} not seen in training "
+                        f"(valid: {', '.join(map(str, known))})")
+    objects = mapped.astype(object).where(mapped.notna(), None).to_numpy()
+    if spec.pandas_dtype == "category":
+        return pd.Categorical(objects, categories=known)
+    return pd.Series(objects, index=col.index, dtype=spec.pandas_dtype)
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -155,6 +177,60 @@ def score_frame(model: BaseEstimator, manifest: ModelManifest, X: pd.DataFrame,
     return out
 
 
+def score_chunks(run: RunData, frame: pd.DataFrame, *, model: str | None = None,
+                 reasons: int = 4, sampled_reasons: bool = False, chunk_size: int = 100_000,
+                 label: str = "table", progress: Progress | None = None
+                 ) -> tuple[str, str, Iterator[pd.DataFrame]]:
+    """Check ``frame`` against the model's signature, then score it chunk by chunk.
+
+    Returns the model's name, how reasons are given ("exact", "sampled" or why none),
+    and an iterator of scored chunks (row, an id column if the table has one, model,
+    p_default, score, category, approved, reason_k, reason_k_source, reason_k_points).
+    Every check runs before the first chunk is scored.
+    """
+    if reasons < 0:
+        raise DataError(f"reasons must be 0 or more; got {reasons}")
+    if chunk_size < 1:
+        raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
+    name = run.resolve_model(model)
+    manifest, fitted = load_final_model(run, name)
+    X = check_applicants(frame, manifest.inputs, label)
+    if len(X) == 0:
+        raise DataError(f"{label} has no rows to score")
+    kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
+    background = None
+    if reasons > 0 and (kind == "exact" or sampled_reasons):
+        population = check_applicants(run.population(), manifest.inputs, "population")
+        background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
+    elif reasons > 0:
+        kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); ask for "
+                "sampled reasons (--sampled-reasons) for budgeted, slower ones")
+    keep = [c for c in ("citizen_id", "applicant_id", "id") if c in frame.columns][:1]
+    scale = scale_of(run)
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for part in _chunks(len(X), chunk_size):
+            scored = score_frame(fitted, manifest, X.iloc[part], scale, background, reasons,
+                                 seed=run.manifest["seed"])
+            scored.insert(0, "row", np.arange(part.start, part.stop) + 1)
+            for c in keep:
+                scored.insert(1, c, frame[c].iloc[part].to_numpy())
+            if progress is not None:
+                progress(part.stop, len(X))
+            yield scored.reset_index(drop=True)
+
+    return name, kind, chunks()
+
+
+def _arrow_schema(scored: pd.DataFrame) -> pa.Schema:
+    """The output schema, with reason columns typed even when a chunk has none."""
+    schema = pa.Schema.from_pandas(scored, preserve_index=False)
+    return pa.schema([pa.field(f.name, pa.float64() if f.name.endswith("_points")
+                               else pa.string())
+                      if pa.types.is_null(f.type) or f.name.startswith("reason_") else f
+                      for f in schema], metadata=schema.metadata)
+
+
 def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
                      model: str | None = None, reasons: int = 4, sampled_reasons: bool = False,
                      chunk_size: int = 100_000, force: bool = False,
@@ -170,51 +246,32 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise DataError(f"--out '{out}': unknown file type '{out.suffix}' (valid: "
                         f"{', '.join(TABLE_SUFFIXES)})")
+    if out.is_dir():
+        raise OutputError(f"--out '{out}' is a folder; give a file path ending in .csv or "
+                          ".parquet")
     if out.exists() and not force:
         raise OutputError(f"--out '{out}' exists; give another path or --force to replace it")
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise OutputError(f"--out '{out}': folder '{out.parent}' is missing or not writable")
-    if reasons < 0:
-        raise DataError(f"--reasons must be 0 or more; got {reasons}")
-    name = model or run.model_names[0]
-    if name not in run.model_names:
-        raise DataError(f"no model '{name}' in this run (models: {', '.join(run.model_names)})")
-    manifest, fitted = load_final_model(run, name)
-    frame = read_table(table)
-    ignored = [str(c) for c in frame.columns if c not in {i.name for i in manifest.inputs}]
-    X = check_applicants(frame, manifest.inputs, f"table '{table}'")  # before any work
-    if len(X) == 0:
-        raise DataError(f"table '{table}' has no rows to score")
-    kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
-    background = None
-    if reasons > 0 and (kind == "exact" or sampled_reasons):
-        population = check_applicants(run.population(), manifest.inputs, "population")
-        background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
-    elif reasons > 0:
-        kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); give "
-                "--sampled-reasons for budgeted sampled reasons")
-    keep = [c for c in ("citizen_id", "applicant_id", "id") if c in frame.columns][:1]
-    scale = scale_of(run)
+    frame = read_table(table, what="table")
+    name, kind, chunks = score_chunks(run, frame, model=model, reasons=reasons,
+                                      sampled_reasons=sampled_reasons, chunk_size=chunk_size,
+                                      label=f"table '{table}'", progress=progress)
+    inputs = {c.name for c in run.model_manifest(name).inputs}
+    ignored = [str(c) for c in frame.columns if c not in inputs]
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     writer = None
     approved = 0
     try:
-        for done, part in enumerate(_chunks(len(X), chunk_size), start=1):
-            scored = score_frame(fitted, manifest, X.iloc[part], scale, background, reasons,
-                                 seed=run.manifest["seed"])
-            scored.insert(0, "row", np.arange(part.start, part.stop) + 1)
-            for c in keep:
-                scored.insert(1, c, frame[c].iloc[part].to_numpy())
+        for done, scored in enumerate(chunks, start=1):
             approved += int(scored["approved"].sum())
             if out.suffix.lower() == ".parquet":
-                batch = pa.Table.from_pandas(scored, preserve_index=False)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, batch.schema, compression="zstd")
-                writer.write_table(batch.cast(writer.schema))
+                    writer = pq.ParquetWriter(tmp, _arrow_schema(scored), compression="zstd")
+                writer.write_table(pa.Table.from_pandas(scored, schema=writer.schema,
+                                                        preserve_index=False))
             else:
                 scored.to_csv(tmp, mode="a", header=done == 1, index=False)
-            if progress is not None:
-                progress(part.stop, len(X))
         if writer is not None:
             writer.close()
             writer = None
@@ -223,4 +280,4 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
-    return ScoreSummary(name, len(X), out, ignored, kind, approved)
+    return ScoreSummary(name, len(frame), out, ignored, kind, approved)

@@ -93,7 +93,8 @@ def study_info(config: ExperimentConfig, population: Population,
                        "n_citizens": len(population.frame),
                        "target": population.schema.target,
                        "truth": "true_pd" in population.frame,
-                       "table": str(table.path) if table else None},
+                       "table": (str(table.path) if table.path else "a DataFrame")
+                       if table else None},
         "scale": {"name": scale.name, "pdo": scale.pdo, "base_score": scale.base_score,
                   "base_odds": scale.base_odds, "factor": scale.factor, "low": scale.low,
                   "high": scale.high, "bands": [list(b) for b in scale.bands]},
@@ -166,8 +167,11 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
 
 
 def run(config: ExperimentConfig, runs_dir: Path | None = None,
-        progress: Progress | None = None) -> StudyResult:
+        progress: Progress | None = None, population: pd.DataFrame | None = None
+        ) -> StudyResult:
     """The whole study: population, protocol, metrics, and the run directory.
+
+    ``population`` is a table study's table given as a DataFrame (instead of a file).
 
     The run folder is claimed first (so an unwritable location fails before any work)
     and published only when every artifact is written; on any failure it is removed.
@@ -178,8 +182,8 @@ def run(config: ExperimentConfig, runs_dir: Path | None = None,
     writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))
     try:
         with clock.stage("generate"):
-            population, card = population_for(config)
-        result = run_study(config, population, card, progress=progress, clock=clock)
+            people, card = population_for(config, frame=population)
+        result = run_study(config, people, card, progress=progress, clock=clock)
         with clock.stage("write"):
             _write_artifacts(writer, result)
         _write_manifest(writer, result, digest)

@@ -48,6 +48,19 @@ def test_final_models_reload_identically(study: StudyResult, run_dir: Path) -> N
         assert np.array_equal(loaded.predict_proba(X), fitted.predict_proba(X)), name
 
 
+def test_scorecard_points_are_the_runs_scores(study: StudyResult, run_dir: Path) -> None:
+    """A credit team adding up the points table gets the run's score (unclipped range)."""
+    run = load_run(run_dir)
+    model = study.final_models["scorecard"]
+    X = check_applicants(run.population(), run.model_manifest("scorecard").inputs, "x")
+    scale = run.study.scale
+    p = model.predict_proba(X)[:, 1]
+    score = scale.base_score + scale.factor * (np.log((1 - p) / p) - np.log(scale.base_odds))
+    inside = (score > scale.low) & (score < scale.high)
+    assert inside.mean() > 0.9
+    assert np.allclose(model.points(X)[inside], score[inside], atol=1e-6)
+
+
 def test_every_model_has_its_card_and_deliverables(run_dir: Path) -> None:
     for name in ("suining", "scorecard", "lightgbm", "mlp"):
         folder = run_dir / "models" / name

@@ -84,30 +84,34 @@ def _suffix(path: Path) -> str:
     return "".join(path.suffixes[-2:]).lower() or "(none)"
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
     """The raw table in a CSV (optionally gzipped) or Parquet file, checked for the
-    problems that make it unusable: missing, unsupported, empty, duplicate columns."""
+    problems that make it unusable: missing, unsupported, empty, duplicate columns.
+
+    ``what`` names the file in messages (the config key, or e.g. "table" for ``score``).
+    """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"population.path '{path}' not found (give a CSV or Parquet file; "
-                        "relative paths are relative to the config file's folder)")
+        hint = ("; relative paths are relative to the config file's folder"
+                if what == "population.path" else "")
+        raise DataError(f"{what} '{path}' not found (give a CSV or Parquet file{hint})")
     if not path.is_file():
-        raise DataError(f"population.path '{path}' is not a file (give a CSV or Parquet file)")
+        raise DataError(f"{what} '{path}' is not a file (give a CSV or Parquet file)")
     suffix = _suffix(path)
     if suffix not in SUPPORTED_SUFFIXES:
-        raise DataError(f"population.path '{path}': unsupported file type '{suffix}'; "
+        raise DataError(f"{what} '{path}': unsupported file type '{suffix}'; "
                         f"valid: {', '.join(SUPPORTED_SUFFIXES)}")
     if path.stat().st_size == 0:
-        raise DataError(f"population.path '{path}' is empty (0 bytes); it needs a header "
+        raise DataError(f"{what} '{path}' is empty (0 bytes); it needs a header "
                         "row and at least one row of applicants")
     if suffix in (".parquet", ".pq"):
-        frame = _read_parquet(path)
+        frame = _read_parquet(path, what)
     else:
-        frame = _read_csv(path, compressed=suffix == ".csv.gz")
+        frame = _read_csv(path, what, compressed=suffix == ".csv.gz")
     if frame.shape[1] == 0:
-        raise DataError(f"population.path '{path}' has no columns")
+        raise DataError(f"{what} '{path}' has no columns")
     if len(frame) == 0:
-        raise DataError(f"population.path '{path}' has a header but no rows of applicants")
+        raise DataError(f"{what} '{path}' has a header but no rows of applicants")
     return frame
 
 
@@ -121,34 +125,34 @@ def _duplicates(names: Sequence[Any]) -> list[str]:
     return dup
 
 
-def _read_csv(path: Path, compressed: bool) -> pd.DataFrame:
+def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(io.StringIO(handle.readline())), [])
     except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise DataError(f"population.path '{path}' cannot be read as UTF-8 CSV "
+        raise DataError(f"{what} '{path}' cannot be read as UTF-8 CSV "
                         f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
     header = [h.strip() for h in header]
     if not any(header):
-        raise DataError(f"population.path '{path}' has an empty first line; it needs a "
+        raise DataError(f"{what} '{path}' has an empty first line; it needs a "
                         "header row of column names")
     dup = _duplicates(header)
     if dup:
-        raise DataError(f"population.path '{path}': duplicate column names {_listing(dup)}; "
+        raise DataError(f"{what} '{path}': duplicate column names {_listing(dup)}; "
                         "every column needs a unique name")
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True,
                             low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError, ValueError) as exc:
-        raise DataError(f"population.path '{path}' is not a readable CSV file "
+        raise DataError(f"{what} '{path}' is not a readable CSV file "
                         f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, what: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -156,13 +160,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         names = pq.read_schema(path).names
         dup = _duplicates(names)
         if dup:
-            raise DataError(f"population.path '{path}': duplicate column names "
+            raise DataError(f"{what} '{path}': duplicate column names "
                             f"{_listing(dup)}; every column needs a unique name")
         frame = pq.read_table(path).to_pandas()
     except DataError:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise DataError(f"population.path '{path}' is not a readable Parquet file "
+        raise DataError(f"{what} '{path}' is not a readable Parquet file "
                         f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame.reset_index(drop=True)
@@ -242,15 +246,26 @@ def _citizen_ids(frame: pd.DataFrame, id_column: str | None, path: Path) -> np.n
 
 
 def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = None,
-                          folds: int | None = None) -> Population:
+                          folds: int | None = None,
+                          frame: pd.DataFrame | None = None) -> Population:
     """A :class:`Population` from the table named by ``cfg`` (see the module doc).
 
     ``base_dir`` is the config file's folder (relative ``cfg.path`` is resolved against
     it; ``None``: the working directory). With ``folds`` the table is also checked for
-    stratified K-fold (:func:`check_rows_for_folds`).
+    stratified K-fold (:func:`check_rows_for_folds`). ``frame`` gives the table itself
+    (from Python) instead of ``cfg.path``; every other check is the same.
     """
-    path = resolve_table_path(cfg.path, base_dir)
-    raw = read_table(path)
+    if frame is not None:
+        if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0 or len(frame) == 0:
+            raise DataError("population: give a pandas DataFrame with a header and at least "
+                            "one row of applicants")
+        path, raw = Path("<DataFrame>"), frame.reset_index(drop=True)
+    elif cfg.path is None:
+        raise DataError("population.path: a table study needs the path of a CSV or Parquet "
+                        "file (or, from Python, scorelab.run(config, population=dataframe))")
+    else:
+        path = resolve_table_path(cfg.path, base_dir)
+        raw = read_table(path)
     columns = list(raw.columns)
 
     target = cfg.target

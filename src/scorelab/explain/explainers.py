@@ -324,7 +324,8 @@ class _Codec:
 
 def _permutation_values(f: Callable[[np.ndarray], np.ndarray], codes_x: np.ndarray,
                         codes_b: np.ndarray, n_perm: int, seed: int, f_x: np.ndarray,
-                        chunk_rows: int = 200_000) -> tuple[np.ndarray, float]:
+                        chunk_rows: int = 200_000, row_keys: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, float]:
     """Antithetic permutation SHAP (shap's PermutationExplainer estimator), batched.
 
     For each citizen and each of ``n_perm`` random orders of the ``k`` columns, the
@@ -334,21 +335,28 @@ def _permutation_values(f: Callable[[np.ndarray], np.ndarray], codes_x: np.ndarr
     and full coalitions are the same for every order, so each order costs ``2 (k - 1)``
     coalitions x ``len(codes_b)`` model rows; many citizens share one model call.
     Returns the values (n, k) and the base value ``mean_b f(b)``.
+
+    Each citizen's orders are drawn from its own generator, seeded by ``(seed, key)``
+    with ``key`` its row key (default: its position), so a citizen's values do not depend
+    on which other citizens are explained with it: an on-demand explanation of one
+    citizen equals the study's.
     """
     n, k = codes_x.shape
+    keys = np.arange(n) if row_keys is None else np.asarray(row_keys, dtype=np.int64)
     nb = len(codes_b)
     base = float(np.mean(f(codes_b)))
     values = np.zeros((n, k))
     if k == 1:
         values[:, 0] = f_x - base
         return values, base
-    rng = np.random.default_rng(seed)
     per_citizen = n_perm * 2 * (k - 1) * nb
     step = max(1, chunk_rows // per_citizen)
     for start in range(0, n, step):
         stop = min(n, start + step)
         c = stop - start
-        order = np.argsort(rng.random((c, n_perm, k)), axis=-1)  # a random order per pass
+        draws = np.stack([np.random.default_rng([seed, int(key) & 0x7FFFFFFFFFFFFFFF])
+                          .random((n_perm, k)) for key in keys[start:stop]])
+        order = np.argsort(draws, axis=-1)  # a random order per pass
         # rank[i, p, j] = position of column j in order (i, p)
         rank = np.argsort(order, axis=-1)
         # forward coalition t (t = 0..k-2): the first t + 1 columns of the order;
@@ -466,8 +474,10 @@ def _explain_agnostic(model: Any, X: pd.DataFrame, background: pd.DataFrame, max
 
     method = f"permutation (budget {n_perm * needed} evals x {len(codes_b)} background rows)"
     if engine == "batched":
+        keys = (X.index.to_numpy() if pd.api.types.is_integer_dtype(X.index)
+                else np.arange(len(X)))
         values, base_value = _permutation_values(masked, codes_x, codes_b, n_perm, seed,
-                                                 output)
+                                                 output, row_keys=keys)
         return Explanation(values, np.full(len(X), base_value), output, columns, method,
                            index=X.index)
     if engine != "shap":

@@ -1,7 +1,7 @@
 """Render a run directory as ``report.html``, ``report.md`` and ``report.json``.
 
-The report never trains anything: it reads the run directory (:mod:`.load`), turns it
-into sections of plain blocks (text, tables, figures), and renders the same blocks
+The report never trains anything: it reads the run directory through
+:func:`scorelab.runs.load_run`, turns it into sections of plain blocks (text, tables, figures), and renders the same blocks
 twice: HTML (one self-contained file, Jinja2 with autoescaping, inline SVG figures)
 and Markdown (for terminals and diffs, no figures, no timestamps or paths). The
 blocks themselves go to ``report.json``.
@@ -391,7 +391,7 @@ def section_accuracy(run: RunData, figures: dict[str, Callable[[], str]]) -> Sec
     notes = []
     if "oracle" in metrics:
         notes.append(f"Oracle AUC (true default probability against the observed outcome): "
-                     f"{fmt(metrics['oracle'].get('auc'))}.")
+                     f"{fmt((metrics.get('oracle') or {}).get('auc'))}.")
     for r in comparison:
         if r.get("verdict"):
             notes.append(f"{r['model']}: {r['verdict']}.")

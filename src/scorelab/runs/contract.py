@@ -175,9 +175,13 @@ class InputColumn(_Artifact):
 
     name: str
     dtype: Literal["numeric", "integer", "category", "boolean"]
-    categories: list[str] | None = None
+    pandas_dtype: str = Field(description="The column's pandas dtype in training (a scored "
+                              "table is cast back to it).")
+    categories: list[str | int | float | bool] | None = Field(
+        None, description="The values a categorical input knew in training, in their type.")
     source: str
-    nullable: bool
+    nullable: bool = Field(description="Training had missing values in this column; if "
+                           "not, a missing value in a scored table is refused.")
 
 
 class ModelManifest(_Artifact):

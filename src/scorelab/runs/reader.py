@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -65,6 +66,25 @@ class RunData:
         """The study's citizens (read on demand: the largest artifact)."""
         return _read_parquet(self.run_dir / "population.parquet")
 
+    def resolve_model(self, wanted: str | None) -> str:
+        """A model by its name, or by its family when that family has one model; the
+        best model (first on the leaderboard) when ``wanted`` is None."""
+        names = self.model_names
+        if wanted is None:
+            return names[0]
+        if wanted in names:
+            return wanted
+        families = {m.name: m.family for m in self.study.models}
+        of_family = [n for n in names if families.get(n) == wanted]
+        if len(of_family) == 1:
+            return of_family[0]
+        if of_family:
+            raise DataError(f"family '{wanted}' has several models ({', '.join(of_family)}); "
+                            "give one of their names with --model")
+        raise DataError(f"no model or family '{wanted}' in this run (models: "
+                        f"{', '.join(names)}; families: "
+                        f"{', '.join(sorted(set(families.values())))})")
+
     def model_tables(self, name: str) -> dict[str, pd.DataFrame]:
         """The deliverable tables saved beside model ``name`` (file name -> table)."""
         folder = self.run_dir / "models" / name
@@ -83,8 +103,10 @@ class RunData:
         path = self.run_dir / "models" / name / "model.json"
         if not path.is_file():
             saved = sorted(p.parent.name for p in (self.run_dir / "models").glob("*/model.json"))
+            setting = self.config["output"]["save_models"]
             raise DataError(f"run directory '{self.run_dir}': no saved model '{name}' "
-                            f"(saved: {', '.join(saved) or 'none; output.save_models was none'})")
+                            f"(models/{name}/model.json is missing; saved: "
+                            f"{', '.join(saved) or 'none'}; output.save_models: {setting})")
         return read_json_artifact(path, ModelManifest)
 
 
@@ -144,6 +166,12 @@ def _check_parquet(path: Path) -> None:
             raise _fail(path, f"column '{column}' must be numeric; got {arrow}")
         if kind == "i" and actual == "f":
             raise _fail(path, f"column '{column}' must be integer; got {arrow}")
+        if kind == "b" and not pa.types.is_boolean(arrow):
+            raise _fail(path, f"column '{column}' must be boolean; got {arrow}")
+        if kind == "O" and not (pa.types.is_string(arrow) or pa.types.is_large_string(arrow)
+                                or pa.types.is_dictionary(arrow)
+                                or getattr(pa.types, "is_string_view", lambda _: False)(arrow)):
+            raise _fail(path, f"column '{column}' must be text; got {arrow}")
 
 
 def load_run(run_dir: str | Path, *, unpublished: bool = False) -> RunData:
@@ -200,11 +228,38 @@ def load_run(run_dir: str | Path, *, unpublished: bool = False) -> RunData:
         run.explanations = _read_parquet(run_dir / "explanations.parquet")
     if (run_dir / "fairness_by_group.parquet").is_file():
         run.fairness_by_group = _read_parquet(run_dir / "fairness_by_group.parquet")
+    _check_listed_files(run_dir, run.manifest["artifacts"])
+    for model_json in sorted((run_dir / "models").glob("*/model.json")):
+        _check_model_files(model_json, read_json_artifact(model_json, ModelManifest))
     unknown = sorted(set(run.leaderboard["model"]) - set(run.metrics["models"]))
     if unknown:
         raise _fail(run_dir / "leaderboard.csv", f"model(s) {', '.join(unknown)} are not in "
                                                  "metrics.json")
     return run
+
+
+def _inside(run_dir: Path, relative: str) -> bool:
+    parts = Path(relative).parts
+    return not Path(relative).is_absolute() and ".." not in parts
+
+
+def _check_listed_files(run_dir: Path, listed: list[str]) -> None:
+    """Every file the manifest lists is there (a partial copy is named, not half-read)."""
+    for name in listed:
+        if name.startswith("report."):
+            continue  # the report is rendered from the run, any time
+        if not _inside(run_dir, name):
+            raise _fail(run_dir / "manifest.json", f"artifact '{name}' is outside the run")
+        if not (run_dir / name).is_file():
+            raise DataError(f"run directory '{run_dir}' is missing {name}, which its "
+                            "manifest lists (an incomplete copy?)")
+
+
+def _check_model_files(path: Path, manifest: ModelManifest) -> None:
+    files = [f for f in (manifest.final, *manifest.folds.values(), *manifest.boosters) if f]
+    for name in files:
+        if not _inside(path.parent, name):
+            raise _fail(path, f"file '{name}' is outside the run directory")
 
 
 def _read_leaderboard(path: Path) -> pd.DataFrame:
