@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -64,6 +66,8 @@ def test_run_writes_every_artifact_and_prints_the_path_last(tmp_path: Path) -> N
     assert list(board["model"]) == list(board.sort_values("auc", ascending=False)["model"])
     assert "Leaderboard" in result.stdout
     assert [p.name for p in _runs(tmp_path)] == [run_dir.name]
+    stages = [line.split(":")[0] for line in result.stderr.splitlines()]
+    assert stages[:4] == ["generate", "splits", "fit_predict", "fit_final"], result.stderr
 
 
 def test_same_config_gives_identical_metrics(tmp_path: Path) -> None:
@@ -156,7 +160,9 @@ def test_bad_input_gives_one_line_and_no_run_directory(tmp_path: Path, models: l
     result = runner.invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output + result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    progress = re.compile(r"^\w+: \d+\.\d s$")  # piped output: one line per finished stage
+    lines = [line for line in result.stderr.splitlines()
+             if line.strip() and not progress.match(line)]
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0]

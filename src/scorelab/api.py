@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,7 +246,8 @@ def load_run(path: str | Path) -> Run:
 
 def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
         population: pd.DataFrame | None = None, *, runs_dir: str | Path | None = None,
-        progress: Progress | None = None) -> Run:
+        progress: Progress | None = None,
+        on_stage: Callable[[str, float], None] | None = None) -> Run:
     """Run a study and return its run directory as a :class:`Run`.
 
     Parameters
@@ -257,6 +258,7 @@ def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
         ``population.path``).
     runs_dir : parent folder of the run directory (default: ``output.runs_dir``).
     progress : called with (done, total) as the fold models are fitted.
+    on_stage : called with (stage, seconds) as each stage of the study ends.
     """
     if isinstance(config, str | Path):
         config = load_config(config)
@@ -266,6 +268,6 @@ def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
         raise ConfigError(f"run: config must be an ExperimentConfig, a path or a mapping; got "
                           f"{type(config).__name__}")
     result = _run_study(config, runs_dir=Path(runs_dir) if runs_dir else None,
-                        progress=progress, population=population)
+                        progress=progress, population=population, on_stage=on_stage)
     assert result.run_dir is not None
     return load_run(result.run_dir)

@@ -156,7 +156,11 @@ def run(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_study(cfg, runs_dir=runs_dir, progress=advance)
+        def stage_line(stage: str, seconds: float) -> None:
+            if not err.is_terminal:  # piped (CI logs): one line per stage with its time
+                err.print(f"{stage}: {seconds:.1f} s", highlight=False)
+
+        result = run_study(cfg, runs_dir=runs_dir, progress=advance, on_stage=stage_line)
     metrics = result.data.metrics
     out.print(leaderboard_table(result.leaderboard, metrics))
     for name, reason in metrics.get("skipped_models", {}).items():

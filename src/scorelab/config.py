@@ -7,6 +7,7 @@ carries a description (shown by ``scorelab render-config --schema``), and a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -20,7 +21,9 @@ from pydantic import (
     Tag,
     ValidationError,
     field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from scorelab.exceptions import ConfigError
 
@@ -207,11 +210,13 @@ class TablePopulation(_Section):
         description="Value of the target column that means default (bad); every other "
         "value means no default."
     )
-    protected: dict[str, Literal["continuous", "categorical"]] = Field(
+    protected: dict[str, Literal["age", "continuous", "categorical"]] = Field(
         default_factory=dict,
-        description="Protected attributes and their kind (age is continuous, others "
-        "categorical); they are never model inputs unless a model lists them in "
-        "use_protected.",
+        description="Protected attributes and their kind: age (the column every age "
+        "analysis follows, cut into fairness.age_bands; at most one), continuous (another "
+        "number, audited in quintiles) or categorical. A column named exactly 'age' and "
+        "declared continuous is the age attribute too. Protected columns are never model "
+        "inputs unless a model lists them in use_protected.",
     )
     drop: list[str] = Field(default_factory=list, description="Columns to ignore entirely.")
     categorical: list[str] | None = Field(
@@ -222,6 +227,23 @@ class TablePopulation(_Section):
         description="Optional mapping column -> one of the paper's five data sources.",
     )
     id_column: str | None = Field(None, description="Column identifying applicants, if any.")
+
+    @field_validator("protected")
+    @classmethod
+    def _one_age(cls, protected: dict[str, str]) -> dict[str, str]:
+        ages = [c for c, kind in protected.items() if kind == "age"]
+        if len(ages) > 1:
+            raise ValueError(f"at most one column can be the age attribute; {', '.join(ages)} "
+                             "are all declared age (declare the others continuous)")
+        return protected
+
+    @property
+    def age_column(self) -> str | None:
+        """The age attribute: the column declared ``age``, else a continuous ``age``."""
+        declared = [c for c, kind in self.protected.items() if kind == "age"]
+        if declared:
+            return declared[0]
+        return "age" if self.protected.get("age") == "continuous" else None
 
 
 def _population_tag(value: Any) -> str:
@@ -303,6 +325,8 @@ class Explain(_Section):
 
 
 ProtectedName = Literal["age", "sex", "minority", "region"]
+#: The synthetic population's protected attributes (its schema's protected columns).
+SYNTHETIC_PROTECTED = ("age", "sex", "minority", "region")
 PROHIBITED_BY_POLICY = ["family_score", "friends_avg_score", "health_events",
                         "situational_events"]
 
@@ -312,12 +336,23 @@ class Fairness(_Section):
 
     enabled: bool = Field(True, description="Compute fairness metrics.")
     attributes: list[str] = Field(
-        default_factory=lambda: ["age", "sex", "minority", "region"],
-        description="Protected attributes to audit (age is cut into age_bands).",
+        default_factory=lambda: list(SYNTHETIC_PROTECTED),
+        description="Protected attributes to audit (the age attribute is cut into "
+        "age_bands). Default: every protected attribute of the population (synthetic: "
+        "age, sex, minority, region; a table: the columns of population.protected). Each "
+        "must be one of them.",
     )
     intersections: list[list[str]] = Field(
         default_factory=lambda: [["age", "sex"]],
-        description="Pairs (or more) of attributes audited jointly, e.g. [[age, sex]].",
+        description="Groups of two or more attributes audited jointly, e.g. [[age, sex]]. "
+        "Default: [[age, sex]] on the synthetic population, none on a table.",
+    )
+    missing_protected: Literal["group", "drop", "error"] = Field(
+        "group",
+        description="Citizens with a missing value of an audited attribute: group (they "
+        "form the group 'missing', reported and suppressed like any small group), drop "
+        "(left out of that attribute's groups and of the age analyses; still scored) or "
+        "error (the run stops before any fitting, naming the column and rows).",
     )
     reference_groups: dict[str, str] = Field(
         default_factory=dict,
@@ -440,6 +475,20 @@ class ExperimentConfig(_Section):
     report: Report = Field(default_factory=Report, description="Report.")
     output: Output = Field(default_factory=Output, description="Output locations.")
 
+    @model_validator(mode="after")
+    def _audited_attributes(self) -> ExperimentConfig:
+        """A table audits its own protected columns by default, and never one it lacks."""
+        table = isinstance(self.population, TablePopulation)
+        fair = self.fairness
+        unset = set(_DERIVED_FAIRNESS) - fair.model_fields_set
+        if table and unset:
+            values = {**dict(fair), **{k: _DERIVED_FAIRNESS[k](self.population)
+                                       for k in unset}}
+            fair = Fairness.model_construct(_fields_set=set(fair.model_fields_set), **values)
+            object.__setattr__(self, "fairness", fair)  # frozen: set once, while validating
+        _check_audited(fair, self.population)
+        return self
+
     def with_(self, overrides: Mapping[str, Any] | None = None, /,
               **kwargs: Any) -> ExperimentConfig:
         """A copy with some values changed, validated like a file.
@@ -454,6 +503,58 @@ class ExperimentConfig(_Section):
             One line naming the key that does not exist or the value that is not valid.
         """
         return apply_overrides(self, {**(overrides or {}), **kwargs})
+
+
+#: Fairness keys whose default depends on the population (a table: its own columns).
+_DERIVED_FAIRNESS: dict[str, Any] = {
+    "attributes": lambda population: list(population.protected),
+    "intersections": lambda population: [],
+}
+
+
+def protected_attributes(population: SyntheticPopulation | TablePopulation) -> list[str]:
+    """The protected attributes a population has (a table: population.protected)."""
+    if isinstance(population, TablePopulation):
+        return list(population.protected)
+    return list(SYNTHETIC_PROTECTED)
+
+
+def age_attribute(config: ExperimentConfig) -> str | None:
+    """The column every age analysis follows (None: the population has no age)."""
+    if isinstance(config.population, TablePopulation):
+        return config.population.age_column
+    return "age"
+
+
+def _cross_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("cross_section", message)  # type: ignore[arg-type]
+
+
+def _check_audited(fair: Fairness, population: SyntheticPopulation | TablePopulation) -> None:
+    """Every audited attribute, intersection member and reference group is one the
+    population has, so a misnamed one fails at validation, not after fitting."""
+    valid = protected_attributes(population)
+    where = ("population.protected declares: " + (", ".join(valid) or "none")
+             if isinstance(population, TablePopulation)
+             else "valid: " + ", ".join(valid))
+    for name in fair.attributes:
+        if name not in valid:
+            raise _cross_error(f"fairness.attributes: '{name}' is not a protected attribute "
+                               f"of the population ({where})")
+    for group in fair.intersections:
+        for name in group:
+            if name not in valid:
+                raise _cross_error(f"fairness.intersections: '{name}' (in {' x '.join(group)})"
+                                   f" is not a protected attribute of the population ({where})")
+        if len(set(group)) < 2:
+            raise _cross_error(f"fairness.intersections: '{' x '.join(group)}' needs at least "
+                               "two different attributes")
+    audited = [*fair.attributes, *(a for g in fair.intersections for a in g)]
+    names = {*audited, *(f"{a}_band" for a in audited)}
+    for key in fair.reference_groups:
+        if key not in names:
+            raise _cross_error(f"fairness.reference_groups: '{key}' is not an audited "
+                               f"attribute (audited: {', '.join(dict.fromkeys(audited)) or 'none'})")
 
 
 # --------------------------------------------------------------------------- loading
@@ -484,6 +585,10 @@ def apply_overrides(config: ExperimentConfig, overrides: Mapping[str, Any],
                     source: str = "config (with overrides)") -> ExperimentConfig:
     """``config`` with dotted-key ``overrides`` applied and validated again."""
     raw = config.model_dump(mode="json")
+    touched = [str(k).replace("__", ".") for k in overrides]
+    for key in set(_DERIVED_FAIRNESS) - config.fairness.model_fields_set:
+        if not any(t.startswith(f"fairness.{key}.") for t in touched):
+            raw["fairness"].pop(key)  # derived from the population: derive it again
     for key, value in overrides.items():
         _set_dotted(raw, str(key).replace("__", "."), value)
     return config_from_dict(raw, source=source)
@@ -522,12 +627,30 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
                           "not a section")
 
 
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans: only true/false are booleans.
+
+    Under YAML 1.1 ``yes``/``no``/``on``/``off`` are booleans, so a rule table
+    ``Records: {yes: -100}`` would become ``{True: -100}`` and never match the value
+    "yes"; here they stay text (a boolean field still accepts them: pydantic reads
+    "yes" as true).
+    """
+
+
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                                   re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                   list("tTfF"))
+
+
 def _load_file(path: Path) -> ExperimentConfig:
     """Read and validate a YAML config; raise :class:`ConfigError` with one clear line."""
     if not path.is_file():
         raise ConfigError(f"config file '{path}' not found (give the path of a YAML file)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=ConfigLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -565,7 +688,9 @@ def format_validation_error(exc: ValidationError) -> str:
         shown_loc = [p for i, p in enumerate(err["loc"])
                      if not (i > 0 and err["loc"][i - 1] == "population" and p in POPULATION_KINDS)]
         loc = ".".join(str(p) for p in shown_loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "cross_section":  # the message names its own keys
+            parts.append(err["msg"])
+        elif err["type"] == "extra_forbidden":
             valid = _valid_keys(err["loc"][:-1])
             hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
             parts.append(f"unknown key '{loc}'{hint}")

@@ -8,12 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from scorelab.config import ExperimentConfig, TablePopulation, config_hash
-from scorelab.exceptions import ConfigError
+from scorelab.config import ExperimentConfig, TablePopulation, age_attribute, config_hash
 from scorelab.data.card import build_data_card, render_data_card_markdown
+from scorelab.data.checks import check_audited_values
 from scorelab.data.io import check_writable, population_paths, write_population
 from scorelab.data.loaders import load_table_population
 from scorelab.data.synthetic import Population, generate_population
+from scorelab.exceptions import ConfigError
+from scorelab.protocol import check_rule_values
 
 
 @dataclass
@@ -39,6 +41,7 @@ def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
     if isinstance(config.population, TablePopulation):
         pop = load_table_population(config.population, folds=config.evaluation.folds,
                                     frame=frame)
+        check_population(config, pop)
         pop.meta["config_hash"] = config_hash(config)
         pop.meta["source"] = "table"
         card = build_data_card(pop, config.fairness.age_bands,
@@ -48,12 +51,21 @@ def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
     pop = generate_population(config.population, config.seed)
     pop.meta["config_hash"] = config_hash(config)
     pop.meta["source"] = "synthetic"
+    pop.meta["age_column"] = age_attribute(config)
+    check_population(config, pop)
     card = build_data_card(
         pop,
         config.fairness.age_bands,
         extra={"causes": config.population.causes.model_dump(mode="json")},
     )
     return pop, card
+
+
+def check_population(config: ExperimentConfig, population: Population) -> None:
+    """What needs both the config and the data, checked before any model is fitted: the
+    audited attributes and their missing values, and every rule table's values."""
+    check_audited_values(config.fairness, population)
+    check_rule_values(config, population.frame, population.schema)
 
 
 def generate_to_file(config: ExperimentConfig, out: str | Path,

@@ -13,8 +13,9 @@ config and data; it imports none of the stages but the model registry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,15 +24,16 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from scorelab.config import ExperimentConfig, ModelSpec
+from scorelab.config import ExperimentConfig, ModelSpec, age_attribute
 from scorelab.data.schema import Schema
 from scorelab.exceptions import ConfigError, DataError
 from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import DEFAULT_KIND, build_model
 from scorelab.scale import scale_from_config
 
-__all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample", "fit_final",
-           "fit_folds", "fold_of", "make_folds", "model_inputs", "prepare_models", "skip_reason",
+__all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample",
+           "check_rule_values", "fit_final", "fit_folds", "fold_of", "make_folds",
+           "mitigation_sensitive", "model_inputs", "prepare_models", "skip_reason",
            "validate_models"]
 
 log = logging.getLogger(__name__)
@@ -108,9 +110,13 @@ class FoldResults:
     fit_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def model_inputs(schema: Schema, spec: ModelSpec) -> list[str]:
+def model_inputs(schema: Schema, spec: ModelSpec, age_column: str | None = "age"
+                 ) -> list[str]:
     """Feature columns, less ``drop_features``, plus the protected/prohibited columns the
-    spec explicitly allows (``use_protected``). Truth columns are never inputs."""
+    spec explicitly allows (``use_protected``). Truth columns are never inputs.
+
+    ``age_column`` is the population's age attribute: a mitigation variant's default
+    sensitive column."""
     allowed = set(schema.with_role("protected", "prohibited"))
     features = schema.with_role("feature")
     for name in spec.use_protected:
@@ -122,12 +128,25 @@ def model_inputs(schema: Schema, spec: ModelSpec) -> list[str]:
             raise ConfigError(f"model '{spec.name}': drop_features: '{name}' is not a feature "
                               f"column (valid: {', '.join(features)})")
     if spec.family == "mitigation":
-        sensitive = str(spec.params.get("sensitive", "age"))
+        sensitive = mitigation_sensitive(spec, age_column)
         if sensitive not in spec.use_protected:
             raise ConfigError(f"model '{spec.name}': a mitigation variant needs its sensitive "
-                              f"attribute as an input: add use_protected: [{sensitive}]")
+                              f"attribute as an input: list '{sensitive}' in its use_protected")
     kept = [c for c in features if c not in spec.drop_features]
     return kept + [c for c in spec.use_protected if c not in kept]
+
+
+def mitigation_sensitive(spec: ModelSpec, age_column: str | None) -> str:
+    """The column a mitigation variant equalises: ``params.sensitive``, else the age
+    attribute (a table without one must name it)."""
+    if "sensitive" in spec.params:
+        return str(spec.params["sensitive"])
+    if age_column is None:
+        raise ConfigError(f"model '{spec.name}': the population has no age attribute, so "
+                          "a mitigation variant needs params.sensitive (a protected column "
+                          "it also lists in use_protected); or declare one population."
+                          "protected column as age")
+    return age_column
 
 
 def validate_models(config: ExperimentConfig) -> None:
@@ -139,8 +158,78 @@ def validate_models(config: ExperimentConfig) -> None:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"models: names must be unique; repeated: {', '.join(duplicates)}")
+    age_column = age_attribute(config)
     for spec in config.models:
         build_model(spec)
+        if spec.family == "mitigation":
+            sensitive = mitigation_sensitive(spec, age_column)
+            if sensitive not in spec.use_protected:
+                raise ConfigError(f"model '{spec.name}': a mitigation variant needs its "
+                                  f"sensitive attribute as an input: list '{sensitive}' in "
+                                  "its use_protected")
+
+
+def _rule_tables(spec: ModelSpec) -> list[tuple[str, dict[str, Any]]]:
+    """(config key, rules) of every Suining rule table a spec gives (also inside a hybrid)."""
+    kind = spec.kind or DEFAULT_KIND[spec.family]
+    if (spec.family, kind) == ("expert", "suining") and isinstance(spec.params.get("rules"),
+                                                                    Mapping):
+        return [("params.rules", dict(spec.params["rules"]))]
+    expert = spec.params.get("expert")
+    if (spec.family, kind) == ("hybrid", "expert_boost") and isinstance(expert, Mapping):
+        inner = expert.get("params") or {}
+        if expert.get("kind", "suining") == "suining" and isinstance(inner.get("rules"),
+                                                                     Mapping):
+            return [("params.expert.params.rules", dict(inner["rules"]))]
+    return []
+
+
+def _shown(values: list[str]) -> str:
+    return ", ".join(values[:12]) + (f", ... ({len(values) - 12} more)" if len(values) > 12
+                                     else "")
+
+
+def check_rule_values(config: ExperimentConfig, frame: pd.DataFrame, schema: Schema) -> None:
+    """Every column of a given rule table is an input of its model, and every value it
+    lists occurs in that column: a rule that can never fire is a typo (or a YAML 1.1
+    ``yes`` read as true), found before any fitting."""
+    age_column = age_attribute(config)
+    for spec in config.models:
+        tables = _rule_tables(spec)
+        if not tables:
+            continue
+        inputs = model_inputs(schema, spec, age_column)
+        for key, rules in tables:
+            for column, rule in rules.items():
+                where = f"model '{spec.name}': {key}.{column}"
+                if column not in inputs:
+                    raise ConfigError(f"{where}: '{column}' is not an input of this model "
+                                      f"(inputs: {_shown(inputs)})")
+                if isinstance(rule, Mapping):
+                    _check_rule_keys(where, frame[column], list(rule))
+
+
+def _check_rule_keys(where: str, column: pd.Series, keys: list[Any]) -> None:
+    """Rule keys match as the expert matches them: text for categories, numbers else."""
+    known = column.dropna()
+    if isinstance(column.dtype, pd.CategoricalDtype) or not \
+            pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        values = sorted({str(v) for v in known.unique()})
+        unmatched = [k for k in keys if str(k) not in values]
+    else:
+        values = [f"{v:g}" for v in sorted(known.unique())]
+        numbers = set(known.astype(float))
+
+        def as_number(k: Any) -> float | None:
+            try:
+                return None if isinstance(k, bool) else float(k)
+            except (TypeError, ValueError):
+                return None
+        unmatched = [k for k in keys if as_number(k) not in numbers]
+    if unmatched:
+        raise ConfigError(f"{where}: {unmatched[0]!r} is not a value of column "
+                          f"'{column.name}', so the rule never fires (its values: "
+                          f"{_shown(values)})")
 
 
 _RULE_PARAMS = {("expert", "suining"): "rules", ("expert", "sesame"): "factors",
@@ -165,6 +254,7 @@ def prepare_models(config: ExperimentConfig, schema: Schema,
     """Build every runnable estimator with its input columns; say why others are skipped."""
     validate_models(config)
     scale = scale_from_config(config.scale)
+    age_column = age_attribute(config)
     models, skipped = [], {}
     for spec in config.models:
         reason = skip_reason(spec, real_table)
@@ -172,10 +262,14 @@ def prepare_models(config: ExperimentConfig, schema: Schema,
             skipped[spec.name] = reason
             continue
         estimator = build_model(spec)
+        if spec.family == "mitigation":  # equalise the population's own age column
+            own_m = {"sensitive": mitigation_sensitive(spec, age_column),
+                     "protected": tuple(schema.with_role("protected"))}
+            estimator.set_params(**{k: v for k, v in own_m.items() if k not in spec.params})
         if isinstance(estimator, LogitScorecard):  # its points table on the run's scale
             own = {"pdo": scale.pdo, "odds": scale.base_odds, "base_points": scale.base_score}
             estimator.set_params(**{k: v for k, v in own.items() if k not in spec.params})
-        models.append(PreparedModel(spec, estimator, model_inputs(schema, spec)))
+        models.append(PreparedModel(spec, estimator, model_inputs(schema, spec, age_column)))
     if not models:
         raise ConfigError("models: every model was skipped on this population ("
                           + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")

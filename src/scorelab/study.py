@@ -10,6 +10,7 @@ every family sees exactly the same folds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,8 +168,8 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
 
 
 def run(config: ExperimentConfig, runs_dir: Path | None = None,
-        progress: Progress | None = None, population: pd.DataFrame | None = None
-        ) -> StudyResult:
+        progress: Progress | None = None, population: pd.DataFrame | None = None,
+        on_stage: Callable[[str, float], None] | None = None) -> StudyResult:
     """The whole study: population, protocol, metrics, and the run directory.
 
     ``population`` is a table study's table given as a DataFrame (instead of a file).
@@ -178,7 +179,7 @@ def run(config: ExperimentConfig, runs_dir: Path | None = None,
     """
     validate_models(config)  # a bad model spec fails before any work or folder
     digest = config_hash(config)
-    clock = Stopwatch()
+    clock = Stopwatch(on_stage)
     writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))
     try:
         with clock.stage("generate"):

@@ -35,8 +35,9 @@ def build_data_card(pop: Population, age_edges: Sequence[float],
         for c in schema.columns
     ]
     card["groups"] = {}
+    age_column = pop.meta.get("age_column", "age")
     for attribute in schema.with_role("protected"):
-        groups = group_column(frame, attribute, age_edges)
+        groups = group_column(frame, attribute, age_edges, age_column)
         rates = {"observed_default_rate": frame[target]}
         if has_truth:
             rates["true_default_rate"] = frame["true_default"]

@@ -1,11 +1,16 @@
-"""Protected groups: age cut into bands, categorical attributes as they are."""
+"""Protected groups: age cut into bands, other numbers into quintiles, categories as they
+are; a missing value is its own group ("missing") or left out, as the audit asks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+MISSING_GROUP = "missing"
+_FEW_VALUES = 10  # a numeric attribute with at most this many values keeps them as groups
 
 
 def age_band_labels(edges: Sequence[float]) -> list[str]:
@@ -15,15 +20,51 @@ def age_band_labels(edges: Sequence[float]) -> list[str]:
 
 
 def age_bands(age: pd.Series | np.ndarray, edges: Sequence[float]) -> pd.Categorical:
-    """Cut ages into the bands starting at ``edges`` (ages below the first edge join it)."""
+    """Cut ages into the bands starting at ``edges`` (ages below the first edge join it;
+    a missing age has no band: NaN)."""
     values = np.floor(np.asarray(age, dtype=float))
     codes = np.clip(np.searchsorted(np.asarray(edges, dtype=float), values, side="right") - 1,
                     0, len(edges) - 1)
+    codes[np.isnan(values)] = -1
     return pd.Categorical.from_codes(codes, categories=age_band_labels(edges), ordered=True)
 
 
-def group_column(frame: pd.DataFrame, attribute: str, edges: Sequence[float]) -> pd.Series:
-    """The group of every citizen for one protected attribute (age is banded)."""
-    if attribute == "age":
-        return pd.Series(age_bands(frame["age"], edges), index=frame.index, name="age_band")
-    return frame[attribute].astype("category").rename(attribute)
+def band_name(age_column: str) -> str:
+    """The name of the banded age attribute in group tables (``age`` -> ``age_band``)."""
+    return f"{age_column}_band"
+
+
+def _numeric_groups(values: pd.Series) -> pd.Series:
+    """A numeric attribute's groups: its values when few, else quintiles ("lo-hi")."""
+    if values.nunique() <= _FEW_VALUES:
+        return values.map(lambda v: f"{v:g}", na_action="ignore").astype("category")
+    bins = pd.qcut(values, 5, duplicates="drop")
+    labels = [f"{i.left:g}-{i.right:g}" for i in bins.cat.categories]
+    return bins.cat.rename_categories(labels)
+
+
+def group_column(frame: pd.DataFrame, attribute: str, edges: Sequence[float],
+                 age_column: str | None = "age",
+                 missing: Literal["group", "drop", "error"] = "group") -> pd.Series:
+    """The group of every citizen for one protected attribute.
+
+    The age attribute (``age_column``) is cut into the bands starting at ``edges`` and
+    named ``<age_column>_band``; another numeric attribute is cut into quintiles; a
+    category is its own group. A missing value forms the group "missing" (``missing=
+    "group"``) or stays NaN, i.e. outside every group (``"drop"``; ``"error"`` was
+    checked before the run and leaves nothing missing).
+    """
+    values = frame[attribute]
+    if attribute == age_column:
+        groups = pd.Series(age_bands(values, edges), index=frame.index,
+                           name=band_name(attribute))
+    elif isinstance(values.dtype, pd.CategoricalDtype) or \
+            not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        groups = values.astype("category").rename(attribute)
+    else:
+        groups = _numeric_groups(values).rename(attribute)
+    if missing == "group" and bool(groups.isna().any()):
+        if MISSING_GROUP not in groups.cat.categories:
+            groups = groups.cat.add_categories(MISSING_GROUP)
+        groups = groups.fillna(MISSING_GROUP)
+    return groups

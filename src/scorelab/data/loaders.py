@@ -15,10 +15,14 @@ What the loader does with the table:
   ``default_value`` (compared as given, or as text when the column's type differs,
   so ``default_value: 2`` and ``"2"`` both match a column of 1/2 codes), 0 for the one
   other value. The target must have exactly two distinct values and no missing value.
-* Protected columns (role ``protected``, kind ``direct``): continuous ones (age) are
-  coerced to float and must be numeric; categorical ones become ``category``. A column
-  named ``age`` is always coerced to float and must be declared continuous if protected
-  (age is audited in bands).
+* Protected columns (role ``protected``, kind ``direct``): the age attribute (declared
+  ``age``, or a column named exactly ``age`` declared ``continuous``) and other
+  continuous ones are coerced to float and must be numeric; categorical ones become
+  ``category``. Nothing is renamed: ``meta["age_column"]`` names the age attribute (or
+  None), so every age analysis and report follows the table's own column. A protected
+  column named like age (``AGE``, ``Age``) must be declared ``age`` (else it would get no
+  age analysis). ``meta["missing_protected"]`` counts missing values per protected
+  column (the fairness audit's ``missing_protected`` policy decides what they mean).
 * Every other kept column is a ``feature`` (kind ``direct``); its source is the one
   given in ``sources`` or ``"none"`` (unknown) otherwise. ``drop`` removes columns.
 * Categorical columns: the ``categorical`` list when given (any column with text in it
@@ -290,9 +294,7 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
     if clash:
         raise DataError(f"population.protected column '{clash[0]}' is also in population.drop; "
                         "remove it from one of them")
-    if "age" in cfg.protected and cfg.protected["age"] != "continuous":
-        raise DataError("population.protected: 'age' must be continuous (it is audited in "
-                        "fairness.age_bands), not categorical")
+    _check_age_declared(cfg)
 
     dropped = set(cfg.drop)
     if cfg.id_column is not None:
@@ -300,11 +302,11 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
     kept = [c for c in columns if c not in dropped]
     given_cats = None if cfg.categorical is None else set(cfg.categorical)
     if given_cats is not None:
-        wrong = [c for c in given_cats if c in cfg.protected
-                 and cfg.protected[c] == "continuous"]
+        wrong = [c for c in given_cats if cfg.protected.get(c) in ("age", "continuous")]
         if wrong:
             raise DataError(f"population.categorical lists '{wrong[0]}', which population."
-                            "protected declares continuous; remove it from one of them")
+                            f"protected declares {cfg.protected[wrong[0]]}; remove it from "
+                            "one of them")
 
     y = _target_01(raw[target], cfg.default_value, path)
     ids = _citizen_ids(raw, cfg.id_column, path)
@@ -319,9 +321,8 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
             continue
         series = raw[name]
         protected_kind = cfg.protected.get(name)
-        if protected_kind == "continuous" or name == "age":
-            what = "population.protected column" if protected_kind else "column"
-            out[name] = _numeric(series, what, path)
+        if protected_kind in ("age", "continuous"):
+            out[name] = _numeric(series, "population.protected column", path)
         elif protected_kind == "categorical" or (
                 given_cats is None and _is_text_like(series)) or (
                 given_cats is not None and name in given_cats):
@@ -365,11 +366,30 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
         "categorical": categorical,
         "dropped": sorted(cfg.drop),
         "id_column": cfg.id_column,
+        "protected": dict(cfg.protected),
+        "age_column": cfg.age_column,
+        "missing_protected": {c: int(frame[c].isna().sum()) for c in cfg.protected
+                              if frame[c].isna().any()},
     }
     pop = Population(frame, schema, meta)
     if folds is not None:
         check_rows_for_folds(pop, folds)
     return pop
+
+
+def _check_age_declared(cfg: TablePopulation) -> None:
+    """A protected column named like age must be the age attribute: otherwise its years
+    would be audited as plain numbers, with no age analysis, and nothing would say so."""
+    if cfg.protected.get("age") == "categorical":
+        raise DataError("population.protected: 'age' must be declared age (or continuous): "
+                        "it is audited in fairness.age_bands, not as categories")
+    if cfg.age_column is not None:
+        return
+    for name, kind in cfg.protected.items():
+        if name.strip().lower() == "age":
+            raise DataError(f"population.protected: '{name}' is declared {kind}, so it would "
+                            f"get no age analysis; declare it '{name}: age' (age bands, "
+                            "cut-point sweep, proxy audit follow the age attribute)")
 
 
 def check_rows_for_folds(pop: Population, folds: int) -> None:

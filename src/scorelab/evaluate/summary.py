@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.config import ExperimentConfig
+from scorelab.config import ExperimentConfig, age_attribute
 from scorelab.data.groups import group_column
 from scorelab.evaluate.compare import compare_to_best, friedman_holm
 from scorelab.evaluate.metrics import auc, bootstrap_intervals, metric_table
@@ -39,9 +39,11 @@ def _model_metrics(p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
         oracle = auc(y, frame["true_pd"].to_numpy())
         result["oracle_ratio"] = float(result["observed"]["auc"] / oracle)
     scale_rows = [society_scale(points).assign(attribute="all")]
-    for attribute in ("age", "sex", "minority", "region"):
+    fair = config.fairness
+    for attribute in fair.attributes:  # the audited attributes: the population's own
         if attribute in frame:
-            groups = group_column(frame, attribute, config.fairness.age_bands)
+            groups = group_column(frame, attribute, fair.age_bands, age_attribute(config),
+                                  fair.missing_protected)
             table = society_scale(points, groups)
             scale_rows.append(table[table.iloc[:, 0] != "all"].assign(attribute=str(groups.name)))
     result["society_scale"] = pd.concat(scale_rows, ignore_index=True).to_dict("records")

@@ -23,17 +23,24 @@ __all__ = ["AGE_PROXIES", "age_gap_decomposition", "cut_point_sweep", "proxy_aud
 AGE_PROXIES = ("credit_history_years", "employment_years", "dependents")
 
 
+def _known_age(age: Any, *columns: Any) -> tuple[np.ndarray, ...]:
+    """Age and the given per-citizen columns (as floats), on the citizens with an age."""
+    ages = np.asarray(age, dtype=float)
+    known = ~np.isnan(ages)
+    return ages[known], *(np.asarray(c, dtype=float)[known] for c in columns)
+
+
 def score_by_age(age: Any, points: Any, approved: Any, window: int = 5) -> pd.DataFrame:
     """Mean score and approval rate per year of age, raw and smoothed.
 
     Columns: age (integer years present), n, mean_score, approval_rate,
     mean_score_smooth, approval_rate_smooth. Smoothing: a centred, citizen-weighted
     moving average over ``window`` years (sum of scores over the window / citizens in
-    the window), so sparse old ages borrow from their neighbours.
+    the window), so sparse old ages borrow from their neighbours. Citizens without a
+    known age are left out.
     """
-    years = np.floor(np.asarray(age, dtype=float)).astype(int)
-    pts = np.asarray(points, dtype=float)
-    ok = np.asarray(approved, dtype=float)
+    ages, pts, ok = _known_age(age, points, approved)
+    years = np.floor(ages).astype(int)
     lo = years.min()
     idx = years - lo
     n = np.bincount(idx).astype(float)
@@ -56,9 +63,10 @@ def cut_point_sweep(age: Any, approved: Any, first: int, last: int,
 
     Columns: cut, n_young, n_rest, approval_young, approval_rest, ratio
     (young / rest), passes (ratio >= four_fifths), p_value (two-proportion z-test).
+    Citizens without a known age are left out.
     """
-    years = np.floor(np.asarray(age, dtype=float)).astype(int)
-    ok = np.asarray(approved, dtype=float)
+    ages, ok = _known_age(age, approved)
+    years = np.floor(ages).astype(int)
     top = max(int(years.max()), last) + 1
     n = np.bincount(np.clip(years, 0, None), minlength=top).astype(float)
     a = np.bincount(np.clip(years, 0, None), weights=ok, minlength=top)
@@ -137,18 +145,20 @@ def proxy_audit(frame: pd.DataFrame, feature_columns: Sequence[str], age: Any,
 
 
 def shap_by_age_band(explanations: pd.DataFrame, frame: pd.DataFrame,
-                     age_bands: Sequence[float], columns: Sequence[str]) -> pd.DataFrame:
+                     age_bands: Sequence[float], columns: Sequence[str],
+                     age_column: str = "age") -> pd.DataFrame:
     """Mean SHAP of age and its proxies per age band per model.
 
-    ``explanations`` is the long table (citizen_id, model, feature, shap). Returns
-    columns model, age_band, feature, mean_shap, mean_abs_shap, n_citizens; only the
-    features in ``columns`` (e.g. age and the proxy audit's top features) are kept.
+    ``explanations`` is the long table (citizen_id, model, feature, shap); bands are cut
+    from ``frame[age_column]`` (citizens without an age are left out). Returns columns
+    model, age_band, feature, mean_shap, mean_abs_shap, n_citizens; only the features in
+    ``columns`` (e.g. age and the proxy audit's top features) are kept.
     """
     cols = ["model", "age_band", "feature", "mean_shap", "mean_abs_shap", "n_citizens"]
     ex = explanations[explanations["feature"].astype(str).isin([str(c) for c in columns])]
     if ex.empty:
         return pd.DataFrame(columns=cols)
-    bands = pd.Series(_age_bands(frame["age"], list(age_bands)),
+    bands = pd.Series(_age_bands(frame[age_column], list(age_bands)),
                       index=frame["citizen_id"].to_numpy())
     ex = ex.assign(age_band=bands.reindex(ex["citizen_id"].to_numpy()).to_numpy(),
                    abs_shap=ex["shap"].abs(), model=ex["model"].astype(str),

@@ -74,9 +74,11 @@ def fairness_artifacts(config: ExperimentConfig, population: Population,
     fairness, by_group, columns = fairness_audit(
         config, frame, first, {m.name: m.columns for m in models},
         explanations=explanations, twins=twins, twin_frame=twin_frame,
-        feature_columns=population.schema.with_role("feature"))
-    if "age" in frame:
-        fairness["label_cut_sweep"] = label_cut_sweep(config, frame)
+        feature_columns=population.schema.with_role("feature"),
+        protected_columns=population.schema.with_role("protected"))
+    age_column = fairness["thresholds"].get("age_attribute")
+    if age_column:  # the age analyses ran: on the audited age attribute
+        fairness["label_cut_sweep"] = label_cut_sweep(config, frame, age_column)
         for name, entry in fairness.get("models", {}).items():
             sweep = pd.DataFrame((entry.get("age") or {}).get("cut_sweep") or [])
             if {"ratio", "passes", "cut"} <= set(sweep.columns):
@@ -86,7 +88,8 @@ def fairness_artifacts(config: ExperimentConfig, population: Population,
     return fairness, by_group, columns
 
 
-def label_cut_sweep(config: ExperimentConfig, frame: pd.DataFrame) -> dict[str, Any]:
+def label_cut_sweep(config: ExperimentConfig, frame: pd.DataFrame,
+                    age_column: str = "age") -> dict[str, Any]:
     """The cut-point sweep of the observed labels themselves (good-outcome rates).
 
     Before any model: how the young fare in the recorded outcomes, for every cut, with a
@@ -94,7 +97,7 @@ def label_cut_sweep(config: ExperimentConfig, frame: pd.DataFrame) -> dict[str, 
     """
     fair = config.fairness
     good = 1 - frame["defaulted"].to_numpy(dtype=float)
-    sweep = cut_point_sweep(frame["age"], good, fair.cut_sweep[0], fair.cut_sweep[1],
+    sweep = cut_point_sweep(frame[age_column], good, fair.cut_sweep[0], fair.cut_sweep[1],
                             fair.four_fifths)
     return {"records": jsonable(sweep.to_dict("records")),
             "note": sweep_note(sweep, "the observed good-outcome rate")}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.config import ExperimentConfig
+from scorelab.config import SYNTHETIC_PROTECTED, ExperimentConfig, age_attribute
 from scorelab.fairness.age import (
     AGE_PROXIES,
     age_gap_decomposition,
@@ -31,7 +31,6 @@ from scorelab.scale import decide, scale_from_config
 
 __all__ = ["fairness_audit", "shap_importance"]
 
-_PROTECTED = ("age", "sex", "minority", "region")
 
 
 def shap_importance(explanations: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -59,7 +58,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                    twins: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                    twin_frame: pd.DataFrame | None = None,
                    true_label_predictions: pd.DataFrame | None = None,
-                   feature_columns: Sequence[str] | None = None
+                   feature_columns: Sequence[str] | None = None,
+                   protected_columns: Sequence[str] | None = None
                    ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """The whole fairness and age audit of a run.
 
@@ -79,6 +79,12 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         models trained on the true outcome (label-bias part of the decomposition).
     feature_columns : columns the schema marks as features (default: the union of the
         model inputs minus protected columns).
+    protected_columns : the population's protected columns (default: the synthetic
+        population's), never allowed as direct inputs.
+
+    The age analyses follow the config's age attribute (the synthetic ``age`` or the
+    column a table declares ``age``) when it is audited (in ``fairness.attributes``);
+    citizens whose age is missing are left out of them.
 
     Returns
     -------
@@ -110,8 +116,16 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     ids = frame["citizen_id"].to_numpy()
     y_obs = frame["defaulted"].to_numpy() if "defaulted" in frame else None
     y_true = frame["true_default"].to_numpy() if "true_default" in frame else None
-    has_age = "age" in frame
-    young = (np.floor(frame["age"].to_numpy(dtype=float)) < young_limit) if has_age else None
+    age_column = age_attribute(config)
+    has_age = age_column is not None and age_column in fair.attributes and \
+        age_column in frame
+    protected = list(protected_columns) if protected_columns is not None else \
+        list(SYNTHETIC_PROTECTED)
+    age = frame[age_column].to_numpy(dtype=float) if has_age else None
+    known_age = ~np.isnan(age) if age is not None else None
+    young = known_age & (np.floor(np.nan_to_num(age)) < young_limit) if has_age else None
+    rest = known_age & ~young if has_age else None
+    young_band = f"{age_column} < {young_limit:g}" if age_column else None
     models = [str(m) for m in pd.unique(preds["model"].astype(str))]
 
     tables, boards, per_model = [], [], {}
@@ -120,7 +134,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         points = _by_citizen(preds, model, ids, "score") if "score" in preds else \
             scale.points(p)
         approved, cutoff = decide(points, config.decision)
-        table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, config.seed)
+        table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, config.seed,
+                              age_column=age_column)
         tables.append(table.assign(model=model))
         disp = disparities(table, fair.four_fifths)
         obs = disp[disp["outcome"] == "observed"]
@@ -142,18 +157,21 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         if has_age:
             a = approved.astype(float)
             appr_y, appr_r = a[young].mean() if young.any() else np.nan, \
-                a[~young].mean() if (~young).any() else np.nan
+                a[rest].mean() if rest.any() else np.nan
             age_row = {"approval_young": appr_y, "approval_rest": appr_r,
                        "approval_ratio": appr_y / appr_r if appr_r > 0 else np.nan,
                        "approval_gap": appr_y - appr_r,
-                       "score_gap": float(points[young].mean() - points[~young].mean())
-                       if young.any() and (~young).any() else np.nan}
+                       "score_gap": float(points[young].mean() - points[rest].mean())
+                       if young.any() and rest.any() else np.nan}
             age_info: dict[str, Any] = {
-                "young_band": f"age < {young_limit:g}",
+                "attribute": age_column,
+                "young_band": young_band,
                 **age_row,
-                "score_by_age": score_by_age(frame["age"], points, approved),
-                "cut_sweep": cut_point_sweep(frame["age"], approved, fair.cut_sweep[0],
-                                             fair.cut_sweep[1], fair.four_fifths),
+                "score_by_age": score_by_age(age[known_age], points[known_age],
+                                             approved[known_age]),
+                "cut_sweep": cut_point_sweep(age[known_age], approved[known_age],
+                                             fair.cut_sweep[0], fair.cut_sweep[1],
+                                             fair.four_fifths),
             }
             if twins is not None:
                 fact, twin = twins
@@ -161,7 +179,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                 twin_m = twin[twin["model"].astype(str) == model]
                 if len(fact_m):
                     age_info["twin_effects"] = twin_effects(
-                        fact_m, twin_m, frame.set_index("citizen_id")["age"], edges, cutoff)
+                        fact_m, twin_m, frame.set_index("citizen_id")[age_column], edges,
+                        cutoff)
             if "true_pd" in frame:
                 twin_points = twin_true = tl_points = None
                 if twins is not None:
@@ -199,13 +218,13 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         })
 
     features = list(feature_columns) if feature_columns is not None else sorted(
-        {c for cols in model_inputs.values() for c in cols} - set(_PROTECTED))
+        {c for cols in model_inputs.values() for c in cols} - set(protected))
     features = [c for c in features if c in frame.columns]
-    proxies = proxy_audit(frame, features, frame["age"], young_limit) if has_age and \
-        features else pd.DataFrame()
+    proxies = proxy_audit(frame[known_age], features, age[known_age], young_limit) \
+        if has_age and features else pd.DataFrame()
     importance = shap_importance(explanations) if explanations is not None and \
         len(explanations) else None
-    flags = policy_checks(model_inputs, importance, fair.prohibited, _PROTECTED,
+    flags = policy_checks(model_inputs, importance, fair.prohibited, protected,
                           fair.shap_threshold, feature_columns=features)
     board = pd.DataFrame(boards)
     n_flags = pd.Series([f["model"] for f in flags if f["model"] is not None],
@@ -214,7 +233,9 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     result: dict[str, Any] = {
         "thresholds": {"four_fifths": fair.four_fifths, "min_group_size": fair.min_group_size,
                        "bootstrap": fair.bootstrap, "age_bands": edges,
-                       "young_band": f"age < {young_limit:g}",
+                       "age_attribute": age_column if has_age else None,
+                       "young_band": young_band if has_age else None,
+                       "missing_protected": fair.missing_protected,
                        "shap_threshold": fair.shap_threshold,
                        "twin_age_shift": fair.twin_age_shift,
                        "cut_sweep": list(fair.cut_sweep)},
@@ -233,10 +254,10 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         "policy_flags": flags,
     }
     if has_age and explanations is not None and len(explanations):
-        cols = ["age", *[c for c in AGE_PROXIES if c in features],
+        cols = [age_column, *[c for c in AGE_PROXIES if c in features],
                 *(proxies["feature"].head(3).tolist() if len(proxies) else [])]
         result["shap_by_age_band"] = shap_by_age_band(explanations, frame, edges,
-                                                      list(dict.fromkeys(cols)))
+                                                      list(dict.fromkeys(cols)), age_column)
     by_group = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     if len(by_group):
         by_group = by_group[["model", *[c for c in by_group.columns if c != "model"]]]

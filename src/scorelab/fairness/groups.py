@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from scorelab.data.groups import group_column
+from scorelab.data.groups import band_name, group_column
 
 __all__ = ["METRICS", "approval_ratio", "attribute_groups", "disparities", "group_metrics", "two_proportion_test"]
 
@@ -49,16 +49,20 @@ _COLUMNS = ["outcome", "attribute", "group", "metric", "value", "ci_low", "ci_hi
 # --------------------------------------------------------------------------- groups
 
 
-def attribute_groups(frame: pd.DataFrame, fairness_cfg: Any) -> list[tuple[str, pd.Series]]:
+def attribute_groups(frame: pd.DataFrame, fairness_cfg: Any, age_column: str | None = "age"
+                     ) -> list[tuple[str, pd.Series]]:
     """(attribute name, group label per citizen) for every audited attribute and
-    intersection present in ``frame``; age is banded (name ``age_band``), intersections are
-    named ``"age_band x sex"`` with labels ``"18-25 x female"``."""
+    intersection present in ``frame``; the age attribute is banded (name ``age_band``, or
+    ``AGE_band`` for a table's ``AGE``), intersections are named ``"age_band x sex"`` with
+    labels ``"18-25 x female"``. A missing value is the group "missing" or NaN (no group),
+    as ``fairness_cfg.missing_protected`` says."""
     edges = list(fairness_cfg.age_bands)
+    missing = getattr(fairness_cfg, "missing_protected", "group")
     single: dict[str, pd.Series] = {}
     for attr in dict.fromkeys([*fairness_cfg.attributes,
                                *[a for inter in fairness_cfg.intersections for a in inter]]):
         if attr in frame.columns:
-            single[attr] = group_column(frame, attr, edges)
+            single[attr] = group_column(frame, attr, edges, age_column, missing)
     out = [(str(single[a].name), single[a]) for a in fairness_cfg.attributes if a in single]
     for inter in fairness_cfg.intersections:
         if not inter or any(a not in single for a in inter):
@@ -67,7 +71,7 @@ def attribute_groups(frame: pd.DataFrame, fairness_cfg: Any) -> list[tuple[str, 
         name = " x ".join(str(p.name) for p in parts)
         label = parts[0].astype(str)
         for p in parts[1:]:
-            label = label + " x " + p.astype(str)
+            label = label + " x " + p.astype(str)  # not a category if a value was dropped
         cats = [" x ".join(c) for c in pd.MultiIndex.from_product(
             [list(p.cat.categories.astype(str)) for p in parts])]
         out.append((name, pd.Series(pd.Categorical(label, categories=cats), index=frame.index,
@@ -144,9 +148,10 @@ def _point_estimates(y: np.ndarray, p: np.ndarray, points: np.ndarray, rejected:
                 *(f(yy, p[pos]) for f in score_fns.values()),
                 _mean_pred(yy, points[pos]))
 
-    positions = np.arange(y.size)
+    known = labels.notna().to_numpy()  # fairlearn refuses missing groups: a dropped value
+    positions = np.flatnonzero(known)   # belongs to no group
     frame = MetricFrame(metrics={"all": every_metric}, y_true=positions, y_pred=positions,
-                        sensitive_features=labels.astype(str).to_numpy())
+                        sensitive_features=labels[known].astype(str).to_numpy())
     by_group = frame.by_group["all"]
     table = pd.DataFrame([list(v) for v in by_group.to_numpy()],
                          index=by_group.index.astype(str),
@@ -206,7 +211,7 @@ def _quantiles(reps: np.ndarray, alpha: float) -> tuple[float, float]:
 
 def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: Any,
                   approved: Any, frame: pd.DataFrame, fairness_cfg: Any, seed: int = 0,
-                  confidence: float = 0.95) -> pd.DataFrame:
+                  confidence: float = 0.95, age_column: str | None = "age") -> pd.DataFrame:
     """The long table of group metrics (see the module docstring for definitions).
 
     One row per (outcome, attribute, group, metric) with columns: outcome (observed |
@@ -217,7 +222,7 @@ def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: A
     ratio_ci_low, ratio_ci_high (bootstrap), suppressed, suppressed_reason.
     The reference is ``fairness_cfg.reference_groups[attribute]`` (keys may name the
     attribute as in the table or the raw attribute, e.g. ``age``) or else the largest
-    unsuppressed group.
+    unsuppressed group. ``age_column`` is the population's age attribute (banded).
     """
     p = np.asarray(p_default, dtype=float)
     pts = np.asarray(points, dtype=float)
@@ -228,8 +233,8 @@ def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: A
     n_boot = int(fairness_cfg.bootstrap)
     alpha = 1.0 - confidence
     rows: list[dict[str, Any]] = []
-    for attribute, labels in attribute_groups(frame, fairness_cfg):
-        lab = labels.astype(str).to_numpy()
+    for attribute, labels in attribute_groups(frame, fairness_cfg, age_column):
+        lab = labels.astype(str).to_numpy()  # a dropped value is NaN: in no group
         present = [str(g) for g in labels.cat.categories if (lab == str(g)).any()]
         index = {g: np.flatnonzero(lab == g) for g in present}
         rng = np.random.default_rng([int(seed), zlib.crc32(attribute.encode())])
@@ -261,7 +266,7 @@ def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: A
                                       "ci_high": hi, "n": n, "n_positive": npos,
                                       "n_negative": n - npos, "suppressed": bool(reason),
                                       "suppressed_reason": reason})
-            ref = _reference(attribute, present, index, attr_rows, fairness_cfg)
+            ref = _reference(attribute, present, index, attr_rows, fairness_cfg, age_column)
             _add_reference(attr_rows, ref, reps)
             rows.extend(attr_rows)
     table = pd.DataFrame(rows, columns=_COLUMNS)
@@ -269,9 +274,10 @@ def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: A
 
 
 def _reference(attribute: str, present: list[str], index: dict[str, np.ndarray],
-               attr_rows: list[dict[str, Any]], cfg: Any) -> str | None:
+               attr_rows: list[dict[str, Any]], cfg: Any, age_column: str | None
+               ) -> str | None:
     refs = dict(cfg.reference_groups)
-    raw = attribute.replace("age_band", "age")
+    raw = attribute.replace(band_name(age_column), age_column) if age_column else attribute
     for key in (attribute, raw):
         if key in refs and str(refs[key]) in present:
             return str(refs[key])

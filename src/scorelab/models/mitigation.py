@@ -176,9 +176,13 @@ class _MitigatorBase(TabularInputMixin, ScorelabClassifier):
         return str(self.sensitive)
 
     def _sensitive_of(self, frame: pd.DataFrame) -> np.ndarray:
-        """Age band of every row ("unknown" where the age is missing)."""
+        """Group of every row: the age band of a numeric sensitive column, the value of a
+        categorical one ("unknown" where it is missing)."""
         name = self._sensitive_name(frame.columns)
         col = frame.iloc[:, [str(c) for c in frame.columns].index(name)]
+        if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col) \
+                or not pd.api.types.is_numeric_dtype(col):
+            return np.asarray(["unknown" if pd.isna(v) else str(v) for v in col], dtype=object)
         values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
         bands = np.asarray(_age_bands(np.nan_to_num(values, nan=0.0),
                                       list(self.age_bands)).astype(str), dtype=object)
@@ -218,8 +222,10 @@ class ReductionsMitigator(_MitigatorBase):
         150 trees at learning rate 0.08 unless ``base_params`` says otherwise).
     constraint : "demographic_parity" (equal rejection = approval rates across bands) or
         "equalized_odds" (equal TPR and FPR of rejection across bands).
-    sensitive : column of ``X`` holding the age (a name, or a position); cut into
-        ``age_bands`` (lower edges); a missing age forms the group "unknown".
+    sensitive : column of ``X`` to equalise across (a name, or a position): by default
+        the age, cut into ``age_bands`` (lower edges); a categorical column is grouped by
+        its values; a missing value forms the group "unknown". A study sets it to the
+        population's age attribute unless the variant's params name another.
     protected : further columns never passed to the base model.
     max_iter, eps, eta0 : ExponentiatedGradient's iterations, allowed constraint
         violation and step size.

@@ -684,13 +684,26 @@ def section_fairness(run: RunData) -> Section:
             " x ".join(map(str, i)) for i in fcfg["intersections"])
             + " (rows of the group tables whose attribute joins several)."))
     summary = (
-        f"Each model's decisions are compared across protected groups (age bands, sex, "
-        f"minority, region and their intersections): approval rates, error rates and "
+        f"Each model's decisions are compared across protected groups "
+        f"({_audited_attributes(run, fcfg)}): approval rates, error rates and "
         f"calibration, with bootstrap intervals. A group whose approval rate falls below "
         f"{four} of the reference group's fails the four-fifths rule (■ fail); ▲ marks a "
         f"borderline result and ● a pass. Groups too small to measure reliably are "
         f"suppressed and listed, not hidden. {n_fail} verdict(s) fail.")
     return Section("fairness", 4, title, summary, blocks)
+
+
+def _audited_attributes(run: RunData, fcfg: Mapping[str, Any]) -> str:
+    """The attributes (and intersections) the audit actually grouped citizens by."""
+    groups = run.fairness_by_group
+    if groups is not None and "attribute" in groups.columns and len(groups):
+        names = [str(a) for a in dict.fromkeys(groups["attribute"].astype(str))]
+    else:
+        names = [str(a) for a in fcfg.get("attributes") or []]
+        names += [" x ".join(map(str, i)) for i in fcfg.get("intersections") or []]
+    if not names:
+        return "none: the population declares no protected attribute"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _first_present(row: Mapping[str, Any], *keys: str) -> Any:
@@ -739,8 +752,11 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
     per_model = {m: v["age"] for m, v in _fair_models(run).items() if v.get("age")}
     if not per_model and not _fair(run, "age"):
         note = NO_FAIRNESS if run.fairness is None else (
-            "This run's fairness audit has no age analysis.")
+            "This run's fairness audit has no age analysis: no age attribute was audited "
+            "(a table declares one in population.protected as 'column: age' and lists it "
+            "in fairness.attributes).")
         return Section("age", 5, title, note, [text(note)], available=False)
+    column = str(_fair(run, "thresholds", "age_attribute") or "age")
     names = _ordered(run, list(per_model))
     blocks: list[dict[str, Any]] = []
     if names:
@@ -760,7 +776,7 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
             series = {m: c.set_index("age")[col].reindex(ages).to_numpy(dtype=float)
                       for m, c in curves.items()}
             figures["score_by_age"] = lambda ages=ages, series=series: plots.line_svg(
-                ages, series, "age", "mean score (points)", "Score by age")
+                ages, series, column, "mean score (points)", f"Score by {column}")
             blocks.append(figure("score_by_age", "Score by age"))
         sweeps = {m: pd.DataFrame(_records(per_model[m].get("cut_sweep"))) for m in names}
         sweeps = {m: c for m, c in sweeps.items() if "cut" in c.columns and len(c)}
@@ -773,7 +789,7 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
                 four = _get(run.fairness, "thresholds", "four_fifths", default=0.8)
                 figures["cut_sweep"] = lambda cuts=cuts, series=series, four=four, \
                         ycol=ycol: plots.line_svg(
-                    cuts, series, "young = age up to this cut", ycol.replace("_", " "),
+                    cuts, series, f"young = {column} up to this cut", ycol.replace("_", " "),
                     "Cut-point sweep", hline=four)
                 blocks.append(figure("cut_sweep", "Cut-point sweep"))
             best = names[0]
@@ -800,7 +816,8 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
         blocks.insert(0, text(str(label_sweep.get("note", ""))))
         blocks.insert(1, generic_table(_records(label_sweep.get("records")),
                                        title="Cut-point sweep of the observed labels "
-                                             "(good-outcome rate, young = age up to the cut)"))
+                                             f"(good-outcome rate, young = {column} up to "
+                                             "the cut)"))
     notes = [str(per_model[m]["cut_sweep_note"]) for m in names
              if per_model[m].get("cut_sweep_note")]
     for note in notes[:3]:
@@ -808,18 +825,19 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
     proxies = _records(_fair(run, "proxy_audit"))
     if proxies:
         blocks.append(generic_table(proxies, title="Proxy audit: how strongly each input "
-                                                   "stands in for age", max_rows=15))
+                                                   f"stands in for {column}", max_rows=15))
     shap_age = _records(_fair(run, "shap_by_age_band"))
     if shap_age:
-        blocks.append(generic_table(shap_age, title="SHAP of age and its proxies per age band"))
+        blocks.append(generic_table(shap_age,
+                                    title=f"SHAP of {column} and its proxies per age band"))
     legacy = _fair(run, "age")
     if isinstance(legacy, dict):
         for key, value in legacy.items():
             rows = _records(value)
             blocks.append(generic_table(rows, title=key) if rows else text(f"{key}: {value}"))
     summary = (
-        "Age gets its own audit, because the seed paper warns that credit histories "
-        "grow with age. The score-by-age curve shows how each model treats each age; the "
+        f"Age (column '{column}') gets its own audit, because the seed paper warns that "
+        "credit histories grow with age. The score-by-age curve shows how each model treats each age; the "
         "cut-point sweep moves the young-versus-rest boundary; the proxy audit measures "
         "how strongly each input stands in for age; counterfactual twins re-draw the same "
         "citizens older with everything else equal; and the decomposition splits the age "

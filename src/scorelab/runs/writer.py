@@ -16,7 +16,7 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -61,10 +61,15 @@ def run_id(name: str, config_hash: str, now: datetime | None = None) -> str:
 
 
 class Stopwatch:
-    """Wall time per named stage, for the manifest and the benchmark."""
+    """Wall time per named stage, for the manifest, the benchmark and piped output.
 
-    def __init__(self) -> None:
+    ``on_stage(name, seconds)`` is called as each stage completes (the CLI prints one
+    line per stage when its output is not a terminal); a failed stage is not reported.
+    """
+
+    def __init__(self, on_stage: Callable[[str, float], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.on_stage = on_stage
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -72,8 +77,10 @@ class Stopwatch:
         try:
             yield
         finally:
-            self.seconds[name] = round(self.seconds.get(name, 0.0)
-                                       + time.perf_counter() - start, 4)
+            took = time.perf_counter() - start
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 4)
+        if self.on_stage is not None:
+            self.on_stage(name, took)
 
 
 class RunWriter:
