@@ -99,3 +99,68 @@ def test_config_is_frozen() -> None:
     cfg = config_from_dict({})
     with pytest.raises(ValueError, match="frozen"):
         cfg.seed = 3  # type: ignore[misc]
+
+
+def test_yaml_yes_no_on_off_stay_text_and_true_false_stay_booleans(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text("""\
+models:
+  - {family: expert, name: suining, kind: suining,
+     params: {rules: {Records: {yes: -100, no: 5, on: 1, off: 2, Yes: 3}}}}
+explain: {enabled: no}
+fairness: {enabled: true}
+""")
+    cfg = load_config(path)
+    rules = cfg.models[0].params["rules"]["Records"]
+    assert rules == {"yes": -100, "no": 5, "on": 1, "off": 2, "Yes": 3}
+    assert cfg.explain.enabled is False  # a boolean field still reads "no" as false
+    assert cfg.fairness.enabled is True
+    again = tmp_path / "resolved.yaml"
+    again.write_text(dump_config(cfg))
+    assert load_config(again) == cfg
+
+
+_TABLE = {"source": "table", "path": "t.csv", "target": "y", "default_value": 1,
+          "protected": {"AGE": "age", "Sex": "categorical"}}
+
+
+def test_table_audits_its_declared_protected_columns_by_default() -> None:
+    cfg = config_from_dict({"population": _TABLE})
+    assert cfg.fairness.attributes == ["AGE", "Sex"]
+    assert cfg.fairness.intersections == []
+    assert cfg.population.age_column == "AGE"
+    # derived again when the population changes; what the user set is kept
+    other = cfg.with_({"population.protected": {"Sex": "categorical"}})
+    assert other.fairness.attributes == ["Sex"] and other.population.age_column is None
+    asked = config_from_dict({"population": _TABLE,
+                              "fairness": {"attributes": ["Sex"],
+                                           "intersections": [["AGE", "Sex"]]}})
+    assert asked.fairness.attributes == ["Sex"]
+    assert asked.with_({"seed": 3}).fairness.intersections == [["AGE", "Sex"]]
+    synthetic = config_from_dict({})
+    assert synthetic.fairness.attributes == ["age", "sex", "minority", "region"]
+    assert synthetic.fairness.intersections == [["age", "sex"]]
+
+
+@pytest.mark.parametrize(("protected", "age"), [
+    ({"age": "continuous"}, "age"),  # as before: a column named exactly age
+    ({"AGE": "age", "age": "continuous"}, "AGE"),
+    ({"years": "continuous"}, None),
+])
+def test_age_column(protected: dict, age: str | None) -> None:
+    cfg = config_from_dict({"population": {**_TABLE, "protected": protected}})
+    assert cfg.population.age_column == age
+
+
+@pytest.mark.parametrize(("fairness", "match"), [
+    ({"attributes": ["AGE", "minority"]},
+     r"^config: fairness.attributes: 'minority' is not a protected attribute of the "
+     r"population \(population.protected declares: AGE, Sex\)$"),
+    ({"intersections": [["age", "Sex"]]}, r"fairness.intersections: 'age' \(in age x Sex\)"),
+    ({"reference_groups": {"age_band": "18-25"}}, r"fairness.reference_groups: 'age_band'"),
+])
+def test_audited_attributes_must_be_the_populations(fairness: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        config_from_dict({"population": _TABLE, "fairness": fairness})
+    assert config_from_dict({"population": _TABLE, "fairness": {
+        "reference_groups": {"AGE_band": "26-35", "Sex": "female"}}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,115 @@ def test_table_study_runs_flags_protected_named_feature_and_skips_truth(tmp_path
     flagged = {(f["check"], f["column"]) for f in fairness["policy_flags"]}
     assert ("feature_named_protected", "gender") in flagged
     assert (run_dir / "report.html").is_file()
+
+
+def _age_sex_table(path: Path, n: int = 300) -> None:
+    """A table whose age is 'AGE' and sex 'Sex' (one missing), with no minority/region."""
+    rng = np.random.default_rng(3)
+    age = rng.integers(18, 76, n)
+    income = rng.lognormal(1.0, 0.4, n)
+    late = rng.poisson(1.0, n)
+    records = rng.choice(["yes", "no"], n, p=[0.3, 0.7])
+    risk = -1.0 + 0.5 * late - 0.8 * np.log(income) + 0.03 * (40 - age) \
+        + 0.8 * (records == "yes")
+    bad = rng.random(n) < 1 / (1 + np.exp(-risk))
+    sex = rng.choice(["female", "male"], n).astype(object)
+    sex[11] = None
+    pd.DataFrame({"AGE": age, "Sex": sex, "income": income, "late": late,
+                  "Records": records,
+                  "outcome": np.where(bad, "bad", "good")}).to_csv(path, index=False)
+
+
+def test_declared_age_column_gets_the_full_age_audit_and_only_declared_attributes(
+        tmp_path: Path) -> None:
+    _age_sex_table(tmp_path / "applicants.csv")
+    # written by hand: `yes` must stay the text "yes" (YAML 1.1 would read it as true)
+    (tmp_path / "study.yaml").write_text("""\
+name: age_sex
+seed: 2
+population: {source: table, path: applicants.csv, target: outcome, default_value: bad,
+             protected: {AGE: age, Sex: categorical}}
+models:
+  - {family: expert, name: suining, kind: suining, params: {rules: {Records: {yes: -100}}}}
+  - {family: logit, name: scorecard}
+  - {family: mitigation, name: fair_logit, kind: exponentiated_gradient,
+     use_protected: [AGE], params: {max_iter: 5}}
+evaluation: {folds: 3, bootstrap: 10}
+explain: {sample_size: 60, agnostic_sample_size: 20, background_size: 10, max_evals: 40}
+fairness: {bootstrap: 10, min_group_size: 20}
+output: {save_models: none}
+""")
+    result = runner.invoke(app, ["run", str(tmp_path / "study.yaml"), "--runs-dir",
+                                 str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    resolved = yaml.safe_load((run_dir / "config.resolved.yaml").read_text())
+    assert resolved["fairness"]["attributes"] == ["AGE", "Sex"]  # the table's own
+    assert resolved["fairness"]["intersections"] == []
+    assert resolved["models"][0]["params"]["rules"] == {"Records": {"yes": -100}}
+
+    table = pd.read_csv(tmp_path / "applicants.csv")
+    fairness = json.loads((run_dir / "fairness.json").read_text())
+    assert fairness["thresholds"]["age_attribute"] == "AGE"
+    assert fairness["thresholds"]["young_band"] == "AGE < 26"
+    for name, entry in fairness["models"].items():
+        assert set(entry["verdicts"]) == {"observed:AGE_band", "observed:Sex"}, name
+        age = entry["age"]
+        assert age["attribute"] == "AGE" and age["young_band"] == "AGE < 26"
+        assert 0 < age["approval_young"] <= 1 and age["approval_ratio"] > 0
+        years = [r["age"] for r in age["score_by_age"]]
+        assert years == sorted(table["AGE"].unique())  # by year of AGE
+        assert [r["cut"] for r in age["cut_sweep"]] == list(range(21, 36))
+        missing = [g for g in entry["suppressed_groups"]
+                   if g["attribute"] == "Sex" and g["group"] == "missing"]
+        assert missing and "min_group_size" in missing[0]["reason"]
+    assert {r["feature"] for r in fairness["proxy_audit"]} == {"income", "late", "Records"}
+    assert {r["age_band"] for r in fairness["shap_by_age_band"]} >= {"18-25", "26-35"}
+    assert len(fairness["label_cut_sweep"]["records"]) == 15
+
+    groups = pd.read_parquet(run_dir / "fairness_by_group.parquet")
+    assert set(groups["attribute"]) == {"AGE_band", "Sex"}
+    assert set(groups.loc[groups["attribute"] == "Sex", "group"]) == {"female", "male",
+                                                                       "missing"}
+    assert set(groups.loc[groups["attribute"] == "AGE_band", "group"]) == {
+        "18-25", "26-35", "36-50", "51-65", "66+"}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    scale = {r["attribute"] for r in metrics["models"]["scorecard"]["society_scale"]}
+    assert scale == {"all", "AGE_band", "Sex"}
+    card = json.loads((run_dir / "data_card.json").read_text())
+    assert set(card["groups"]) == {"AGE_band", "Sex"}
+
+    report = (run_dir / "report.md").read_text()
+    assert "compared across protected groups (AGE_band and Sex)" in report
+    assert "Age (column 'AGE')" in report
+    for absent in ("minority", "region", "age_band x", " x sex", "Sex x"):
+        assert absent not in report, absent
+    assert not re.search(r"\bsex\b", report)  # only the table's own spelling, Sex
+
+
+def test_missing_protected_drop_leaves_the_citizen_out_of_the_groups(tmp_path: Path) -> None:
+    _age_sex_table(tmp_path / "applicants.csv")
+    config = {
+        "name": "drop", "seed": 2,
+        "population": {"source": "table", "path": "applicants.csv", "target": "outcome",
+                       "default_value": "bad", "protected": {"AGE": "age",
+                                                             "Sex": "categorical"}},
+        "models": [{"family": "logit", "name": "scorecard"}],
+        "evaluation": {"folds": 3, "bootstrap": 0},
+        "explain": {"enabled": False},
+        "fairness": {"bootstrap": 0, "min_group_size": 20, "missing_protected": "drop",
+                     "intersections": [["AGE", "Sex"]]},
+        "output": {"save_models": "none"},
+    }
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
+    result = runner.invoke(app, ["run", str(tmp_path / "study.yaml"), "--runs-dir",
+                                 str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    groups = pd.read_parquet(run_dir / "fairness_by_group.parquet")
+    assert set(groups["attribute"]) == {"AGE_band", "Sex", "AGE_band x Sex"}
+    assert "missing" not in set(groups["group"].astype(str))
+    sex = groups[(groups["attribute"] == "Sex") & (groups["metric"] == "approval_rate")]
+    assert int(sex["n"].sum()) == 299  # 300 rows, one without a known Sex
+    report = (run_dir / "report.md").read_text()
+    assert "compared across protected groups (AGE_band, Sex and AGE_band x Sex)" in report

@@ -15,7 +15,6 @@ from scorelab.data.io import check_writable, population_paths, write_population
 from scorelab.data.loaders import load_table_population
 from scorelab.data.synthetic import Population, generate_population
 from scorelab.exceptions import ConfigError
-from scorelab.protocol import check_rule_values
 
 
 @dataclass
@@ -64,6 +63,8 @@ def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
 def check_population(config: ExperimentConfig, population: Population) -> None:
     """What needs both the config and the data, checked before any model is fitted: the
     audited attributes and their missing values, and every rule table's values."""
+    from scorelab.protocol import check_rule_values  # (it imports every model family)
+
     check_audited_values(config.fairness, population)
     check_rule_values(config, population.frame, population.schema)
 

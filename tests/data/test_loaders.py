@@ -219,3 +219,38 @@ def test_bad_id_column(tmp_path: Path) -> None:
 def test_unreadable_parquet(tmp_path: Path) -> None:
     (tmp_path / "t.parquet").write_bytes(b"not parquet at all")
     _error(tmp_path, _cfg(path="t.parquet"), "t.parquet", "Parquet")
+
+
+def test_any_column_can_be_the_age_attribute(tmp_path: Path) -> None:
+    frame = _table().rename(columns={"age": "AGE", "gender": "Sex"})
+    frame["Sex"] = frame["Sex"].astype(object)
+    frame.loc[[4, 9], "Sex"] = None
+    _write(tmp_path, frame)
+    pop = load_table_population(_cfg(protected={"AGE": "age", "Sex": "categorical"}),
+                                tmp_path)
+    assert pop.frame["AGE"].dtype == float  # kept under the table's own name
+    assert pop.meta["age_column"] == "AGE"
+    assert pop.meta["protected"] == {"AGE": "age", "Sex": "categorical"}
+    assert pop.meta["missing_protected"] == {"Sex": 2}
+    assert pop.schema.with_role("protected") == ["AGE", "Sex"]
+    assert "protected (age)" in pop.schema["AGE"].description
+
+
+def test_a_column_named_exactly_age_and_continuous_is_still_the_age(tmp_path: Path) -> None:
+    _write(tmp_path, _table())
+    assert load_table_population(_cfg(), tmp_path).meta["age_column"] == "age"
+
+
+@pytest.mark.parametrize("name", ["AGE", "Age"])
+def test_an_age_like_column_must_be_declared_age(tmp_path: Path, name: str) -> None:
+    _write(tmp_path, _table().rename(columns={"age": name}))
+    _error(tmp_path, _cfg(protected={name: "continuous"}), f"'{name}' is declared continuous",
+           f"'{name}: age'")
+
+
+def test_unprotected_age_column_is_a_plain_feature(tmp_path: Path) -> None:
+    frame = _table().rename(columns={"age": "AGE"})
+    _write(tmp_path, frame)
+    pop = load_table_population(_cfg(protected={"gender": "categorical"}), tmp_path)
+    assert pop.meta["age_column"] is None
+    assert "AGE" in pop.features

@@ -99,3 +99,57 @@ def test_label_bias_shows_against_observed_not_true_outcome():
     disp = disparities(table).set_index("outcome")
     assert disp.loc["observed", "equalized_odds_difference"] > \
         disp.loc["true", "equalized_odds_difference"]
+
+
+def _with_missing():
+    frame, y, p, approved = _toy()
+    frame = frame.rename(columns={"age": "AGE", "sex": "Sex"})
+    frame.loc[[3, 70], "Sex"] = np.nan
+    frame.loc[5, "AGE"] = np.nan
+    return frame, y, p, approved
+
+
+def test_missing_protected_values_form_their_own_suppressed_group():
+    frame, y, p, approved = _with_missing()
+    cfg = Fairness(attributes=["AGE", "Sex"], intersections=[["AGE", "Sex"]], bootstrap=20,
+                   age_bands=[18, 40, 50])
+    table = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, age_column="AGE")
+    assert set(table["attribute"]) == {"AGE_band", "Sex", "AGE_band x Sex"}
+    rate = table[table["metric"] == "approval_rate"].set_index(["attribute", "group"])
+    assert rate.loc[("Sex", "missing"), "n"] == 2
+    assert rate.loc[("AGE_band", "missing"), "n"] == 1  # not put in the oldest band
+    assert rate.loc[("AGE_band", "50+"), "n"] == int((frame["AGE"] >= 50).sum())
+    assert bool(rate.loc[("Sex", "missing"), "suppressed"])
+    assert np.isnan(rate.loc[("Sex", "missing"), "value"])
+    assert rate.loc[("AGE_band x Sex", "40-49 x missing"), "n"] >= 0
+
+
+def test_missing_protected_values_dropped_belong_to_no_group():
+    frame, y, p, approved = _with_missing()
+    cfg = Fairness(attributes=["AGE", "Sex"], intersections=[["AGE", "Sex"]], bootstrap=0,
+                   age_bands=[18, 40, 50], missing_protected="drop")
+    table = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, age_column="AGE")
+    rate = table[table["metric"] == "approval_rate"]
+    assert "missing" not in " ".join(rate["group"])
+    n = rate.groupby("attribute")["n"].sum()
+    assert n["Sex"] == len(frame) - 2 and n["AGE_band"] == len(frame) - 1
+    assert n["AGE_band x Sex"] == len(frame) - 3
+
+
+def test_group_column_bands_age_cuts_other_numbers_into_quintiles():
+    from scorelab.data.groups import group_column
+
+    frame = pd.DataFrame({"AGE": [19.0, 30, np.nan, 70], "score": [1.0, 2, 3, 4],
+                          "income": np.arange(4.0) * 1000})
+    frame = pd.concat([frame] * 5, ignore_index=True).assign(
+        income=lambda f: np.arange(len(f)) * 100.0)
+    age = group_column(frame, "AGE", [18, 26, 66], age_column="AGE")
+    assert age.name == "AGE_band"
+    assert age.iloc[:4].tolist() == ["18-25", "26-65", "missing", "66+"]
+    assert group_column(frame, "AGE", [18, 26], "AGE", missing="drop").isna().sum() == 5
+    few = group_column(frame, "score", [18])
+    assert list(few.cat.categories) == ["1", "2", "3", "4"]
+    quint = group_column(frame, "income", [18])
+    assert len(quint.cat.categories) == 5 and quint.value_counts().eq(4).all()
+    assert list(quint.cat.categories) == ["0-300", "400-700", "800-1100", "1200-1500",
+                                          "1600-1900"]

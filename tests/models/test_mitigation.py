@@ -68,3 +68,20 @@ def test_the_sensitive_column_must_be_an_input(split):
     X, y, _, _ = split
     with pytest.raises(ValueError, match="use_protected"):
         ReductionsMitigator().fit(X.drop(columns="age"), y)
+
+
+def test_a_categorical_sensitive_column_is_grouped_by_its_values():
+    rng = np.random.default_rng(0)
+    n = 600
+    import pandas as pd
+
+    X = pd.DataFrame({"income": rng.normal(size=n),
+                      "Sex": pd.Categorical(rng.choice(["female", "male"], n))})
+    X.loc[3, "Sex"] = np.nan
+    y = (rng.random(n) < 1 / (1 + np.exp(1 + X["income"]))).astype(int)
+    mit = ThresholdMitigator(sensitive="Sex", protected=("Sex",)).fit(X, y)
+    assert mit._sensitive_of(X.iloc[:4]).tolist()[3] == "unknown"
+    # the one citizen of unknown sex has one outcome: no threshold of its own, the cut-off
+    assert set(mit.thresholds_) == {"female", "male"}
+    p_base = mit.base_.predict_proba(mit._encode(X.iloc[[3]]))[:, 1]
+    np.testing.assert_allclose(mit.predict_proba(X.iloc[[3]])[:, 1], p_base)

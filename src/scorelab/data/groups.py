@@ -39,8 +39,9 @@ def _numeric_groups(values: pd.Series) -> pd.Series:
     if values.nunique() <= _FEW_VALUES:
         return values.map(lambda v: f"{v:g}", na_action="ignore").astype("category")
     bins = pd.qcut(values, 5, duplicates="drop")
-    labels = [f"{i.left:g}-{i.right:g}" for i in bins.cat.categories]
-    return bins.cat.rename_categories(labels)
+    span = values.groupby(bins, observed=False).agg(["min", "max"])
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(span["min"], span["max"], strict=True)]
+    return bins.cat.rename_categories(labels)  # labelled by the values each holds
 
 
 def group_column(frame: pd.DataFrame, attribute: str, edges: Sequence[float],

@@ -360,7 +360,10 @@ class ThresholdMitigator(_MitigatorBase):
         opt = ThresholdOptimizer(estimator=base, constraints=self.constraint,
                                  objective=self.objective, grid_size=int(self.grid_size),
                                  prefit=True, predict_method="predict_proba")
-        opt.fit(Z, y01, sensitive_features=groups)
+        # a group without both outcomes (e.g. the one citizen of unknown age) has no
+        # threshold to find: it keeps the cut-off, like a group unseen in training
+        both = pd.Series(y01).groupby(groups).transform("nunique").to_numpy() == 2
+        opt.fit(Z[both], y01[both], sensitive_features=groups[both])
         self.thresholds_ = {str(g): self._threshold_of(b) for g, b in
                             opt.interpolated_thresholder_.interpolation_dict.items()}
         return self

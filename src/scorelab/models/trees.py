@@ -18,6 +18,7 @@ and feature-count checks, and a consistent categorical encoding between fit and 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -36,6 +37,7 @@ from sklearn.utils.validation import (
 )
 
 from scorelab.models.base import ScorelabClassifier, as_frame, categorical_columns
+from scorelab.models.treeshap import PatternTreeSHAP
 
 __all__ = ["LightGBMFamily", "RandomForestFamily", "TabularInputMixin"]
 
@@ -163,6 +165,37 @@ def _check_param(name: str, value: Any, kind: type, low: float | None = None,
                          f"{' ' + bound if bound else ''}; got {value!r}")
 
 
+#: From this many rows on, TreeSHAP goes through per-tree pattern tables (same values).
+PATTERN_ROWS = 5_000
+_PATTERN_TABLES: weakref.WeakKeyDictionary[Any, PatternTreeSHAP] = weakref.WeakKeyDictionary()
+
+
+def _tree_shap(booster: Any, frame: pd.DataFrame) -> np.ndarray:
+    """LightGBM's exact TreeSHAP (``pred_contrib``) of ``frame``: directly for a few rows,
+    through :class:`PatternTreeSHAP` for many (a million applicants in seconds)."""
+    if len(frame) >= PATTERN_ROWS:
+        tables = _PATTERN_TABLES.get(booster)
+        if tables is None:
+            tables = _PATTERN_TABLES[booster] = PatternTreeSHAP(booster)
+        if tables.usable:
+            return tables.contributions(frame, _codes_matrix(frame))
+    return np.asarray(booster.predict(frame, pred_contrib=True), dtype=float)
+
+
+def _codes_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """The rows as LightGBM reads them: floats, categories as codes (missing: NaN)."""
+    out = np.empty(frame.shape, dtype=float)
+    for j, column in enumerate(frame.columns):
+        col = frame[column]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy().astype(float)
+            codes[codes < 0] = np.nan
+            out[:, j] = codes
+        else:
+            out[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
 class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
     """What LightGBMFamily and RandomForestFamily share: fit, predict, TreeSHAP."""
 
@@ -259,8 +292,7 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
         output). Each row sums to :meth:`decision_function` of that row.
         """
         frame = self._lgb_input(X)
-        contrib = b_scaled = np.asarray(self.booster_.predict(frame, pred_contrib=True),
-                                        dtype=float)
+        contrib = b_scaled = _tree_shap(self.booster_, frame)
         a, b = self.platt_
         if (a, b) != (0.0, 1.0):  # a + b * (sum of contributions): still exactly additive
             b_scaled = contrib * b
