@@ -43,7 +43,8 @@ def test_every_corpus_file_has_an_expected_message() -> None:
     assert listed == configs
 
 
-@pytest.mark.parametrize(("name", "pattern"), _cases("expected.yaml"))
+@pytest.mark.parametrize(("name", "pattern"),
+                         _cases("expected.yaml") + _cases("expected_before_fitting.yaml"))
 def test_validate_rejects_with_one_line(name: str, pattern: str) -> None:
     before = _listing()
     line = _error_line(runner.invoke(app, ["validate", str(CORPUS / name)]))

@@ -153,8 +153,6 @@ def test_every_shipped_config_validates(config: Path) -> None:
     assert result.stdout.startswith("ok:")
 
 
-@pytest.mark.xfail(strict=True, reason="needs cli.py's render-config to make its config "
-                   "argument optional with --schema (proposed to the owner of cli.py)")
 def test_render_config_schema_needs_no_config() -> None:
     result = runner.invoke(app, ["render-config", "--schema"])
     assert result.exit_code == 0, result.output

@@ -173,3 +173,30 @@ def test_missing_protected_drop_leaves_the_citizen_out_of_the_groups(tmp_path: P
     assert int(sex["n"].sum()) == 299  # 300 rows, one without a known Sex
     report = (run_dir / "report.md").read_text()
     assert "compared across protected groups (AGE_band, Sex and AGE_band x Sex)" in report
+
+
+def test_a_table_without_an_audited_age_has_no_age_analysis(tmp_path: Path) -> None:
+    _age_sex_table(tmp_path / "applicants.csv")
+    config = {
+        "name": "no_age", "seed": 2,
+        "population": {"source": "table", "path": "applicants.csv", "target": "outcome",
+                       "default_value": "bad", "protected": {"AGE": "age",
+                                                             "Sex": "categorical"}},
+        "models": [{"family": "logit", "name": "scorecard"}],
+        "evaluation": {"folds": 3, "bootstrap": 0},
+        "explain": {"enabled": False},
+        "fairness": {"bootstrap": 0, "attributes": ["Sex"]},
+        "output": {"save_models": "none"},
+    }
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
+    result = runner.invoke(app, ["run", str(tmp_path / "study.yaml"), "--runs-dir",
+                                 str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    fairness = json.loads((run_dir / "fairness.json").read_text())
+    assert "age" not in fairness["models"]["scorecard"]
+    assert "age_attribute" not in fairness["thresholds"]
+    assert "label_cut_sweep" not in fairness and not fairness["proxy_audit"]
+    report = (run_dir / "report.md").read_text()
+    assert "compared across protected groups (Sex)" in report
+    assert "no age attribute was audited" in report

@@ -73,14 +73,15 @@ def validate(config: ConfigArg) -> None:
     from scorelab.config import TablePopulation
     from scorelab.protocol import validate_models
 
+    from scorelab.generate import population_for
+
     cfg = load_config(config)
     if cfg.models:
         validate_models(cfg)
+    population, _ = population_for(cfg)  # the checks that need the data, as run does them
     if isinstance(cfg.population, TablePopulation):
-        from scorelab.data.loaders import load_table_population
-
-        rows = len(load_table_population(cfg.population, folds=cfg.evaluation.folds).frame)
-        who = f"{rows:,} rows of {cfg.population.path.name}"
+        name = cfg.population.path.name if cfg.population.path else "the table"
+        who = f"{len(population.frame):,} rows of {name}"
     else:
         who = f"{cfg.population.n_citizens:,} synthetic citizens"
     out.print(f"ok: {config} (study '{cfg.name}', {len(cfg.models)} models, {who})",
@@ -90,7 +91,9 @@ def validate(config: ConfigArg) -> None:
 @app.command("render-config")
 @_user_errors
 def render_config(
-    config: ConfigArg,
+    config: Annotated[Path | None, typer.Argument(help="Experiment config (YAML); not "
+                                                  "needed with --schema.",
+                                                  show_default=False)] = None,
     schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of every "
                                          "config field with its description instead.")] = False,
 ) -> None:
@@ -98,6 +101,11 @@ def render_config(
     if schema:
         out.print_json(json.dumps(ExperimentConfig.model_json_schema()))
         return
+    if config is None:
+        from scorelab.exceptions import ConfigError
+
+        raise ConfigError("render-config needs a config file (or --schema for the schema of "
+                          "every field)")
     sys.stdout.write(dump_config(load_config(config)))
 
 

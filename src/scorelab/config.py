@@ -214,7 +214,7 @@ class TablePopulation(_Section):
         default_factory=dict,
         description="Protected attributes and their kind: age (the column every age "
         "analysis follows, cut into fairness.age_bands; at most one), continuous (another "
-        "number, audited in quintiles) or categorical. A column named exactly 'age' and "
+        "number, audited in quintiles, or by value when it has at most 10) or categorical. A column named exactly 'age' and "
         "declared continuous is the age attribute too. Protected columns are never model "
         "inputs unless a model lists them in use_protected.",
     )
@@ -553,8 +553,9 @@ def _check_audited(fair: Fairness, population: SyntheticPopulation | TablePopula
     names = {*audited, *(f"{a}_band" for a in audited)}
     for key in fair.reference_groups:
         if key not in names:
+            shown = ", ".join(dict.fromkeys(audited)) or "none"
             raise _cross_error(f"fairness.reference_groups: '{key}' is not an audited "
-                               f"attribute (audited: {', '.join(dict.fromkeys(audited)) or 'none'})")
+                               f"attribute (audited: {shown})")
 
 
 # --------------------------------------------------------------------------- loading

@@ -233,8 +233,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     result: dict[str, Any] = {
         "thresholds": {"four_fifths": fair.four_fifths, "min_group_size": fair.min_group_size,
                        "bootstrap": fair.bootstrap, "age_bands": edges,
-                       "age_attribute": age_column if has_age else None,
-                       "young_band": young_band if has_age else None,
+                       **({"age_attribute": age_column, "young_band": young_band}
+                          if has_age else {}),
                        "missing_protected": fair.missing_protected,
                        "shap_threshold": fair.shap_threshold,
                        "twin_age_shift": fair.twin_age_shift,

@@ -837,8 +837,8 @@ def section_age(run: RunData, figures: dict[str, Callable[[], str]]) -> Section:
             blocks.append(generic_table(rows, title=key) if rows else text(f"{key}: {value}"))
     summary = (
         f"Age (column '{column}') gets its own audit, because the seed paper warns that "
-        "credit histories grow with age. The score-by-age curve shows how each model treats each age; the "
-        "cut-point sweep moves the young-versus-rest boundary; the proxy audit measures "
+        "credit histories grow with age. The score-by-age curve shows how each model "
+        "treats each age; the cut-point sweep moves the young-versus-rest boundary; the proxy audit measures "
         "how strongly each input stands in for age; counterfactual twins re-draw the same "
         "citizens older with everything else equal; and the decomposition splits the age "
         "gap into what true risk explains and what it does not (proxies, label bias).")
