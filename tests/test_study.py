@@ -72,7 +72,8 @@ def test_run_writes_every_artifact_and_prints_the_path_last(tmp_path: Path) -> N
 
 def test_same_config_gives_identical_metrics(tmp_path: Path) -> None:
     cfg = make_config({"models": SMALL_MODELS, "evaluation": {"folds": 3, "bootstrap": 30,
-                                                              "n_jobs": 2}}, n=2000)
+                                                              "n_jobs": 2},
+                       "output": {"save_models": "none"}}, n=2000)
     a = run(cfg, runs_dir=tmp_path / "a")
     b = run(cfg, runs_dir=tmp_path / "b")
     assert json.dumps(a.metrics, sort_keys=True) == json.dumps(b.metrics, sort_keys=True)
@@ -119,8 +120,9 @@ def test_learned_families_near_the_oracle_and_above_expert_rules(tmp_path: Path)
               {"family": "expert", "name": "sesame", "kind": "sesame"},
               {"family": "logit", "name": "scorecard"},
               {"family": "trees", "name": "lightgbm", "kind": "lightgbm"}]
-    cfg = make_config({"models": models, "evaluation": {"folds": 5, "bootstrap": 0}},
-                      n=50_000)
+    cfg = make_config({"models": models, "evaluation": {"folds": 5, "bootstrap": 0},
+                       "explain": {"enabled": False}, "fairness": {"enabled": False},
+                       "output": {"save_models": "none"}}, n=50_000)
     result = run(cfg, runs_dir=tmp_path)
     board = result.leaderboard.set_index("model")
     oracle = result.metrics["oracle"]["auc"]
