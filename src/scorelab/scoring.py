@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.base import BaseEstimator
 
-from scorelab.data.loaders import read_table
+from scorelab.data.loaders import table_batches
 from scorelab.exceptions import DataError, OutputError
 from scorelab.explain.explainers import EXACT_KINDS, background_sample, explain
 from scorelab.models.persist import load_model
@@ -33,6 +33,7 @@ __all__ = ["ScoreSummary", "check_applicants", "load_final_model", "score_applic
            "score_chunks", "score_frame"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
+ID_COLUMNS = ("citizen_id", "applicant_id", "id")  # kept beside the scores when present
 BACKGROUND_SIZE = 200
 Progress = Callable[[int, int], None]
 
@@ -66,8 +67,8 @@ def load_final_model(run: RunData, name: str) -> tuple[ModelManifest, BaseEstima
     return manifest, load_model(run.run_dir / manifest.final)
 
 
-def check_applicants(frame: pd.DataFrame, inputs: list[InputColumn], label: str
-                     ) -> pd.DataFrame:
+def check_applicants(frame: pd.DataFrame, inputs: list[InputColumn], label: str,
+                     first_row: int = 1) -> pd.DataFrame:
     """The model's input columns of ``frame``, cast back to their training types.
 
     Raises
@@ -87,19 +88,20 @@ def check_applicants(frame: pd.DataFrame, inputs: list[InputColumn], label: str
         blank = col.isna().to_numpy()
         if blank.any() and not spec.nullable:
             raise DataError(f"{label}: column '{spec.name}' is empty in row "
-                            f"{int(np.flatnonzero(blank)[0]) + 1}, but the model never saw a "
+                            f"{int(np.flatnonzero(blank)[0]) + first_row}, but the model never saw a "
                             "missing value there in training; fill it in")
         if spec.dtype == "category":
             out[spec.name] = _as_known_categories(col, spec, label)
         else:
-            out[spec.name] = _as_number(col, spec, label)
+            out[spec.name] = _as_number(col, spec, label, first_row)
     return pd.DataFrame(out, index=frame.index)
 
 
 _BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
 
-def _as_number(col: pd.Series, spec: InputColumn, label: str) -> pd.Series:
+def _as_number(col: pd.Series, spec: InputColumn, label: str, first_row: int = 1
+               ) -> pd.Series:
     """A numeric or boolean input in its training dtype (text that is not a number fails)."""
     if spec.dtype == "boolean" and not pd.api.types.is_bool_dtype(col):
         values = col.astype("string").str.strip().str.lower().map(_BOOLEAN_TEXT)
@@ -111,13 +113,13 @@ def _as_number(col: pd.Series, spec: InputColumn, label: str) -> pd.Series:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise DataError(f"{label}: column '{spec.name}' must be {spec.dtype}; row "
-                        f"{first + 1} holds {col.iloc[first]!r}")
+                        f"{first + first_row} holds {col.iloc[first]!r}")
     if spec.dtype == "integer" and values.notna().all():
         whole = np.asarray(values, dtype=float)
         if not np.array_equal(whole, np.round(whole)):
             first = int(np.flatnonzero(whole != np.round(whole))[0])
             raise DataError(f"{label}: column '{spec.name}' must be a whole number; row "
-                            f"{first + 1} holds {col.iloc[first]!r}")
+                            f"{first + first_row} holds {col.iloc[first]!r}")
     return values.astype(spec.pandas_dtype if values.notna().all() else "float64")
 
 
@@ -177,6 +179,51 @@ def score_frame(model: BaseEstimator, manifest: ModelManifest, X: pd.DataFrame,
     return out
 
 
+@dataclass
+class _Scorer:
+    """A final model ready to score chunks: its manifest, scale and reasons' background."""
+
+    name: str
+    reasons_kind: str
+    manifest: ModelManifest
+    model: BaseEstimator
+    scale: ScoreScale
+    background: pd.DataFrame | None
+    reasons: int
+    seed: int
+
+    def score(self, X: pd.DataFrame, first_row: int, ids: dict[str, np.ndarray]
+              ) -> pd.DataFrame:
+        scored = score_frame(self.model, self.manifest, X, self.scale, self.background,
+                             self.reasons if self.background is not None else 0,
+                             seed=self.seed)
+        scored.insert(0, "row", np.arange(first_row, first_row + len(X)))
+        for column, values in ids.items():
+            scored.insert(1, column, values)
+        return scored.reset_index(drop=True)
+
+
+def _scorer(run: RunData, model: str | None, reasons: int, sampled_reasons: bool) -> _Scorer:
+    if reasons < 0:
+        raise DataError(f"reasons must be 0 or more; got {reasons}")
+    name = run.resolve_model(model)
+    manifest, fitted = load_final_model(run, name)
+    kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
+    background = None
+    if reasons > 0 and (kind == "exact" or sampled_reasons):
+        population = check_applicants(run.population(), manifest.inputs, "population")
+        background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
+    elif reasons > 0:
+        kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); ask for "
+                "sampled reasons (--sampled-reasons) for budgeted, slower ones")
+    return _Scorer(name, kind, manifest, fitted, scale_of(run), background, reasons,
+                   int(run.manifest["seed"]))
+
+
+def _id_columns(columns: list[str]) -> list[str]:
+    return [c for c in ID_COLUMNS if c in columns][:1]
+
+
 def score_chunks(run: RunData, frame: pd.DataFrame, *, model: str | None = None,
                  reasons: int = 4, sampled_reasons: bool = False, chunk_size: int = 100_000,
                  label: str = "table", progress: Progress | None = None
@@ -188,38 +235,22 @@ def score_chunks(run: RunData, frame: pd.DataFrame, *, model: str | None = None,
     p_default, score, category, approved, reason_k, reason_k_source, reason_k_points).
     Every check runs before the first chunk is scored.
     """
-    if reasons < 0:
-        raise DataError(f"reasons must be 0 or more; got {reasons}")
     if chunk_size < 1:
         raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
-    name = run.resolve_model(model)
-    manifest, fitted = load_final_model(run, name)
-    X = check_applicants(frame, manifest.inputs, label)
+    scorer = _scorer(run, model, reasons, sampled_reasons)
+    X = check_applicants(frame, scorer.manifest.inputs, label)
     if len(X) == 0:
         raise DataError(f"{label} has no rows to score")
-    kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
-    background = None
-    if reasons > 0 and (kind == "exact" or sampled_reasons):
-        population = check_applicants(run.population(), manifest.inputs, "population")
-        background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
-    elif reasons > 0:
-        kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); ask for "
-                "sampled reasons (--sampled-reasons) for budgeted, slower ones")
-    keep = [c for c in ("citizen_id", "applicant_id", "id") if c in frame.columns][:1]
-    scale = scale_of(run)
+    keep = _id_columns([str(c) for c in frame.columns])
 
     def chunks() -> Iterator[pd.DataFrame]:
         for part in _chunks(len(X), chunk_size):
-            scored = score_frame(fitted, manifest, X.iloc[part], scale, background, reasons,
-                                 seed=run.manifest["seed"])
-            scored.insert(0, "row", np.arange(part.start, part.stop) + 1)
-            for c in keep:
-                scored.insert(1, c, frame[c].iloc[part].to_numpy())
+            ids = {c: frame[c].iloc[part].to_numpy() for c in keep}
+            yield scorer.score(X.iloc[part], part.start + 1, ids)
             if progress is not None:
                 progress(part.stop, len(X))
-            yield scored.reset_index(drop=True)
 
-    return name, kind, chunks()
+    return scorer.name, scorer.reasons_kind, chunks()
 
 
 def _arrow_schema(scored: pd.DataFrame) -> pa.Schema:
@@ -253,17 +284,34 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
         raise OutputError(f"--out '{out}' exists; give another path or --force to replace it")
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise OutputError(f"--out '{out}': folder '{out.parent}' is missing or not writable")
-    frame = read_table(table, what="table")
-    name, kind, chunks = score_chunks(run, frame, model=model, reasons=reasons,
-                                      sampled_reasons=sampled_reasons, chunk_size=chunk_size,
-                                      label=f"table '{table}'", progress=progress)
-    inputs = {c.name for c in run.model_manifest(name).inputs}
-    ignored = [str(c) for c in frame.columns if c not in inputs]
+    if chunk_size < 1:
+        raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
+    scorer = _scorer(run, model, reasons, sampled_reasons)
+    inputs = scorer.manifest.inputs
+    header, batches = table_batches(table, "table", columns=None, size=chunk_size)
+    names = {c.name for c in inputs}
+    keep = _id_columns(header)
+    ignored = [c for c in header if c not in names]
+    missing = [c.name for c in inputs if c.name not in header]
+    label = f"table '{table}'"
+    if missing:
+        raise DataError(f"{label}: missing column(s) {', '.join(missing)} (the model's "
+                        f"inputs: {', '.join(c.name for c in inputs)})")
+    wanted = [c for c in header if c in names or c in keep]
+    header, batches = table_batches(table, "table", columns=wanted, size=chunk_size)
+    rows = 0
+    for batch in batches():  # every check over the whole table before anything is written
+        check_applicants(batch, inputs, label, first_row=rows + 1)
+        rows += len(batch)
+    if rows == 0:
+        raise DataError(f"{label} has a header but no rows to score")
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     writer = None
-    approved = 0
+    approved = done = 0
     try:
-        for done, scored in enumerate(chunks, start=1):
+        for batch in batches():
+            X = check_applicants(batch, inputs, label, first_row=done + 1)
+            scored = scorer.score(X, done + 1, {c: batch[c].to_numpy() for c in keep})
             approved += int(scored["approved"].sum())
             if out.suffix.lower() == ".parquet":
                 if writer is None:
@@ -271,7 +319,10 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
                 writer.write_table(pa.Table.from_pandas(scored, schema=writer.schema,
                                                         preserve_index=False))
             else:
-                scored.to_csv(tmp, mode="a", header=done == 1, index=False)
+                scored.to_csv(tmp, mode="a", header=done == 0, index=False)
+            done += len(batch)
+            if progress is not None:
+                progress(done, rows)
         if writer is not None:
             writer.close()
             writer = None
@@ -280,4 +331,4 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
-    return ScoreSummary(name, len(frame), out, ignored, kind, approved)
+    return ScoreSummary(scorer.name, rows, out, ignored, scorer.reasons_kind, approved)

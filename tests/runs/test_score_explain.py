@@ -148,3 +148,29 @@ def test_score_refuses_to_overwrite(run_dir: Path, tmp_path: Path) -> None:
                                  "--out", str(out)])
     assert result.exit_code == 1 and "exists" in result.stderr
     assert out.read_text() == "precious\n"
+
+
+def test_score_streams_in_chunks_with_the_same_result(run_dir: Path, tmp_path: Path) -> None:
+    """Chunks of one row give what one chunk gives; a bad value in a late chunk is
+    found before anything is written, named by its row in the whole table."""
+    applicants = pd.read_csv(BAD / "ok_with_extra.csv")
+    big = pd.concat([applicants] * 40, ignore_index=True)
+    big.to_parquet(tmp_path / "many.parquet")
+    outs = []
+    for chunk in ("7", "100000"):
+        out = tmp_path / f"out-{chunk}.parquet"
+        result = runner.invoke(app, ["score", str(run_dir), str(tmp_path / "many.parquet"),
+                                     "--out", str(out), "--model", "lightgbm",
+                                     "--chunk-size", chunk])
+        assert result.exit_code == 0, result.output
+        outs.append(pd.read_parquet(out))
+    pd.testing.assert_frame_equal(outs[0], outs[1])
+    assert list(outs[0]["row"]) == list(range(1, len(big) + 1))
+    big["income"] = big["income"].astype(object)
+    big.loc[150, "income"] = "lots"
+    big.to_csv(tmp_path / "late.csv", index=False)
+    out = tmp_path / "late-out.csv"
+    result = runner.invoke(app, ["score", str(run_dir), str(tmp_path / "late.csv"), "--out",
+                                 str(out), "--chunk-size", "7"])
+    assert result.exit_code == 1 and "row 151 holds 'lots'" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".late-out*"))

@@ -41,12 +41,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from scorelab.config import TablePopulation
 from scorelab.data.schema import ColumnSpec, Schema
@@ -54,7 +56,7 @@ from scorelab.data.synthetic import Population
 from scorelab.exceptions import DataError
 
 __all__ = ["SUPPORTED_SUFFIXES", "check_rows_for_folds", "load_table_population",
-           "read_table", "resolve_table_path"]
+           "read_table", "resolve_table_path", "table_batches"]
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
 ID_COLUMN = "citizen_id"
@@ -94,6 +96,20 @@ def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
 
     ``what`` names the file in messages (the config key, or e.g. "table" for ``score``).
     """
+    path, suffix = _checked_file(path, what)
+    if suffix in (".parquet", ".pq"):
+        frame = _read_parquet(path, what)
+    else:
+        frame = _read_csv(path, what, compressed=suffix == ".csv.gz")
+    if frame.shape[1] == 0:
+        raise DataError(f"{what} '{path}' has no columns")
+    if len(frame) == 0:
+        raise DataError(f"{what} '{path}' has a header but no rows of applicants")
+    return frame
+
+
+def _checked_file(path: str | Path, what: str) -> tuple[Path, str]:
+    """The path and its type, once it is an existing, non-empty CSV or Parquet file."""
     path = Path(path)
     if not path.exists():
         hint = ("; relative paths are relative to the config file's folder"
@@ -108,15 +124,45 @@ def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(f"{what} '{path}' is empty (0 bytes); it needs a header "
                         "row and at least one row of applicants")
-    if suffix in (".parquet", ".pq"):
-        frame = _read_parquet(path, what)
-    else:
-        frame = _read_csv(path, what, compressed=suffix == ".csv.gz")
-    if frame.shape[1] == 0:
-        raise DataError(f"{what} '{path}' has no columns")
-    if len(frame) == 0:
-        raise DataError(f"{what} '{path}' has a header but no rows of applicants")
-    return frame
+    return path, suffix
+
+
+Batches = Callable[[], Iterator[pd.DataFrame]]
+
+
+def table_batches(path: str | Path, what: str, columns: Sequence[str] | None = None,
+                  size: int = 100_000) -> tuple[list[str], Batches]:
+    """The header of a table and a way to read it again and again in batches of ``size``
+    rows (only ``columns``), so that a million-row table is never whole in memory."""
+    path, suffix = _checked_file(path, what)
+    parquet = suffix in (".parquet", ".pq")
+    try:
+        header = (list(pq.read_schema(path).names) if parquet else
+                  list(pd.read_csv(path, nrows=0, compression="infer").columns))
+    except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
+        kind = "Parquet" if parquet else "CSV"
+        raise DataError(f"{what} '{path}' is not a readable {kind} file "
+                        f"({type(exc).__name__})") from None
+    dup = _duplicates(header)
+    if dup:
+        raise DataError(f"{what} '{path}': duplicate column names {_listing(dup)}; "
+                        "every column needs a unique name")
+    wanted = [c for c in header if columns is None or c in set(columns)]
+
+    def batches() -> Iterator[pd.DataFrame]:
+        try:
+            if parquet:
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=size,
+                                                               columns=wanted):
+                    yield batch.to_pandas()
+            else:
+                yield from pd.read_csv(path, usecols=wanted, chunksize=size,
+                                       low_memory=False, compression="infer")
+        except (ValueError, OSError, UnicodeDecodeError, pa.ArrowException) as exc:
+            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise DataError(f"{what} '{path}' cannot be read ({first})") from None
+
+    return header, batches
 
 
 def _duplicates(names: Sequence[Any]) -> list[str]:
@@ -157,9 +203,6 @@ def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     try:
         names = pq.read_schema(path).names
         dup = _duplicates(names)
