@@ -288,7 +288,7 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
         raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
     scorer = _scorer(run, model, reasons, sampled_reasons)
     inputs = scorer.manifest.inputs
-    header, batches = table_batches(table, "table", columns=None, size=chunk_size)
+    header, batches = table_batches(table, "table", size=chunk_size)
     names = {c.name for c in inputs}
     keep = _id_columns(header)
     ignored = [c for c in header if c not in names]
@@ -298,9 +298,8 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
         raise DataError(f"{label}: missing column(s) {', '.join(missing)} (the model's "
                         f"inputs: {', '.join(c.name for c in inputs)})")
     wanted = [c for c in header if c in names or c in keep]
-    header, batches = table_batches(table, "table", columns=wanted, size=chunk_size)
     rows = 0
-    for batch in batches():  # every check over the whole table before anything is written
+    for batch in batches(wanted):  # every check over the whole table before anything is written
         check_applicants(batch, inputs, label, first_row=rows + 1)
         rows += len(batch)
     if rows == 0:
@@ -309,7 +308,7 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
     writer = None
     approved = done = 0
     try:
-        for batch in batches():
+        for batch in batches(wanted):
             X = check_applicants(batch, inputs, label, first_row=done + 1)
             scored = scorer.score(X, done + 1, {c: batch[c].to_numpy() for c in keep})
             approved += int(scored["approved"].sum())

@@ -127,13 +127,13 @@ def _checked_file(path: str | Path, what: str) -> tuple[Path, str]:
     return path, suffix
 
 
-Batches = Callable[[], Iterator[pd.DataFrame]]
+Batches = Callable[[Sequence[str]], Iterator[pd.DataFrame]]
 
 
-def table_batches(path: str | Path, what: str, columns: Sequence[str] | None = None,
-                  size: int = 100_000) -> tuple[list[str], Batches]:
-    """The header of a table and a way to read it again and again in batches of ``size``
-    rows (only ``columns``), so that a million-row table is never whole in memory."""
+def table_batches(path: str | Path, what: str, size: int = 100_000
+                  ) -> tuple[list[str], Batches]:
+    """The header of a table and a way to read chosen columns of it, again and again, in
+    batches of ``size`` rows, so that a million-row table is never whole in memory."""
     path, suffix = _checked_file(path, what)
     parquet = suffix in (".parquet", ".pq")
     try:
@@ -147,9 +147,8 @@ def table_batches(path: str | Path, what: str, columns: Sequence[str] | None = N
     if dup:
         raise DataError(f"{what} '{path}': duplicate column names {_listing(dup)}; "
                         "every column needs a unique name")
-    wanted = [c for c in header if columns is None or c in set(columns)]
-
-    def batches() -> Iterator[pd.DataFrame]:
+    def batches(columns: Sequence[str]) -> Iterator[pd.DataFrame]:
+        wanted = [c for c in header if c in set(columns)]
         try:
             if parquet:
                 for batch in pq.ParquetFile(path).iter_batches(batch_size=size,

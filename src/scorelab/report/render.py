@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scorelab.exceptions import DataError, OutputError
+from scorelab.jsonable import dumps
 from scorelab.report import plots
 from scorelab.runs.reader import RunData, load_run
 
@@ -428,14 +429,11 @@ def _curves(run: RunData, figures: dict[str, Callable[[], str]]) -> list[dict[st
     figures["scores"] = lambda: plots.hist_svg(scores, "score", "Score distributions",
                                                cutoff=cutoff if _finite(cutoff) else None)
     blocks = []
-    y = first.drop_duplicates("citizen_id").set_index("citizen_id")["defaulted"]
     roc, calib, calib_rows = {}, {}, []
     for m in order:
         part = first[first["model"] == m]
-        yy = y.reindex(part["citizen_id"].to_numpy()).to_numpy()
+        yy = part["defaulted"].to_numpy(dtype=int)  # each prediction carries its outcome
         p = part["p_default"].to_numpy()
-        ok = ~pd.isna(yy)
-        yy, p = yy[ok].astype(int), p[ok]
         if yy.size == 0 or yy.min() == yy.max():
             continue
         fpr, tpr, _ = roc_curve(yy, p)
@@ -1064,7 +1062,7 @@ def build_report(run_dir: str | Path, *, unpublished: bool = False) -> ReportPat
     data = report_data(run, figures)
     html = render_html(data, figures)
     md = render_markdown(data)
-    payload = json.dumps(data, indent=2, default=_json_default, allow_nan=False) + "\n"
+    payload = dumps(data)
     paths = ReportPaths(run.run_dir / "report.html", run.run_dir / "report.md",
                         run.run_dir / "report.json")
     try:
@@ -1075,13 +1073,3 @@ def build_report(run_dir: str | Path, *, unpublished: bool = False) -> ReportPat
         raise OutputError(f"cannot write the report into '{run.run_dir}': "
                           f"{exc.strerror or exc}") from None
     return paths
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, Path):
-        return str(value)
-    raise DataError(f"report.json: cannot serialise {type(value).__name__}")
