@@ -1,24 +1,26 @@
 """The bad-config corpus (tests/bad_inputs/configs): each case fails with one line that
-names the key or column, exit 1, no traceback, and nothing written."""
+names the key or column, exit 1, no traceback, and nothing written; an earlier run in
+the runs folder is never touched."""
 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from scorelab.cli import app
+from tests.bad_inputs.harness import STAGE_LINE, cases, digest, earlier_run, error_line
 
 CORPUS = Path(__file__).parent / "bad_inputs" / "configs"
-STAGE_LINE = re.compile(r"^\w+: \d+\.\d s$")  # `run` reports each stage's time when piped
+EXPECTED = ("expected.yaml", "expected_before_fitting.yaml", "accepted.yaml")
 runner = CliRunner()
 
 
 def _cases(name: str) -> list[tuple[str, str]]:
-    return sorted(yaml.safe_load((CORPUS / name).read_text()).items())
+    return cases(CORPUS / name)
 
 
 def _error_line(result) -> str:
@@ -35,12 +37,25 @@ def _listing() -> list[str]:
     return sorted(p.name for p in CORPUS.iterdir())
 
 
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    """A runs folder holding one earlier run."""
+    earlier_run(tmp_path / "runs")
+    return tmp_path / "runs"
+
+
 def test_every_corpus_file_has_an_expected_message() -> None:
-    listed = {f for name in ("expected.yaml", "expected_before_fitting.yaml")
-              for f, _ in _cases(name)}
-    configs = {p.name for p in CORPUS.glob("*.yaml")} - {"expected.yaml",
-                                                         "expected_before_fitting.yaml"}
+    listed = {f for name in EXPECTED for f, _ in _cases(name)}
+    configs = {p.name for p in CORPUS.glob("*.yaml")} - set(EXPECTED)
     assert listed == configs
+
+
+def test_the_corpora_hold_at_least_100_cases() -> None:
+    tables = Path(__file__).parent / "bad_inputs" / "tables" / "expected.yaml"
+    recipes = Path(__file__).parent / "bad_inputs" / "runs" / "recipes.yaml"
+    count = (sum(len(_cases(name)) for name in EXPECTED) + len(cases(tables))
+             + len(cases(recipes)))
+    assert count >= 100
 
 
 @pytest.mark.parametrize(("name", "pattern"),
@@ -63,3 +78,46 @@ def test_run_rejects_before_fitting(tmp_path: Path, name: str, pattern: str) -> 
     runs = tmp_path / "runs"
     assert not runs.exists() or not any(runs.iterdir())
     assert _listing() == before
+
+
+@pytest.mark.parametrize(("name", "pattern"),
+                         _cases("expected.yaml") + _cases("expected_before_fitting.yaml"))
+def test_run_rejects_every_case_and_keeps_earlier_runs(runs_dir: Path, name: str,
+                                                       pattern: str) -> None:
+    before, kept = _listing(), digest(runs_dir)
+    result = runner.invoke(app, ["run", str(CORPUS / name), "--runs-dir", str(runs_dir)])
+    error_line(result, pattern)
+    assert "fit_predict" not in result.stderr
+    assert digest(runs_dir) == kept  # no new run, the earlier one untouched
+    assert _listing() == before
+
+
+@pytest.mark.parametrize(("name", "pattern"), _cases("accepted.yaml"))
+def test_what_validate_accepts_runs_or_fails_before_fitting(runs_dir: Path, name: str,
+                                                            pattern: str) -> None:
+    """``validate`` says ok only for a config that ``run`` runs or refuses before any
+    model is fitted (then with the same one line)."""
+    before, kept = _listing(), digest(runs_dir)
+    checked = runner.invoke(app, ["validate", str(CORPUS / name)])
+    if checked.exit_code != 0:
+        error_line(checked, pattern)
+        return
+    result = runner.invoke(app, ["run", str(CORPUS / name), "--runs-dir", str(runs_dir),
+                                 "-n", "300"])
+    if result.exit_code == 0:
+        assert len(digest(runs_dir)) > len(kept)
+        return
+    error_line(result, pattern)
+    assert "fit_predict" not in result.stderr
+    assert digest(runs_dir) == kept
+    assert _listing() == before
+
+
+def test_a_50_mb_config_is_refused_quickly_in_a_short_line(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: " + "x" * 50_000_000 + "\n")
+    start = time.monotonic()
+    line = error_line(runner.invoke(app, ["validate", str(path)]),
+                      r"huge.yaml: the file is 50.0 MB; a config is at most 1 MB")
+    assert time.monotonic() - start < 5
+    assert len(line) < 200

@@ -140,8 +140,8 @@ output: {save_models: none}
     assert set(card["groups"]) == {"AGE_band", "Sex"}
 
     report = (run_dir / "report.md").read_text()
-    assert "compared across protected groups (AGE_band and Sex)" in report
-    assert "Age (column 'AGE')" in report
+    assert "compared across the audited groups (AGE_band and Sex)" in report
+    assert "Age ('AGE') gets its own audit" in report
     for absent in ("minority", "region", "age_band x", " x sex", "Sex x"):
         assert absent not in report, absent
     assert not re.search(r"\bsex\b", report)  # only the table's own spelling, Sex
@@ -172,7 +172,7 @@ def test_missing_protected_drop_leaves_the_citizen_out_of_the_groups(tmp_path: P
     sex = groups[(groups["attribute"] == "Sex") & (groups["metric"] == "approval_rate")]
     assert int(sex["n"].sum()) == 299  # 300 rows, one without a known Sex
     report = (run_dir / "report.md").read_text()
-    assert "compared across protected groups (AGE_band, Sex and AGE_band x Sex)" in report
+    assert "compared across the audited groups (AGE_band, Sex and AGE_band x Sex)" in report
 
 
 def test_a_table_without_an_audited_age_has_no_age_analysis(tmp_path: Path) -> None:
@@ -198,5 +198,6 @@ def test_a_table_without_an_audited_age_has_no_age_analysis(tmp_path: Path) -> N
     assert "age_attribute" not in fairness["thresholds"]
     assert "label_cut_sweep" not in fairness and not fairness["proxy_audit"]
     report = (run_dir / "report.md").read_text()
-    assert "compared across protected groups (Sex)" in report
-    assert "no age attribute was audited" in report
+    assert "compared across the audited groups (Sex)" in report
+    assert "no age analysis: no audited attribute is declared the age attribute" in report
+    assert "## 5. Age" not in report and "<a id=\"age\">" not in report

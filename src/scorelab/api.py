@@ -195,8 +195,8 @@ class Run:
     def report(self, html: bool = False) -> Path | str:
         """The report's path (rendered if missing), or its HTML with ``html=True``."""
         page = self.path / "report.html"
-        if not page.is_file():
-            build_report(self.path)
+        if not page.is_file():  # the config may leave html out of report.formats
+            build_report(self.path, formats=["html"])
         return page.read_text() if html else page
 
     # ---------------------------------------------------------------- display

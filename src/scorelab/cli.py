@@ -49,10 +49,26 @@ def _user_errors(func: F) -> F:
         except ScorelabError as exc:
             if _state["verbose"]:
                 raise
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {_one_line(exc)}", markup=True, highlight=False)
             raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+#: An error line is cut here: a message built from a huge input must stay readable.
+MAX_ERROR_CHARS = 2000
+
+
+def _one_line(exc: Exception) -> str:
+    """The message as one line of plain text: user text such as a column named
+    ``[bold]x[/bold]`` or ``income[eur]`` is escaped, not read as rich markup (which
+    would swallow it), and a newline inside a name cannot start a second line."""
+    from rich.markup import escape
+
+    text = " ".join(str(exc).splitlines())
+    if len(text) > MAX_ERROR_CHARS:
+        text = f"{text[:MAX_ERROR_CHARS]}... ({len(text) - MAX_ERROR_CHARS:,} more characters)"
+    return escape(text)
 
 
 @app.callback()
@@ -137,8 +153,29 @@ def generate(
     out.print(str(result.paths[0]), highlight=False, soft_wrap=True)
 
 
+def _stops_on_signals(func: F) -> F:
+    """SIGINT or SIGTERM: one line, nothing kept, exit 130 or 143 (runs/interrupts.py).
+
+    A main thread stuck in native code is stopped hard after ``grace`` seconds.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from scorelab.runs.interrupts import Interrupted, stop_on_signals
+
+        try:
+            with stop_on_signals(grace=2.0):
+                return func(*args, **kwargs)
+        except Interrupted as stop:
+            err.print(stop.message, markup=False, highlight=False)
+            raise typer.Exit(code=stop.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 @app.command()
 @_user_errors
+@_stops_on_signals
 def run(
     config: ConfigArg,
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Parent folder of run "
@@ -179,6 +216,41 @@ def run(
         out.print(line, highlight=False)
     out.print(f"Report: {result.path / 'report.html'}", highlight=False, soft_wrap=True)
     out.print(str(result.path), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def runs(
+    runs_dir: Annotated[Path, typer.Argument(help="A runs folder.")] = Path("runs"),
+    clean: Annotated[bool, typer.Option("--clean", help="Remove the unfinished folders whose "
+                                        "process is dead (killed runs); never a live one.")
+                     ] = False,
+) -> None:
+    """List the runs of a runs folder (name, status, created, size) and unfinished ones."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from scorelab.exceptions import DataError
+    from scorelab.runs.housekeeping import list_runs, remove_stale
+
+    if not runs_dir.is_dir():
+        raise DataError(f"runs folder '{runs_dir}' does not exist")
+    removed = remove_stale(runs_dir) if clean else []
+    table = Table(title=f"Runs in {runs_dir}")
+    for column, justify in (("run", "left"), ("status", "left"), ("created", "left"),
+                            ("size", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for entry in list_runs(runs_dir):
+        status = entry.status
+        if entry.status == "unfinished":
+            status = {True: f"unfinished: running (pid {entry.pid})",
+                      False: f"unfinished: process {entry.pid} is dead (--clean removes it)",
+                      None: f"unfinished: pid {entry.pid} on host {entry.host}"}[entry.alive]
+        table.add_row(Text(entry.name), Text(status), entry.created,
+                      f"{entry.size / 2**20:,.1f} MiB")
+    out.print(table)
+    for path in removed:
+        out.print(Text(f"removed {path.name} (its process is dead)"))
 
 
 @app.command()
@@ -269,12 +341,20 @@ def leaderboard_notes(metrics: dict[str, Any], fairness: bool = False) -> list[s
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by 'scorelab run'.",
                                             show_default=False)],
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print report.html to report.pdf "
+                                      "with headless Chromium.")] = False,
 ) -> None:
-    """Render report.html, report.md and report.json of a run (nothing is retrained)."""
+    """Render the report of a run (report.formats of its config; nothing is retrained)."""
     from scorelab.report import build_report
 
-    paths = build_report(run_dir)
-    out.print(str(paths.html), highlight=False, soft_wrap=True)
+    paths = build_report(run_dir, formats=["html", "md", "json"] if pdf else None)
+    if pdf and paths.html is not None:
+        from scorelab.report.pdf import print_pdf
+
+        out.print(str(print_pdf(paths.html, paths.html.with_suffix(".pdf"))),
+                  highlight=False, soft_wrap=True)
+    shown = paths.html or paths.md or paths.json
+    out.print(str(shown), highlight=False, soft_wrap=True)
 
 
 RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by 'scorelab run'.",
@@ -378,8 +458,10 @@ def compare(
                                            "table.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Also write the comparison as "
                                               "an HTML file.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Metric and fairness differences between runs, models matched by name."""
+    """Accuracy and fairness differences between runs (the first is the baseline), with
+    the config keys that changed and a warning when the data differ."""
     from scorelab.exceptions import ConfigError
     from scorelab.report.compare import compare_html, compare_markdown, compare_runs, compare_table
 
@@ -390,7 +472,11 @@ def compare(
         from scorelab.data.io import write_atomically
 
         write_atomically({html: compare_html(table).encode()}, force=True)
-    if markdown:
+    if as_json:
+        from scorelab.jsonable import dumps
+
+        sys.stdout.write(dumps(table.as_dict()))
+    elif markdown:
         sys.stdout.write(compare_markdown(table))
     else:
         out.print(compare_table(table))

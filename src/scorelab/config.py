@@ -28,12 +28,25 @@ from pydantic_core import PydanticCustomError
 from scorelab.exceptions import ConfigError
 
 SCHEMA_VERSION = 1
+#: Largest seed numpy and scikit-learn accept (2^32 - 1).
+MAX_SEED = 2**32 - 1
+#: User text quoted in a message is cut to this many characters.
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """``value`` as short one-line text for a message (text as is, others as repr), so
+    that a 50 MB value gives a short error line, not a 50 MB one."""
+    text = " ".join((value if isinstance(value, str) else repr(value)).split())
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 Probability = float  # documented alias; bounds are set per field with ge/le
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity anywhere: a cut-off of .inf or a shift of .nan is a typo that
+    # would otherwise surface after fitting, as a silent all-rejected or all-NaN result.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- population
@@ -266,6 +279,26 @@ Population = Annotated[
 
 ModelFamily = Literal["expert", "logit", "trees", "neural", "hybrid", "mitigation"]
 
+#: Documented bounds of the model parameters that set how much work a fit does, wherever
+#: they appear (also inside a hybrid's components): a value beyond them is refused when
+#: the config is validated, instead of a run that never ends. parameter -> (low, high).
+PARAM_BOUNDS: dict[str, tuple[int, int]] = {
+    "n_estimators": (1, 100_000),
+    "max_iter": (1, 100_000),
+    "num_leaves": (2, 131_072),
+    "max_depth": (-1, 1_000),
+    "inner_folds": (2, 100),
+    "max_n_bins": (2, 1_000),
+    "max_n_prebins": (2, 10_000),
+    "grid_size": (1, 100_000),
+    "n_jobs": (-1, 1_024),
+    "random_state": (0, MAX_SEED),
+}
+#: ``hidden_layer_sizes``: at most this many layers of at most this many units.
+MAX_HIDDEN_LAYERS, MAX_LAYER_UNITS = 10, 10_000
+#: Parameters keyed by column names, not parameter names: never searched for bounds.
+_COLUMN_KEYED = frozenset({"rules", "factors", "weights", "monotone_constraints"})
+
 
 class ModelSpec(_Section):
     """One model of the study: a family, a variant name and its parameters."""
@@ -276,7 +309,12 @@ class ModelSpec(_Section):
         None, description="Which model of the family (e.g. suining, sesame, lightgbm, forest)."
     )
     params: dict[str, Any] = Field(
-        default_factory=dict, description="Hyper-parameters passed to the estimator."
+        default_factory=dict, description="Hyper-parameters passed to the estimator. Those "
+        "that set how much work a fit does are bounded wherever they appear (also in a "
+        "hybrid's components): n_estimators and max_iter 1-100,000, num_leaves 2-131,072, "
+        "max_depth -1-1,000, inner_folds 2-100, max_n_bins 2-1,000, max_n_prebins "
+        "2-10,000, grid_size 1-100,000, n_jobs -1-1,024, random_state 0-2^32-1, "
+        "hidden_layer_sizes at most 10 layers of at most 10,000 units."
     )
     use_protected: list[str] = Field(
         default_factory=list,
@@ -287,6 +325,48 @@ class ModelSpec(_Section):
         description="Feature columns this variant must not use (e.g. an ablation that drops "
         "age proxies).",
     )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ModelSpec:
+        """Every size-setting parameter within PARAM_BOUNDS, so a typo like 1.0e9 trees
+        fails at validation instead of running until killed."""
+        for path, value in _bounded_params(self.params, "params"):
+            problem = _out_of_bounds(path.rsplit(".", 1)[-1], value)
+            if problem:
+                raise _cross_error(f"model '{excerpt(self.name)}': {path} {problem}")
+        return self
+
+
+def _bounded_params(node: Any, path: str) -> list[tuple[str, Any]]:
+    """(dotted path, value) of every bounded parameter in a params tree."""
+    found: list[tuple[str, Any]] = []
+    items = (node.items() if isinstance(node, Mapping) else
+             enumerate(node) if isinstance(node, list) else ())
+    for key, value in items:
+        where = f"{path}.{key}"
+        if key in PARAM_BOUNDS or key == "hidden_layer_sizes":
+            found.append((where, value))
+        elif key not in _COLUMN_KEYED:
+            found.extend(_bounded_params(value, where))
+    return found
+
+
+def _out_of_bounds(name: str, value: Any) -> str | None:
+    """What is wrong with a bounded parameter's value (None: nothing, or not a number:
+    its type is the estimator's own check)."""
+    if name == "hidden_layer_sizes":
+        layers = [value] if isinstance(value, int) else value
+        if isinstance(layers, list) and len(layers) > MAX_HIDDEN_LAYERS:
+            return (f"has {len(layers)} layers; at most {MAX_HIDDEN_LAYERS} are allowed "
+                    "(scorelab.config.MAX_HIDDEN_LAYERS)")
+        big = [u for u in layers or [] if isinstance(u, int | float) and u > MAX_LAYER_UNITS] \
+            if isinstance(layers, list) else []
+        return (f"has a layer of {big[0]:,} units; at most {MAX_LAYER_UNITS:,} per layer "
+                "(scorelab.config.MAX_LAYER_UNITS)") if big else None
+    low, high = PARAM_BOUNDS[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or low <= value <= high:
+        return None
+    return f"is {excerpt(value)}; valid: {low:,} to {high:,} (scorelab.config.PARAM_BOUNDS)"
 
 
 # --------------------------------------------------------------------------- the rest
@@ -301,7 +381,8 @@ class Evaluation(_Section):
         200, ge=0, le=100_000, description="Bootstrap replicates for confidence intervals."
     )
     confidence: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of intervals.")
-    n_jobs: int = Field(2, ge=-1, description="Parallel jobs for families and folds (-1 = all).")
+    n_jobs: int = Field(2, ge=-1, le=1024,
+                        description="Parallel jobs for families and folds (-1 = all).")
 
 
 class Explain(_Section):
@@ -309,21 +390,25 @@ class Explain(_Section):
 
     enabled: bool = Field(True, description="Compute explanations.")
     sample_size: int = Field(
-        2000, ge=1, description="Citizens explained by the exact explainers (audit sample)."
+        2000, ge=1, le=1_000_000,
+        description="Citizens explained by the exact explainers (audit sample)."
     )
     agnostic_sample_size: int = Field(
-        300, ge=1,
+        300, ge=1, le=100_000,
         description="Citizens of the audit sample also explained by the model-agnostic "
         "explainer (neural and hybrid families); a nested subsample, the same for every "
         "family.",
     )
-    background_size: int = Field(50, ge=1, description="Background sample for agnostic SHAP.")
+    background_size: int = Field(50, ge=1, le=10_000,
+                                 description="Background sample for agnostic SHAP.")
     max_evals: int = Field(
-        200, ge=10, description="Masked evaluations per citizen (agnostic explainer); each "
+        200, ge=10, le=100_000, description="Masked evaluations per citizen (agnostic explainer); each "
         "evaluation scores background_size rows."
     )
 
 
+#: The ages a person can have: age bands and a table's age column stay within them.
+MIN_AGE, MAX_AGE = 0, 130
 ProtectedName = Literal["age", "sex", "minority", "region"]
 #: The synthetic population's protected attributes (its schema's protected columns).
 SYNTHETIC_PROTECTED = ("age", "sex", "minority", "region")
@@ -394,6 +479,9 @@ class Fairness(_Section):
     def _increasing(cls, edges: list[float]) -> list[float]:
         if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
             raise ValueError("age_bands must be at least two strictly increasing ages")
+        if not (MIN_AGE <= edges[0] and edges[-1] <= MAX_AGE):
+            raise ValueError(f"age_bands must be ages from {MIN_AGE} to {MAX_AGE}; got "
+                             f"{edges[0]:g} to {edges[-1]:g}")
         return edges
 
     @field_validator("cut_sweep")
@@ -411,8 +499,23 @@ class Decision(_Section):
         600.0, description="Approve citizens whose score is at least this (score scale)."
     )
     target_approval_rate: float | None = Field(
-        None, gt=0.0, lt=1.0, description="Alternative to the cut-off: approve this share."
+        None, gt=0.0, lt=1.0, description="Alternative to the cut-off: approve this share "
+        "(then cutoff_score must be null or absent)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_rule(cls, data: Any) -> Any:
+        """One rule, never both (which would win was a silent guess); a target rate given
+        alone replaces the default cut-off."""
+        if isinstance(data, Mapping) and data.get("target_approval_rate") is not None:
+            if data.get("cutoff_score") is not None:
+                raise _cross_error(
+                    f"decision: cutoff_score ({excerpt(data['cutoff_score'])}) and "
+                    f"target_approval_rate ({excerpt(data['target_approval_rate'])}) are "
+                    "both set; give one rule and set the other to null")
+            data = {**data, "cutoff_score": None}
+        return data
 
 
 class Scale(_Section):
@@ -451,6 +554,15 @@ class Output(_Section):
         "citizen of the run out of fold), both, or none.")
 
 
+class RunLimits(_Section):
+    """Resource guards of a run."""
+
+    max_minutes: float | None = Field(
+        None, gt=0.0, description="Stop the run (one line naming this key, nothing kept) once "
+        "its wall time exceeds this many minutes; checked between stages and between fold "
+        "fits. null = no limit.")
+
+
 class ExperimentConfig(_Section):
     """A whole study: population, models, protocol, analyses and outputs."""
 
@@ -461,7 +573,8 @@ class ExperimentConfig(_Section):
         pattern=r"^[A-Za-z0-9_.-]+$",
         description="Name of the study (letters, digits, _ . -); used in run directory names.",
     )
-    seed: int = Field(0, ge=0, description="Seed of every random draw of the study.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of every random draw of the "
+                      "study (0 to 2^32 - 1, numpy's range).")
     population: Population = Field(
         default_factory=SyntheticPopulation,
         description="The citizens: synthetic (source: synthetic) or a table (source: table).",
@@ -474,6 +587,7 @@ class ExperimentConfig(_Section):
     scale: Scale = Field(default_factory=Scale, description="Score scale.")
     report: Report = Field(default_factory=Report, description="Report.")
     output: Output = Field(default_factory=Output, description="Output locations.")
+    run: RunLimits = Field(default_factory=RunLimits, description="Resource guards of a run.")
 
     @model_validator(mode="after")
     def _audited_attributes(self) -> ExperimentConfig:
@@ -487,6 +601,28 @@ class ExperimentConfig(_Section):
             fair = Fairness.model_construct(_fields_set=set(fair.model_fields_set), **values)
             object.__setattr__(self, "fairness", fair)  # frozen: set once, while validating
         _check_audited(fair, self.population)
+        return self
+
+    @model_validator(mode="after")
+    def _on_the_scale(self) -> ExperimentConfig:
+        """The cut-off and the base score lie on the score scale: a cut-off of 5000 on a
+        350-950 scale would silently reject everyone."""
+        from scorelab.exceptions import DataError
+        from scorelab.scale import scale_from_config
+
+        try:
+            scale = scale_from_config(self.scale)
+        except DataError as exc:
+            raise _cross_error(f"scale: {exc}") from None
+        span = f"the {scale.name} scale runs from {scale.low:g} to {scale.high:g}"
+        cutoff = self.decision.cutoff_score
+        if cutoff is not None and not scale.low <= cutoff <= scale.high:
+            raise _cross_error(f"decision.cutoff_score: {cutoff:g} is off the score scale "
+                               f"({span}); give a score within it, or a "
+                               "target_approval_rate instead")
+        if not scale.low <= scale.base_score <= scale.high:
+            raise _cross_error(f"scale.base_score: {scale.base_score:g} is off the score "
+                               f"scale ({span})")
         return self
 
     def with_(self, overrides: Mapping[str, Any] | None = None, /,
@@ -592,7 +728,21 @@ def apply_overrides(config: ExperimentConfig, overrides: Mapping[str, Any],
             raw["fairness"].pop(key)  # derived from the population: derive it again
     for key, value in overrides.items():
         _set_dotted(raw, str(key).replace("__", "."), value)
+    _override_rule(raw, touched)
     return config_from_dict(raw, source=source)
+
+
+def _override_rule(raw: dict[str, Any], touched: list[str]) -> None:
+    """An override that sets one decision rule replaces the file's other rule: the
+    command line wins, as everywhere, instead of "both rules set"."""
+    decision = raw.get("decision")
+    rules = ("cutoff_score", "target_approval_rate")
+    if not isinstance(decision, dict):
+        return
+    for rule, other in (rules, rules[::-1]):
+        if f"decision.{rule}" in touched and f"decision.{other}" not in touched \
+                and decision.get(rule) is not None:
+            decision[other] = None
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
@@ -628,6 +778,13 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
                           "not a section")
 
 
+#: A config file is at most this big (the largest bundled one is a few kB).
+MAX_CONFIG_BYTES = 1_000_000
+#: A config holds at most this many values once its aliases are expanded: an "alias
+#: bomb" (billion laughs) of a few lines would otherwise expand to billions.
+MAX_CONFIG_VALUES = 100_000
+
+
 class ConfigLoader(yaml.SafeLoader):
     """PyYAML's safe loader with YAML 1.2 booleans: only true/false are booleans.
 
@@ -635,7 +792,70 @@ class ConfigLoader(yaml.SafeLoader):
     ``Records: {yes: -100}`` would become ``{True: -100}`` and never match the value
     "yes"; here they stay text (a boolean field still accepts them: pydantic reads
     "yes" as true).
+
+    Two more refusals: a key repeated in one mapping (PyYAML keeps the last one
+    silently) and a document whose aliases expand to more than ``MAX_CONFIG_VALUES``.
     """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        _refuse_duplicate_keys(node)
+        return super().construct_mapping(node, deep=deep)
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _refuse_expansion(node)
+        return self.construct_document(node)
+
+
+class RefusedYAML(yaml.constructor.ConstructorError):
+    """Valid YAML that a config must not be: a repeated key, an alias bomb."""
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    first: dict[tuple[str, str], int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+            continue
+        key = (key_node.tag, key_node.value)
+        line = key_node.start_mark.line + 1
+        if key in first:
+            raise RefusedYAML(None, None, f"duplicate key '{excerpt(key_node.value)}' at line "
+                              f"{line} (first at line {first[key]}); each key may appear once "
+                              "in a section (YAML would silently keep the last)",
+                              key_node.start_mark)
+        first[key] = line
+
+
+def _refuse_expansion(root: yaml.Node) -> None:
+    """Count the values the document expands to (each alias as often as it is used),
+    stopping as soon as there are too many, and refuse a recursive alias."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise RefusedYAML(None, None, f"line {node.start_mark.line + 1}: an alias refers "
+                              "to itself (a recursive value)", node.start_mark)
+        open_nodes.add(id(node))
+        children = ([c for pair in node.value for c in pair]
+                    if isinstance(node, yaml.MappingNode) else
+                    node.value if isinstance(node, yaml.SequenceNode) else [])
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_CONFIG_VALUES:
+                raise RefusedYAML(None, None, f"line {node.start_mark.line + 1}: its aliases "
+                                  f"expand to more than {MAX_CONFIG_VALUES:,} values (an alias "
+                                  "bomb?); write the values out", node.start_mark)
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 ConfigLoader.yaml_implicit_resolvers = {
@@ -648,21 +868,16 @@ ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:bool",
 
 def _load_file(path: Path) -> ExperimentConfig:
     """Read and validate a YAML config; raise :class:`ConfigError` with one clear line."""
-    if not path.is_file():
-        raise ConfigError(f"config file '{path}' not found (give the path of a YAML file)")
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=ConfigLoader)  # noqa: S506
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    raw = _read_yaml(path)
     if raw is None:
-        raw = {}
+        raise ConfigError(f"{path}: the config is empty; it needs at least a 'models:' list "
+                          "(see configs/default.yaml)")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, got "
                           f"{type(raw).__name__}")
+    if raw.get("models") == []:
+        raise ConfigError(f"{path}: models: the list is empty; list at least one model "
+                          "(see configs/default.yaml)")
     config = config_from_dict(raw, source=str(path))
     population = config.population
     if isinstance(population, TablePopulation) and population.path is not None \
@@ -674,12 +889,42 @@ def _load_file(path: Path) -> ExperimentConfig:
     return config
 
 
+def _read_yaml(path: Path) -> Any:
+    """The YAML document in ``path``, or one :class:`ConfigError` line saying why not."""
+    if path.is_dir():
+        raise ConfigError(f"config file '{path}' is a folder (give the path of a YAML file)")
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' not found (give the path of a YAML file)")
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: the file is {size / 1e6:,.1f} MB; a config is at most "
+                          f"{MAX_CONFIG_BYTES / 1e6:g} MB (is it the right file?)")
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=ConfigLoader)  # noqa: S506
+    except RefusedYAML as exc:
+        raise ConfigError(f"{path}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
+        raise ConfigError(f"{path}: not valid YAML{where}"
+                          + (f": {excerpt(problem, 120)}" if problem else "")) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+
+
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> ExperimentConfig:
     """Validate a mapping as an experiment config; raise :class:`ConfigError` on error."""
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
+
+
+#: Problems of one config listed in its error line at most.
+MAX_PROBLEMS = 5
 
 
 def format_validation_error(exc: ValidationError) -> str:
@@ -694,11 +939,14 @@ def format_validation_error(exc: ValidationError) -> str:
         elif err["type"] == "extra_forbidden":
             valid = _valid_keys(err["loc"][:-1])
             hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
-            parts.append(f"unknown key '{loc}'{hint}")
+            parts.append(f"unknown key '{excerpt(loc)}'{hint}")
         else:
             got = err.get("input")
-            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
-            parts.append(f"{loc}: {err['msg']}{shown}")
+            shown = f" (got {excerpt(got)!r})" if isinstance(got, str) else \
+                f" (got {excerpt(got)})" if not isinstance(got, dict | list) else ""
+            parts.append(f"{excerpt(loc)}: {excerpt(err['msg'], 200)}{shown}")
+    if len(parts) > MAX_PROBLEMS:
+        parts[MAX_PROBLEMS:] = [f"... ({len(parts) - MAX_PROBLEMS} more problems)"]
     return "; ".join(parts)
 
 

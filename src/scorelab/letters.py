@@ -31,6 +31,8 @@ from scorelab.scoring import BACKGROUND_SIZE, check_applicants, load_final_model
 
 __all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row"]
 
+_INT64 = (-(2**63), 2**63 - 1)
+
 
 @dataclass
 class Letter:
@@ -76,7 +78,9 @@ def explain_citizen(run: RunData | str | Path, citizen_id: int,
     name = run.resolve_model(model)
     pred = run.predictions
     mine = pred[(pred["model"].astype(str) == name) & (pred["repeat"] == 0)]
-    row = mine[mine["citizen_id"] == citizen_id]
+    # ids are 64-bit integers: a bigger number is no citizen (and no comparison with one)
+    row = mine[mine["citizen_id"] == citizen_id] if _INT64[0] <= citizen_id <= _INT64[1] \
+        else mine.iloc[:0]
     if row.empty:
         ids = mine["citizen_id"]
         raise DataError(f"citizen {citizen_id} is not in this run (citizen ids "

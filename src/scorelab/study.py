@@ -10,6 +10,9 @@ every family sees exactly the same folds.
 from __future__ import annotations
 
 import logging
+import time
+import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ from scorelab.config import ExperimentConfig, TablePopulation, config_hash, dump
 from scorelab.data.card import render_data_card_markdown
 from scorelab.data.synthetic import Population
 from scorelab.evaluate.summary import evaluate, predictions_table
+from scorelab.exceptions import ScorelabError
 from scorelab.explain.artifacts import explain_folds, explanation_artifacts
 from scorelab.export import export_models
 from scorelab.fairness.artifacts import fairness_artifacts, score_twins, twin_population
@@ -41,6 +45,7 @@ from scorelab.protocol import (
 )
 from scorelab.report import REPORT_FILES, build_report
 from scorelab.runs.contract import FORMAT_VERSION, Manifest, ModelInfo, StudyInfo
+from scorelab.runs.interrupts import stop_on_signals
 from scorelab.runs.writer import (
     RunWriter,
     Stopwatch,
@@ -51,13 +56,17 @@ from scorelab.runs.writer import (
 )
 from scorelab.scale import SOCIETY_CLASSES, scale_from_config
 
-__all__ = ["StudyResult", "run", "run_study", "study_info"]
+__all__ = ["StudyResult", "TimeLimitError", "run", "run_study", "study_info"]
 
 log = logging.getLogger(__name__)
 
 TRUTH_SKIPPED = ("skipped: a real table has no ground truth, so the oracle AUC, AUC against "
                  "the true outcome, counterfactual twins and the label-bias split are not "
                  "computed")
+
+
+class TimeLimitError(ScorelabError):
+    """The run took longer than ``run.max_minutes`` (checked as each stage or fold ends)."""
 
 
 @dataclass
@@ -175,25 +184,76 @@ def run(config: ExperimentConfig, runs_dir: Path | None = None,
     ``population`` is a table study's table given as a DataFrame (instead of a file).
 
     The run folder is claimed first (so an unwritable location fails before any work)
-    and published only when every artifact is written; on any failure it is removed.
+    and published only when every artifact is written; on any failure, on SIGINT or
+    SIGTERM (:mod:`scorelab.runs.interrupts`) or past ``run.max_minutes`` it is removed.
     """
     validate_models(config)  # a bad model spec fails before any work or folder
     digest = config_hash(config)
+    on_stage, progress = _time_limit(config, on_stage, progress)
     clock = Stopwatch(on_stage)
-    writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))
-    try:
-        with clock.stage("generate"):
-            people, card = population_for(config, frame=population)
-        result = run_study(config, people, card, progress=progress, clock=clock)
-        with clock.stage("write"):
-            _write_artifacts(writer, result)
-        _write_manifest(writer, result, digest)
-        build_report(writer.tmp, unpublished=True)  # reads only the (unpublished) run folder
-        result.run_dir = writer.publish()
-    except BaseException:
-        writer.discard()
-        raise
+    with stop_on_signals() as guard:  # the command line's guard when it opened one
+        writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))
+        try:
+            guard.cleanups.append(writer.discard)
+            with clock.stage("generate"):
+                people, card = population_for(config, frame=population)
+            result = run_study(config, people, card, progress=progress, clock=clock)
+            with clock.stage("write"):
+                _write_artifacts(writer, result)
+            _write_manifest(writer, result, digest)
+            build_report(writer.tmp, unpublished=True)  # reads only the unpublished folder
+            result.run_dir = writer.publish()
+            guard.committed = True
+        except BaseException as exc:
+            writer.discard()
+            if isinstance(exc, TimeLimitError):
+                _cancel_fits(exc)
+            raise
     return result
+
+
+def _cancel_fits(exc: BaseException) -> None:
+    """Stop the fold fits still in flight now, not whenever the traceback is collected.
+
+    The limit is checked between fold results, outside joblib, so the parallel fit is
+    left suspended; dropping the traceback's frames closes it (joblib cancels the rest,
+    and would warn that it did: that is the point here).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        traceback.clear_frames(exc.__traceback__)
+
+
+def _time_limit(config: ExperimentConfig, on_stage: Callable[[str, float], None] | None,
+                progress: Progress | None) -> tuple[Callable[[str, float], None] | None,
+                                                    Progress | None]:
+    """The stage and fold callbacks, also checking ``run.max_minutes`` as each one ends.
+
+    A fit or a stage itself is never cut short (no safe point inside native code): the
+    run stops at the next stage or fold boundary, like a failure, leaving nothing.
+    """
+    limit = config.run.max_minutes
+    if limit is None:
+        return on_stage, progress
+    deadline = time.monotonic() + 60 * limit
+
+    def check(after: str) -> None:
+        if time.monotonic() > deadline:
+            raise TimeLimitError(f"run.max_minutes: the run took longer than {limit:g} "
+                                 f"minute(s) and was stopped after {after}; nothing was kept "
+                                 "(raise the limit or make the study smaller)")
+
+    def stage_ended(name: str, seconds: float) -> None:
+        if on_stage is not None:
+            on_stage(name, seconds)
+        check(f"stage '{name}'")
+
+    def fold_ended(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total)
+        check(f"{done} of {total} fold fits")
+
+    return stage_ended, fold_ended
 
 
 def _write_artifacts(writer: RunWriter, result: StudyResult) -> None:

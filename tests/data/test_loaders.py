@@ -68,7 +68,7 @@ def test_csv_loads_with_roles_types_and_target(tmp_path: Path) -> None:
     assert schema.with_role("protected") == ["age", "gender"]
     assert schema.with_role("id") == ["citizen_id"]
     assert pop.features == ["applicant", "income", "grade", "housing"]
-    assert frame["citizen_id"].tolist() == list(range(40))
+    assert frame["citizen_id"].tolist() == list(range(1, 41))  # row 1 = the first applicant
     assert frame["citizen_id"].dtype == np.int64
     assert frame["age"].dtype == float
     assert isinstance(frame["gender"].dtype, pd.CategoricalDtype)
@@ -171,7 +171,7 @@ def test_target_with_unknown_or_missing_values(tmp_path: Path) -> None:
     _error(tmp_path, _cfg(), "outcome", "3 distinct values", "unknown", "exactly two")
     frame.loc[7, "outcome"] = np.nan
     _write(tmp_path, frame)
-    _error(tmp_path, _cfg(), "outcome", "missing", "row 7")
+    _error(tmp_path, _cfg(), "outcome", "missing", "row 8 (1 of 40)")  # rows count from 1, like the ids
 
 
 def test_non_numeric_age(tmp_path: Path) -> None:

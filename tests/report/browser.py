@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import select
-import shutil
 import subprocess
 import tempfile
 import time
@@ -21,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser",
-                       "/usr/bin/google-chrome")
+from scorelab.report.pdf import CHROMIUM_CANDIDATES, find_chromium
+
 INSTALL_HINT = ("headless Chromium is required for this test and was not found at "
                 f"{', '.join(CHROMIUM_CANDIDATES)}; install it with: "
                 "command -v chromium || (apt-get update && apt-get install -y chromium)")
@@ -31,14 +30,6 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-default-apps", "--disable-extensions", "--mute-audio",
          "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
          "--proxy-bypass-list=<-loopback>", "--remote-debugging-pipe")
-
-
-def find_chromium() -> str | None:
-    env = os.environ.get("SCORELAB_CHROMIUM")
-    for candidate in ((env,) if env else ()) + CHROMIUM_CANDIDATES:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium")
 
 
 @dataclass

@@ -36,3 +36,20 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_copy(tiny_run: Path, tmp_path: Path) -> Path:
     """A private copy of the tiny run that a test may change."""
     return Path(shutil.copytree(tiny_run, tmp_path / tiny_run.name))
+
+
+@pytest.fixture(scope="session")
+def default_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default study (configs/default.yaml: every family, ablation and mitigation,
+    explanations and the fairness audit) on a small population, run once per session."""
+    from scorelab.config import load_config
+    from tests.conftest import DEFAULT_CONFIG
+
+    config = load_config(DEFAULT_CONFIG, {
+        "population.n_citizens": 1500, "evaluation.folds": 3, "evaluation.bootstrap": 20,
+        "fairness.bootstrap": 20, "explain.sample_size": 120,
+        "explain.agnostic_sample_size": 20, "explain.background_size": 20,
+        "output.save_models": "none"})
+    result = run(config, runs_dir=tmp_path_factory.mktemp("default-runs"))
+    assert result.run_dir is not None
+    return result.run_dir

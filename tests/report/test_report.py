@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -49,23 +50,43 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
     before = {p.name: p.stat().st_mtime_ns for p in run_copy.iterdir()}
     paths = build_report(run_copy)
     html = paths.html.read_text()
-    for section in ("study", "accuracy", "explanations", "fairness", "age", "mitigation",
-                    "policy"):
+    # the tiny run has no explanations and no fairness audit: those sections are left
+    # out, and page one says why in one line each
+    for section in ("summary", "study", "accuracy", "policy"):
         assert f'<section id="{section}"' in html
+    for section in ("explanations", "fairness", "age", "mitigation"):
+        assert f'<section id="{section}"' not in html
+    assert "no explanations: explain.enabled is false in the config" in html
+    assert "no fairness audit: fairness.enabled is false in the config" in html
     assert "http://" not in html and "https://" not in html and "//" not in re.sub(
         r"(file|data):", "", "".join(re.findall(r'(?:src|href)="([^"]*)"', html)))
     assert "<script" not in html.lower()
     assert html.count("<svg") >= 3  # ROC, calibration, score distributions
-    assert "this run has no explanations" in html.lower()
     data = json.loads(paths.json.read_text())
-    assert [s["number"] for s in data["sections"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [s["id"] for s in data["sections"]] == ["summary", "study", "accuracy", "policy"]
+    assert [s["number"] for s in data["sections"]] == [0, 1, 2, 3]
     assert data["artifacts"]["explanations"] is False
-    # re-running replaces only the report files and leaves no temporary file behind
+    tables = {p.name for p in (run_copy / "tables").iterdir()}
+    assert {"leaderboard.csv", "society_scale_by_group.csv"} <= tables
+    # re-running replaces only the report's files and leaves no temporary file behind
     build_report(run_copy)
     after = {p.name: p.stat().st_mtime_ns for p in run_copy.iterdir()}
-    assert set(after) == set(before) | set(REPORT_FILES)
+    assert set(after) == set(before) | set(REPORT_FILES) | {"tables"}
     assert all(after[name] == mtime for name, mtime in before.items()
-               if name not in REPORT_FILES)
+               if name not in (*REPORT_FILES, "tables"))
+    assert not [p for p in run_copy.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_report_formats_of_the_config_are_honoured(run_copy: Path) -> None:
+    config = run_copy / "config.resolved.yaml"
+    raw = yaml.safe_load(config.read_text())
+    raw["report"]["formats"] = ["md"]
+    config.write_text(yaml.safe_dump(raw))
+    for name in REPORT_FILES:
+        (run_copy / name).unlink(missing_ok=True)
+    paths = build_report(run_copy)
+    assert paths.html is None and paths.json is None and paths.md is not None
+    assert [n for n in REPORT_FILES if (run_copy / n).exists()] == ["report.md"]
 
 
 @pytest.mark.parametrize("artifact", REQUIRED_ARTIFACTS)
@@ -135,6 +156,12 @@ def _rename_model(run_dir: Path, old: str, new: str) -> None:
     metrics = json.loads((run_dir / "metrics.json").read_text())
     metrics["models"][new] = metrics["models"].pop(old)
     (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    predictions = pd.read_parquet(run_dir / "predictions.parquet")
+    predictions["model"] = predictions["model"].astype(str).replace({old: new})
+    predictions.to_parquet(run_dir / "predictions.parquet", index=False)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["models"] = [new if m == old else m for m in manifest["models"]]
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
     study = json.loads((run_dir / "study.json").read_text())
     for model in study["models"]:
         if model["name"] == old:
@@ -147,13 +174,16 @@ def test_compare_runs_matches_models_by_name(tiny_run: Path, run_copy: Path) -> 
     manifest = json.loads((run_copy / "manifest.json").read_text())
     manifest["run_id"] = "second"
     (run_copy / "manifest.json").write_text(json.dumps(manifest))
-    frame = compare_runs([tiny_run, run_copy])
-    first = frame.attrs["runs"][0]
-    auc = frame[frame["metric"] == "auc"].set_index("model")
+    comparison = compare_runs([tiny_run, run_copy])
+    first = comparison.runs[0]
+    auc = comparison.rows[comparison.rows["metric"] == "AUC"].set_index("model")
     assert auc.loc["lightgbm", "delta second"] == pytest.approx(0.0)
     assert np_isnan(auc.loc["scorecard", "second"])
     assert np_isnan(auc.loc["scorecard_v2", first])
-    assert "| lightgbm | auc |" in compare_markdown(frame)
+    text = compare_markdown(comparison)
+    assert "models in only one of" in text and "scorecard_v2" in text
+    assert "| lightgbm |" not in text  # unchanged: named once, not a row of zeros
+    assert "unchanged in every compared metric: lightgbm, suining" in text
     with pytest.raises(DataError, match="at least two"):
         compare_runs([tiny_run])
 

@@ -105,7 +105,16 @@ def read_population(path: str | Path) -> Population:
     if SCHEMA_METADATA_KEY not in metadata:
         raise DataError(f"'{path}' has no scorelab schema in its metadata; "
                         "was it written by 'scorelab generate'?")
-    schema = Schema.from_json(metadata[SCHEMA_METADATA_KEY].decode())
-    meta = json.loads(metadata.get(META_KEY, b"{}").decode())
+    try:
+        schema = Schema.from_json(metadata[SCHEMA_METADATA_KEY].decode())
+        meta = json.loads(metadata.get(META_KEY, b"{}").decode())
+    except (ValueError, TypeError, KeyError) as exc:  # a damaged or foreign metadata block
+        raise DataError(f"'{path}': its scorelab metadata is damaged "
+                        f"({type(exc).__name__}); write it again with 'scorelab generate'"
+                        ) from None
+    missing = [c for c in schema.names if c not in table.column_names]
+    if missing:
+        raise DataError(f"'{path}': column(s) {', '.join(missing[:8])} of its schema are "
+                        "missing; write it again with 'scorelab generate'")
     frame: pd.DataFrame = table.to_pandas()
     return Population(frame, schema, meta)

@@ -10,7 +10,8 @@ What the loader does with the table:
 
 * ``citizen_id`` (role ``id``): the integer ``id_column`` when one is given (it must
   hold unique whole numbers; the original column is replaced), else the row number
-  0..n-1. A table that already has a ``citizen_id`` column must name it as id_column.
+  1..n (row 1 = the first applicant, as in every message naming rows). A table that
+  already has a ``citizen_id`` column must name it as id_column.
 * The target keeps its name (role ``target``) and becomes 0/1: 1 where the value equals
   ``default_value`` (compared as given, or as text when the column's type differs,
   so ``default_value: 2`` and ``"2"`` both match a column of 1/2 codes), 0 for the one
@@ -30,7 +31,10 @@ What the loader does with the table:
   category columns. Integer codes are **not** inferred as categories (an ordinal code
   such as an instalment rate 1-4 stays numeric); list them in ``categorical`` to make
   them categories. Categorical columns get pandas ``category`` dtype.
-* Missing values stay NaN (each family handles them).
+* Missing values stay NaN (each family handles them), but a column with no value at
+  all, an infinite number, a nested value (a Parquet list) or a column of numbers with
+  a few stray texts is one line naming the column and the rows; so is an age outside
+  0-130.
 
 :func:`check_rows_for_folds` tells whether the table has enough rows of each class for
 stratified K-fold (``evaluation.folds``).
@@ -50,7 +54,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scorelab.config import TablePopulation
+from scorelab.config import MAX_AGE, MIN_AGE, TablePopulation, excerpt
+from scorelab.data.checks import row_list
 from scorelab.data.schema import ColumnSpec, Schema
 from scorelab.data.synthetic import Population
 from scorelab.exceptions import DataError
@@ -60,18 +65,19 @@ __all__ = ["SUPPORTED_SUFFIXES", "check_rows_for_folds", "load_table_population"
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
 ID_COLUMN = "citizen_id"
+_EXACT_INT = 2**53  # ids above it are not exact as floats (two ids could become one)
 _SHOW = 8  # values/columns listed in an error message at most
 
 
 def _listing(values: Iterable[Any]) -> str:
-    """A short one-line listing of values (at most ``_SHOW``)."""
-    items = [repr(v) if not isinstance(v, str) else v for v in values]
+    """A short one-line listing of values (at most ``_SHOW``, each an excerpt)."""
+    items = [v.item() if isinstance(v, np.generic) else v for v in values]
     more = f", ... ({len(items) - _SHOW} more)" if len(items) > _SHOW else ""
-    return ", ".join(" ".join(str(i).split()) for i in items[:_SHOW]) + more
+    return ", ".join(excerpt(i) for i in items[:_SHOW]) + more
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return excerpt(str(text), 200)
 
 
 def resolve_table_path(path: str | Path, base_dir: str | Path | None) -> Path:
@@ -234,10 +240,9 @@ def _check_columns_exist(where: str, wanted: Iterable[str], columns: Sequence[st
 def _target_01(series: pd.Series, default_value: Any, path: Path) -> pd.Series:
     name = series.name
     if series.isna().any():
-        rows = np.flatnonzero(series.isna().to_numpy())
-        raise DataError(f"population.target '{name}' in '{path.name}' has {rows.size} missing "
-                        f"value(s) (first at row {int(rows[0])}); every applicant needs a "
-                        "known outcome: remove those rows")
+        raise DataError(f"population.target '{name}' in '{path.name}' has missing values in "
+                        f"{row_list(series.isna().to_numpy())}; every applicant needs a known "
+                        "outcome: remove those rows")
     values = pd.unique(series)
     if len(values) < 2:
         raise DataError(f"population.target '{name}' in '{path.name}' has one class only "
@@ -275,14 +280,19 @@ def _citizen_ids(frame: pd.DataFrame, id_column: str | None, path: Path) -> np.n
         if ID_COLUMN in frame.columns:
             raise DataError(f"'{path.name}' has a column '{ID_COLUMN}' but population."
                             f"id_column is not set; set id_column: {ID_COLUMN} (or drop it)")
-        return np.arange(len(frame), dtype=np.int64)
-    raw = frame[id_column]
-    ids = pd.to_numeric(raw, errors="coerce")
+        return np.arange(1, len(frame) + 1, dtype=np.int64)
+    if ID_COLUMN in frame.columns and id_column != ID_COLUMN:
+        raise DataError(f"'{path.name}' has a column '{ID_COLUMN}', the name scorelab gives "
+                        f"the applicant id (here from '{id_column}'); rename it, drop it, or "
+                        f"make it the id_column")
+    ids = pd.to_numeric(frame[id_column], errors="coerce")
+    exact = ids.dtype.kind == "i" or (ids.dtype.kind in "uf" and bool(
+        (ids.abs() <= _EXACT_INT).all()))
     whole = ids.notna().all() and bool(np.all(np.isfinite(ids)) and np.all(ids == np.floor(ids)))
-    if not whole:
+    if not (whole and exact):
         raise DataError(f"population.id_column '{id_column}' in '{path.name}' must hold whole "
-                        "numbers (no text, no missing values); leave id_column unset to "
-                        "number the rows 0..n-1")
+                        f"numbers up to {_EXACT_INT:,} (no text, no missing values); leave "
+                        "id_column unset to number the rows 1..n")
     ids = ids.astype(np.int64)
     if ids.duplicated().any():
         dup = pd.unique(ids[ids.duplicated()])
@@ -316,8 +326,9 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
 
     target = cfg.target
     if target not in columns:
-        raise DataError(f"population.target '{target}' is not a column of '{path.name}'; "
-                        f"its columns: {_listing(columns)}")
+        raise DataError(f"population.target '{excerpt(target)}' is not a column of "
+                        f"'{path.name}'; its columns: {_listing(columns)}"
+                        + _delimiter_hint(columns))
     _check_columns_exist("population.protected", cfg.protected, columns, path)
     _check_columns_exist("population.drop", cfg.drop, columns, path)
     _check_columns_exist("population.categorical", cfg.categorical or [], columns, path)
@@ -363,11 +374,14 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
             continue
         series = raw[name]
         protected_kind = cfg.protected.get(name)
+        _check_cells(series, path, feature=protected_kind is None)
         if protected_kind in ("age", "continuous"):
             out[name] = _numeric(series, "population.protected column", path)
         elif protected_kind == "categorical" or (
                 given_cats is None and _is_text_like(series)) or (
                 given_cats is not None and name in given_cats):
+            if protected_kind is None and given_cats is None:
+                _check_no_stray_text(series, path)
             out[name] = series.astype("category")
             categorical.append(name)
         elif _is_text_like(series):
@@ -381,6 +395,10 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
             raise DataError(f"column '{name}' of '{path.name}' has type {series.dtype}, "
                             "which no family can use; valid: numbers or categories "
                             "(drop it with population.drop)")
+        if name not in categorical:
+            _check_finite(out[name], path)
+        if name == cfg.age_column:
+            _check_ages(out[name], path)
         role = "protected" if protected_kind else "feature"
         source = cfg.sources.get(name, "none")
         kind = "direct"
@@ -388,6 +406,10 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
                   "categorical" if name in categorical else "numeric")
         specs.append(ColumnSpec(name, source, kind, role,  # type: ignore[arg-type]
                                 f"Column '{name}' of {path.name} ({detail})."))
+    if not any(spec.role == "feature" for spec in specs):
+        raise DataError(f"'{path.name}' has no feature column: every column is the target, "
+                        f"protected, dropped or the id (columns: {_listing(columns)}); a "
+                        "model needs at least one input")
     out[target] = y.to_numpy()
     specs.append(ColumnSpec(target, "none", "none", "target",
                             f"Outcome: 1 = default ({target} == {cfg.default_value!r}), "
@@ -417,6 +439,73 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
     if folds is not None:
         check_rows_for_folds(pop, folds)
     return pop
+
+
+def _delimiter_hint(columns: Sequence[str]) -> str:
+    """A hint when the whole header is one column holding another delimiter."""
+    if len(columns) == 1:
+        for mark, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if mark in columns[0]:
+                return (f" (the header looks separated by {name}; scorelab reads "
+                        "comma-separated CSV)")
+    return ""
+
+
+def _check_cells(series: pd.Series, path: Path, feature: bool) -> None:
+    """A column of plain cells, and a feature with at least one known value."""
+    if series.dtype == object:
+        nested = series.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray))
+        if nested.any():
+            kind = type(series[nested].iloc[0]).__name__
+            raise DataError(f"column '{excerpt(series.name)}' of '{path.name}' holds nested "
+                            f"values ({kind}) in {row_list(nested.to_numpy())}; every cell "
+                            "must be a number, a text or true/false: flatten it or list it "
+                            "in population.drop")
+    if feature and series.isna().all():
+        raise DataError(f"column '{excerpt(series.name)}' of '{path.name}' has no value (all "
+                        f"{len(series):,} rows missing); fill it or list it in "
+                        "population.drop")
+
+
+def _check_no_stray_text(series: pd.Series, path: Path) -> None:
+    """A column of numbers with a few texts ('n/a', '?') is a typo, not a category with
+    hundreds of values: name the rows instead of silently making it categorical."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+        return
+    known = series.notna()
+    parsed = pd.to_numeric(series[known].astype(str).str.strip(), errors="coerce").notna()
+    if parsed.all() or parsed.mean() <= 0.5:
+        return
+    stray = known.copy()
+    stray[known] = ~parsed.to_numpy()
+    examples = _listing(pd.unique(series[stray])[:3])
+    raise DataError(f"column '{excerpt(series.name)}' of '{path.name}' holds numbers, but "
+                    f"{row_list(stray.to_numpy())} hold text (e.g. {examples}); fix them, "
+                    "leave them empty (missing), or list the column in "
+                    "population.categorical")
+
+
+def _check_finite(series: pd.Series, path: Path) -> None:
+    """No infinite number: it would break every fit and every mean (leave the cell empty
+    for a missing value)."""
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise DataError(f"column '{excerpt(series.name)}' of '{path.name}' has infinite "
+                        f"values in {row_list(infinite)}; give a number, or leave the cell "
+                        "empty for a missing value")
+
+
+def _check_ages(series: pd.Series, path: Path) -> None:
+    """Ages a person can have: a -5 or a 500 is a data error that would skew every age
+    band and the age analysis."""
+    ages = series.to_numpy(dtype=float, na_value=np.nan)
+    wrong = (ages < MIN_AGE) | (ages > MAX_AGE)
+    if wrong.any():
+        examples = ", ".join(f"{a:g}" for a in pd.unique(ages[wrong])[:3])
+        raise DataError(f"age column '{excerpt(series.name)}' of '{path.name}' has ages "
+                        f"outside {MIN_AGE}-{MAX_AGE} in {row_list(wrong)} (e.g. {examples}); "
+                        "fix or remove those rows (leave a cell empty for a missing age)")
 
 
 def _check_age_declared(cfg: TablePopulation) -> None:

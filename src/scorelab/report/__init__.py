@@ -1,11 +1,12 @@
 """The report: render a run directory (and compare runs) without training anything.
 
 ``build_report(run_dir)`` writes ``report.html`` (self-contained), ``report.md`` and
-``report.json`` into the run directory; ``compare_runs(run_dirs)`` lines several runs
-up model by model.
+``report.json`` (as ``report.formats`` asks) and the full tables under ``tables/``;
+``compare_runs(run_dirs)`` compares runs model by model with the first.
 """
 
 from scorelab.report.compare import (
+    Comparison,
     compare_html,
     compare_markdown,
     compare_runs,
@@ -15,6 +16,7 @@ from scorelab.report.render import REPORT_FILES, ReportPaths, build_report, repo
 
 __all__ = [
     "REPORT_FILES",
+    "Comparison",
     "ReportPaths",
     "build_report",
     "compare_html",

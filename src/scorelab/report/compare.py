@@ -1,44 +1,163 @@
-"""Compare runs model by model: metric and fairness differences, without retraining.
+"""Compare runs model by model: accuracy and fairness differences with their intervals,
+the config keys that changed and whether the data did, without retraining anything.
 
-``compare_runs([run_a, run_b, ...])`` returns one row per (model, metric) with the
-value in every run and the difference of each later run to the first. Models are
-matched by name; a model missing from a run shows as NaN there.
+:func:`compare_runs` reads every run through the validating reader and returns a
+:class:`Comparison`; it renders as a terminal table, Markdown, HTML or JSON. A
+difference counts as larger than its interval when it exceeds the half-width of the
+difference of two independent estimates, ``sqrt(h_a**2 + h_b**2)`` (conservative for
+runs on the same citizens, whose estimates are positively correlated).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader
+from jinja2 import Environment
 
 from scorelab.exceptions import DataError
+from scorelab.report.blocks import finite, fmt, get, md_escape, records
 from scorelab.runs.reader import RunData, load_run
-from scorelab.report.render import fmt, md_escape
 
-__all__ = ["COMPARED_METRICS", "compare_html", "compare_markdown", "compare_runs",
-           "compare_table"]
+__all__ = ["COMPARED", "Comparison", "compare_html", "compare_markdown", "compare_runs",
+           "compare_table", "config_changes"]
 
-#: Leaderboard columns compared (higher is better unless listed in LOWER_IS_BETTER).
-COMPARED_METRICS = ("auc", "auc_true", "ks", "brier", "ece", "approval_rate",
-                    "default_rate_approved")
-LOWER_IS_BETTER = {"brier", "ece", "default_rate_approved", "log_loss"}
+#: (key, words, lower is better). Accuracy comes from metrics.json, fairness from the
+#: leaderboard's fairness columns.
+COMPARED = (("auc", "AUC", False), ("ks", "KS", False), ("brier", "Brier", True),
+            ("worst_approval_ratio", "worst four-fifths ratio", False),
+            ("age_approval_ratio", "young / rest approval", False),
+            ("worst_equalized_odds_difference", "equalized-odds difference", True),
+            ("age_score_gap", "age score gap (points)", False))
+#: Keys of the config that cannot change a number of the run.
+IGNORED_KEYS = ("output.runs_dir",)
+Z95 = 1.959964
 
 
-def _fairness_metrics(run: RunData) -> dict[str, dict[str, float]]:
-    """Per model, the fairness numbers a run's fairness.json summarises (if any)."""
-    out: dict[str, dict[str, float]] = {}
-    fair = run.fairness or {}
-    summary = fair.get("summary") or fair.get("models") or {}
-    if isinstance(summary, dict):
-        for model, values in summary.items():
-            if isinstance(values, dict):
-                out[str(model)] = {f"fairness.{k}": float(v) for k, v in values.items()
-                                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys of a config; models are keyed by name (``models[lightgbm].params.x``)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) and "name" in v
+                                                 for v in value):
+        out = {}
+        for v in value:
+            out.update(_flatten({k: x for k, x in v.items() if k != "name"},
+                                f"{prefix}[{v['name']}]"))
+        return out
+    return {prefix: value}
+
+
+def config_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(key, value in a, value in b) for every config key that differs (absent: None)."""
+    fa, fb = _flatten(a), _flatten(b)
+    keys = sorted(k for k in set(fa) | set(fb)
+                  if fa.get(k) != fb.get(k) and not k.startswith(IGNORED_KEYS))
+    return [(k, fa.get(k), fb.get(k)) for k in keys]
+
+
+def _binomial_ratio_halfwidth(p1: float, n1: float, p2: float, n2: float) -> float:
+    """Half-width of a 95% interval of p1 / p2 (delta method on the log ratio)."""
+    if not (p1 > 0 and p2 > 0 and n1 > 0 and n2 > 0):
+        return math.nan
+    se_log = math.sqrt((1 - p1) / (p1 * n1) + (1 - p2) / (p2 * n2))
+    return Z95 * se_log * p1 / p2
+
+
+def _group_sizes(run: RunData, model: str) -> dict[tuple[str, str], float]:
+    groups = run.fairness_by_group
+    if groups is None:
+        return {}
+    part = groups[(groups["model"] == model) & (groups["metric"] == "approval_rate")
+                  & (groups["outcome"] == "observed")]
+    return {(str(a), str(g)): float(n) for a, g, n in
+            zip(part["attribute"], part["group"], part["n"], strict=True)}
+
+
+def _values(run: RunData) -> dict[str, dict[str, tuple[float, float]]]:
+    """model -> metric -> (value, interval half-width or NaN)."""
+    board = run.leaderboard.set_index("model")
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for model in board.index:
+        row: dict[str, tuple[float, float]] = {}
+        m = get(run.metrics, "models", model, default={}) or {}
+        for key in ("auc", "ks", "brier"):
+            low, high = (get(m, "intervals", key) or [None, None])[:2]
+            half = (float(high) - float(low)) / 2 if finite(low) and finite(high) else np.nan
+            value = get(m, "observed", key)
+            row[key] = (float(value) if finite(value) else np.nan, half)
+        fair = get(run.fairness, "models", model, default={}) or {}
+        worst = [r for r in records(fair.get("disparities")) if r.get("outcome") == "observed"
+                 and finite(r.get("worst_approval_ratio"))]
+        if worst:
+            w = min(worst, key=lambda r: r["worst_approval_ratio"])
+            sizes = _group_sizes(run, model)
+            half = _binomial_ratio_halfwidth(
+                float(w["approval_low"]), sizes.get((w["attribute"], str(w["lowest_group"])), 0),
+                float(w["approval_high"]), sizes.get((w["attribute"],
+                                                      str(w["highest_group"])), 0))
+            row["worst_approval_ratio"] = (float(w["worst_approval_ratio"]), half)
+        age = fair.get("age") or {}
+        if finite(age.get("approval_ratio")):
+            limit = get(run.fairness, "thresholds", "age_bands", default=[0, 0])
+            cut = next((r for r in records(age.get("cut_sweep"))
+                        if len(limit) > 1 and r.get("cut") == int(limit[1]) - 1), None)
+            half = _binomial_ratio_halfwidth(
+                float(age["approval_young"]), float(cut["n_young"]),
+                float(age["approval_rest"]), float(cut["n_rest"])) if cut else np.nan
+            row["age_approval_ratio"] = (float(age["approval_ratio"]), half)
+        for key in ("worst_equalized_odds_difference", "age_score_gap"):
+            if key in board.columns and finite(board.at[model, key]):
+                row[key] = (float(board.at[model, key]), np.nan)
+        out[str(model)] = row
     return out
+
+
+@dataclass
+class Comparison:
+    """Runs compared with the first: per model and metric, the values, the difference
+    and whether it is larger than its interval; the config changes; the data check."""
+
+    runs: list[str]
+    rows: pd.DataFrame
+    config_changes: dict[str, list[tuple[str, Any, Any]]]
+    fingerprints: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def same_data(self) -> bool:
+        return len(set(self.fingerprints.values())) == 1
+
+    @property
+    def identical(self) -> bool:
+        """Same data, same config, the same models and every compared number equal."""
+        return (self.same_data and not self.notes and not any(self.config_changes.values())
+                and self.changed_rows().empty)
+
+    def changed_rows(self) -> pd.DataFrame:
+        """Rows where some later run differs from the first."""
+        deltas = self.rows[[c for c in self.rows.columns if c.startswith("delta ")]]
+        moved = (deltas.fillna(0.0) != 0).any(axis=1) | self.rows[self.runs].isna().any(
+            axis=1) & self.rows[self.runs].notna().any(axis=1)
+        return self.rows[moved]
+
+    def as_dict(self) -> dict[str, Any]:
+        from scorelab.jsonable import jsonable
+
+        return jsonable({"runs": self.runs, "identical": self.identical,
+                         "same_data": self.same_data, "fingerprints": self.fingerprints,
+                         "config_changes": {run: [{"key": k, "before": a, "after": b}
+                                                  for k, a, b in changes]
+                                            for run, changes in self.config_changes.items()},
+                         "notes": self.notes, "rows": self.rows.to_dict("records")})
 
 
 def _labels(runs: Sequence[RunData]) -> list[str]:
@@ -51,72 +170,102 @@ def _labels(runs: Sequence[RunData]) -> list[str]:
     return unique
 
 
-def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
-    """One row per model and metric: the value in each run and the difference to the first.
-
-    Columns: ``model``, ``metric``, one column per run (its run id), and
-    ``delta <run id>`` for every run after the first (that run minus the first).
-    The frame's ``attrs["runs"]`` lists the run ids in order.
-    """
+def compare_runs(run_dirs: Sequence[str | Path]) -> Comparison:
+    """Compare two or more runs with the first (the baseline), models matched by name."""
     if len(run_dirs) < 2:
         raise DataError(f"compare needs at least two run directories, got {len(run_dirs)}")
     runs = [load_run(d) for d in run_dirs]
     labels = _labels(runs)
-    values: dict[tuple[str, str], dict[str, float]] = {}
-    order: list[str] = []
-    for run, label in zip(runs, labels, strict=True):
-        board = run.leaderboard.set_index("model")
-        fairness = _fairness_metrics(run)
-        for model in board.index:
-            if model not in order:
-                order.append(model)
-            for metric in COMPARED_METRICS:
-                if metric in board.columns:
-                    values.setdefault((model, metric), {})[label] = float(board.at[model, metric])
-            for metric, value in fairness.get(model, {}).items():
-                values.setdefault((model, metric), {})[label] = value
+    values = [_values(r) for r in runs]
+    models = list(dict.fromkeys(m for v in values for m in v))
     rows = []
-    for model in order:
-        for (m, metric), per_run in values.items():
-            if m != model:
+    for model in models:
+        for key, name, lower in COMPARED:
+            cells = [v.get(model, {}).get(key, (np.nan, np.nan)) for v in values]
+            if all(not np.isfinite(c[0]) for c in cells):
                 continue
-            row: dict[str, Any] = {"model": model, "metric": metric}
-            for label in labels:
-                row[label] = per_run.get(label, np.nan)
-            for label in labels[1:]:
-                row[f"delta {label}"] = row[label] - row[labels[0]]
+            row: dict[str, Any] = {"model": model, "metric": name, "lower_is_better": lower}
+            for label, (value, _) in zip(labels, cells, strict=True):
+                row[label] = value
+            base_value, base_half = cells[0]
+            for label, (value, half) in zip(labels[1:], cells[1:], strict=True):
+                delta = value - base_value
+                bound = math.hypot(base_half, half)
+                row[f"delta {label}"] = delta
+                row[f"beyond interval {label}"] = (bool(abs(delta) > bound)
+                                                   if np.isfinite(bound) and np.isfinite(delta)
+                                                   else None)
             rows.append(row)
-    frame = pd.DataFrame(rows, columns=["model", "metric", *labels,
-                                        *[f"delta {label}" for label in labels[1:]]])
-    frame.attrs["runs"] = labels
-    return frame
+    frame = pd.DataFrame(rows)
+    changes = {label: config_changes(runs[0].config, r.config)
+               for label, r in zip(labels[1:], runs[1:], strict=True)}
+    fingerprints = {label: str(r.manifest.get("data_fingerprint"))
+                    for label, r in zip(labels, runs, strict=True)}
+    notes = []
+    if len(set(fingerprints.values())) > 1:
+        notes.append("WARNING: the runs are on different data (data fingerprints differ), "
+                     "so their differences mix the models with the data.")
+    for label, r in zip(labels[1:], runs[1:], strict=True):
+        missing = sorted(set(values[0]) ^ set(_values(r)))
+        if missing:
+            notes.append(f"models in only one of {labels[0]} and {label}: "
+                         f"{', '.join(missing)}")
+    return Comparison(labels, frame, changes, fingerprints, notes)
 
 
-def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    columns = [str(c) for c in frame.columns]
+# --------------------------------------------------------------------------- rendering
+
+def _delta_text(row: Mapping[str, Any], label: str) -> str:
+    delta = row.get(f"delta {label}")
+    if not finite(delta):
+        return "-"
+    beyond = row.get(f"beyond interval {label}")
+    mark = {True: " (beyond interval)", False: " (within interval)"}.get(beyond, "")
+    return f"{float(delta):+.3f}{mark}"
+
+
+def _cells(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
+    first, later = comparison.runs[0], comparison.runs[1:]
+    columns = ["model", "metric", first] + [c for label in later
+                                            for c in (label, f"change in {label}")]
     rows = []
-    for record in frame.to_dict("records"):
-        row = []
-        for c in frame.columns:
-            v = record[c]
-            if str(c).startswith("delta ") and isinstance(v, float) and np.isfinite(v):
-                row.append(f"{v:+.3f}")
-            else:
-                row.append(fmt(v))
-        rows.append(row)
+    for row in comparison.changed_rows().to_dict("records"):
+        cells = [str(row["model"]), str(row["metric"]), fmt(row[first])]
+        for label in later:
+            cells += [fmt(row[label]), _delta_text(row, label)]
+        rows.append(cells)
     return columns, rows
 
 
-def compare_markdown(frame: pd.DataFrame) -> str:
-    """The comparison as a Markdown table (names escaped)."""
-    columns, rows = _cells(frame)
-    lines = ["# Run comparison", "",
-             "Differences are each run minus the first run; models are matched by name. "
-             f"For {', '.join(m for m in COMPARED_METRICS if m in LOWER_IS_BETTER)} lower "
-             "is better.", "",
-             "| " + " | ".join(md_escape(c) for c in columns) + " |",
-             "|" + "|".join("---" if i < 2 else "---:" for i in range(len(columns))) + "|"]
-    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+def _headline(comparison: Comparison) -> list[str]:
+    first = comparison.runs[0]
+    if comparison.identical:
+        return [f"identical: {', '.join(comparison.runs[1:])} gave the same numbers as "
+                f"{first} on the same data with the same config"]
+    lines = list(comparison.notes)
+    for label, changes in comparison.config_changes.items():
+        if changes:
+            lines.append(f"config of {label} against {first}: " + "; ".join(
+                f"{k}: {a!r} → {b!r}" for k, a, b in changes))
+        else:
+            lines.append(f"config of {label}: same as {first}")
+    unchanged = sorted(set(comparison.rows["model"]) - set(comparison.changed_rows()["model"]))
+    if unchanged:
+        lines.append(f"unchanged in every compared metric: {', '.join(unchanged)}")
+    return lines
+
+
+def compare_markdown(comparison: Comparison) -> str:
+    """The comparison as Markdown (names escaped)."""
+    columns, rows = _cells(comparison)
+    lines = ["# Run comparison", "", f"Baseline: {md_escape(comparison.runs[0])}; changes "
+             "are each run minus the baseline, models matched by name.", ""]
+    lines += [f"- {md_escape(line)}" for line in _headline(comparison)] + [""]
+    if rows:
+        lines += ["| " + " | ".join(md_escape(c) for c in columns) + " |",
+                  "|" + "|".join("---" if i < 2 else "---:" for i in range(len(columns)))
+                  + "|"]
+        lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -124,33 +273,41 @@ _HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Run comparison</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse}
-th,td{border-bottom:1px solid #ccc;padding:.2rem .5rem}td.num{text-align:right;
-font-variant-numeric:tabular-nums}</style></head><body>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;max-width:1180px}
+table{border-collapse:collapse}th,td{border-bottom:1px solid #ccc;padding:.2rem .5rem;
+overflow-wrap:anywhere}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.warn{color:#b42318;font-weight:600}</style></head><body>
 <h1>Run comparison</h1>
-<p>Differences are each run minus the first run; models are matched by name.</p>
-<table><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+<p>Baseline: <code>{{ runs[0] }}</code>; changes are each run minus the baseline, models
+matched by name.</p>
+<ul>{% for line in headline %}<li{% if line.startswith("WARNING") %} class="warn"{% endif %}>{{ line }}</li>{% endfor %}</ul>
+{% if rows %}<table><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
 {% for row in rows %}<tr>{% for cell in row %}<td{% if loop.index0 >= 2 %} class="num"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table></body></html>
+{% endfor %}</tbody></table>{% endif %}</body></html>
 """
 
 
-def compare_html(frame: pd.DataFrame) -> str:
+def compare_html(comparison: Comparison) -> str:
     """The comparison as a self-contained, autoescaped HTML page."""
-    columns, rows = _cells(frame)
-    env = Environment(loader=PackageLoader("scorelab.report", "templates"), autoescape=True)
-    return env.from_string(_HTML).render(columns=columns, rows=rows)
+    columns, rows = _cells(comparison)
+    return Environment(autoescape=True).from_string(_HTML).render(
+        runs=comparison.runs, headline=_headline(comparison), columns=columns, rows=rows)
 
 
-def compare_table(frame: pd.DataFrame) -> Any:
-    """The comparison as a rich Table for the ``scorelab compare`` command."""
+def compare_table(comparison: Comparison) -> Any:
+    """The comparison for the terminal: the headline lines, then the changed rows."""
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    columns, rows = _cells(frame)
-    table = Table(title="Run comparison (later runs minus the first; models matched by name)")
-    for i, c in enumerate(columns):
-        table.add_column(Text(c), justify="left" if i < 2 else "right")
-    for row in rows:
-        table.add_row(*[Text(cell) for cell in row])  # Text: names are never markup
-    return table
+    columns, rows = _cells(comparison)
+    parts: list[Any] = [Text(line, style="bold red" if line.startswith("WARNING") else "")
+                        for line in _headline(comparison)]
+    if rows:
+        table = Table(title=f"Changes against {comparison.runs[0]} (models matched by name)")
+        for i, c in enumerate(columns):
+            table.add_column(Text(c), justify="left" if i < 2 else "right")
+        for row in rows:
+            table.add_row(*[Text(cell) for cell in row])  # Text: names are never markup
+        parts.append(table)
+    return Group(*parts)

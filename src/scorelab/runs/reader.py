@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from scorelab.config import config_from_dict
+from scorelab.config import config_from_dict, excerpt
 from scorelab.exceptions import ConfigError, DataError
 from scorelab.runs.contract import (
     FORMAT_VERSION,
@@ -37,6 +37,15 @@ from scorelab.runs.writer import INCOMPLETE_PREFIX
 __all__ = ["RunData", "load_run", "read_json_artifact"]
 
 M = TypeVar("M", bound=BaseModel)
+PARQUET_MAGIC = b"PAR1"
+#: libyaml's safe loader when PyYAML has it: the resolved config is read on every load.
+_FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Leaderboard columns that hold numbers (when present; empty cells are NaN).
+LEADERBOARD_NUMBERS = ("auc", "auc_low", "auc_high", "gini", "ks", "brier", "log_loss", "ece",
+                       "h_measure", "approval_rate", "default_rate_approved", "auc_true",
+                       "oracle_ratio", "p_vs_best", "p_vs_best_holm", "mean_rank",
+                       "worst_approval_ratio", "worst_equalized_odds_difference", "age_gap",
+                       "age_approval_ratio", "age_score_gap")
 
 
 @dataclass
@@ -111,7 +120,9 @@ class RunData:
 
 
 def _fail(path: Path, what: str) -> DataError:
-    return DataError(f"run directory '{path.parent}': {path.name}: {what}")
+    """One line naming the run directory and the file inside it (models/x/model.json)."""
+    root = next((p for p in path.parents if (p / "manifest.json").is_file()), path.parent)
+    return DataError(f"run directory '{root}': {path.relative_to(root).as_posix()}: {what}")
 
 
 def _raw_json(path: Path) -> dict[str, Any]:
@@ -146,7 +157,13 @@ def _check_parquet(path: Path) -> None:
     """The file's columns and dtype kinds against the contract (schema only, no data)."""
     required, optional = PARQUET_ARTIFACTS[path.name]
     try:
+        with path.open("rb") as handle:
+            if handle.read(4) != PARQUET_MAGIC:  # the footer alone can survive a garbling
+                raise _fail(path, "not a readable Parquet file (its first bytes are not "
+                                  "PAR1: damaged)")
         schema = pq.read_schema(path)
+    except DataError:
+        raise
     except Exception as exc:
         raise _fail(path, f"not a readable Parquet file ({type(exc).__name__})") from None
     names = set(schema.names)
@@ -230,12 +247,72 @@ def load_run(run_dir: str | Path, *, unpublished: bool = False) -> RunData:
         run.fairness_by_group = _read_parquet(run_dir / "fairness_by_group.parquet")
     _check_listed_files(run_dir, run.manifest["artifacts"])
     for model_json in sorted((run_dir / "models").glob("*/model.json")):
-        _check_model_files(model_json, read_json_artifact(model_json, ModelManifest))
-    unknown = sorted(set(run.leaderboard["model"]) - set(run.metrics["models"]))
-    if unknown:
-        raise _fail(run_dir / "leaderboard.csv", f"model(s) {', '.join(unknown)} are not in "
-                                                 "metrics.json")
+        _check_model_files(model_json, read_json_artifact(model_json, ModelManifest),
+                           run.study)
+    _check_same_models(run)
+    _check_decisions(run)
+    _check_predictions(run)
     return run
+
+
+def _check_same_models(run: RunData) -> None:
+    """Every artifact names the same models. The list most of them agree on is the run's;
+    the first file that differs is named (a model missing from the predictions would
+    otherwise be reported as a blank row, or crash a reader)."""
+    d = run.run_dir
+    lists = {d / "manifest.json": ("field 'models'", run.manifest["models"]),
+             d / "study.json": ("field 'models'", [m.name for m in run.study.models]),
+             d / "metrics.json": ("field 'models'", list(run.metrics["models"])),
+             d / "leaderboard.csv": ("column 'model'", list(run.leaderboard["model"])),
+             d / "predictions.parquet": ("column 'model'",
+                                         list(pd.unique(run.predictions["model"].astype(str))))}
+    sets = [frozenset(names) for _, names in lists.values()]
+    agreed = max(sets, key=sets.count)
+    for path, (where, names) in lists.items():
+        if frozenset(names) != agreed:
+            missing = sorted(agreed - set(names))
+            extra = sorted(set(names) - agreed)
+            what = "; ".join(part for part in (
+                f"no {'rows' if path.suffix == '.parquet' else 'entry'} of model(s) "
+                f"{', '.join(missing)}" if missing else "",
+                f"unknown model(s) {', '.join(extra)}" if extra else "") if part)
+            raise _fail(path, f"{where}: {what} (the run's other files have: "
+                              f"{', '.join(sorted(agreed))})")
+
+
+def _check_decisions(run: RunData) -> None:
+    """Each model's cut-off is there: letters and scores judge by it."""
+    for name, entry in run.metrics["models"].items():
+        cutoff = entry["decision"].get("cutoff_score")
+        if not isinstance(cutoff, int | float) or cutoff != cutoff:
+            raise _fail(run.run_dir / "metrics.json", f"field 'models.{name}.decision."
+                                                      "cutoff_score' is missing or not a number")
+
+
+def _check_predictions(run: RunData) -> None:
+    """Probabilities, folds and citizens that a reader can trust: each model scores each
+    citizen of the population once per repeat, out of a fold the study had."""
+    pred, path = run.predictions, run.run_dir / "predictions.parquet"
+    p = pred["p_default"].to_numpy(dtype=float)
+    bad = ~((p >= 0) & (p <= 1))
+    if bad.any():
+        raise _fail(path, f"column 'p_default' must hold probabilities in [0, 1]; "
+                          f"{int(bad.sum())} row(s) do not (e.g. {p[bad][0]!r})")
+    for column, count in (("fold", run.study.folds), ("repeat", run.study.repeats)):
+        values = pred[column].to_numpy()
+        outside = (values < 0) | (values >= count)
+        if outside.any():
+            raise _fail(path, f"column '{column}' must be 0-{count - 1} (study.json: "
+                              f"{count} {column}s); {int(outside.sum())} row(s) hold e.g. "
+                              f"{int(values[outside][0])}")
+    ids = _read_parquet(run.run_dir / "population.parquet", ["citizen_id"])["citizen_id"]
+    for (name, repeat), group in pred.groupby(["model", "repeat"], observed=True, sort=False):
+        citizens = group["citizen_id"]
+        if len(citizens) != len(ids) or citizens.duplicated().any() \
+                or not citizens.isin(ids).all():
+            raise _fail(path, f"model '{name}' (repeat {repeat}) does not score each citizen "
+                              f"of population.parquet exactly once ({len(citizens):,} rows "
+                              f"for {len(ids):,} citizens)")
 
 
 def _inside(run_dir: Path, relative: str) -> bool:
@@ -255,11 +332,17 @@ def _check_listed_files(run_dir: Path, listed: list[str]) -> None:
                             "manifest lists (an incomplete copy?)")
 
 
-def _check_model_files(path: Path, manifest: ModelManifest) -> None:
+def _check_model_files(path: Path, manifest: ModelManifest, study: StudyInfo) -> None:
+    """Saved files inside the run, and fold models for every fold or none."""
     files = [f for f in (manifest.final, *manifest.folds.values(), *manifest.boosters) if f]
     for name in files:
         if not _inside(path.parent, name):
             raise _fail(path, f"file '{name}' is outside the run directory")
+    expected = {f"r{r}f{k}" for r in range(study.repeats) for k in range(study.folds)}
+    if manifest.folds and set(manifest.folds) != expected:
+        missing = sorted(expected - set(manifest.folds)) or sorted(set(manifest.folds))
+        raise _fail(path, f"field 'folds' does not match the study's {study.folds} folds x "
+                          f"{study.repeats} repeat(s) (check: {', '.join(missing)})")
 
 
 def _read_leaderboard(path: Path) -> pd.DataFrame:
@@ -270,6 +353,10 @@ def _read_leaderboard(path: Path) -> pd.DataFrame:
     missing = [c for c in LEADERBOARD if c not in board.columns]
     if missing:
         raise _fail(path, f"lacks column(s) {', '.join(missing)}")
+    for column in LEADERBOARD_NUMBERS:
+        if column in board and not pd.api.types.is_numeric_dtype(board[column]):
+            raise _fail(path, f"column '{column}' must be numeric; got e.g. "
+                              f"{excerpt(board[column].dropna().iloc[0])!r}")
     board["model"] = board["model"].astype(str)
     return board
 
@@ -277,7 +364,7 @@ def _read_leaderboard(path: Path) -> pd.DataFrame:
 def _read_config(path: Path) -> dict[str, Any]:
     """The resolved config, validated like any config (one line naming the file)."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_FAST_SAFE_LOADER)  # noqa: S506 (safe)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _fail(path, f"not readable YAML ({first})") from None

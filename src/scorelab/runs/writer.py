@@ -4,7 +4,9 @@ A run is written into ``runs/.incomplete-<id>-<pid>/`` and renamed to ``runs/<id
 only when every artifact is there (the manifest, written last, says
 ``status: complete``), so a crashed or interrupted run never leaves a directory that
 looks finished, and an existing run is never touched. Every JSON artifact is checked
-against its model in :mod:`scorelab.runs.contract` before it is written.
+against its model in :mod:`scorelab.runs.contract` before it is written. The unfinished
+folder carries its owner (:mod:`scorelab.runs.housekeeping`), so that one left by a
+killed process is recognised and removed by the next run into the same runs folder.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ import pandas as pd
 from scorelab.exceptions import OutputError
 from scorelab.jsonable import dumps, jsonable
 from scorelab.runs.contract import JSON_ARTIFACTS, PARQUET_ARTIFACTS
+from scorelab.runs.housekeeping import INCOMPLETE_PREFIX, OWNER_FILE, claim, remove_stale
 
 TRACKED_PACKAGES = ("scorelab", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy",
                     "lightgbm", "optbinning", "pydantic", "joblib", "skops", "fairlearn",
                     "shap")
-INCOMPLETE_PREFIX = ".incomplete-"
 
 
 def package_versions() -> dict[str, str]:
@@ -88,12 +90,15 @@ class RunWriter:
 
     def __init__(self, runs_dir: Path, run_name: str) -> None:
         self.runs_dir = Path(runs_dir)
+        # The folders this run creates; removed again if it fails (no empty runs/ left).
+        self.created = [p for p in (self.runs_dir, *self.runs_dir.parents) if not p.exists()]
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create runs folder '{runs_dir}': {exc.strerror}") from None
         if not os.access(self.runs_dir, os.W_OK):
             raise OutputError(f"runs folder '{runs_dir}' is not writable")
+        remove_stale(self.runs_dir)
         final = self.runs_dir / run_name
         suffix = 1
         while final.exists():  # two runs in the same second: never overwrite
@@ -102,6 +107,11 @@ class RunWriter:
         self.final = final
         self.tmp = self.runs_dir / f"{INCOMPLETE_PREFIX}{final.name}-{os.getpid()}"
         self.tmp.mkdir()
+        try:
+            claim(self.tmp)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"cannot write in runs folder '{runs_dir}': {exc.strerror}") from None
 
     def path(self, name: str) -> Path:
         """Where artifact ``name`` (a relative path) goes; its folder is created."""
@@ -132,15 +142,22 @@ class RunWriter:
     def files(self) -> list[str]:
         """Every file written so far, as paths relative to the run folder."""
         return sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*")
-                      if p.is_file())
+                      if p.is_file() and p != self.tmp / OWNER_FILE)
 
     def publish(self) -> Path:
         """Rename the finished folder into place; return its final path."""
+        (self.tmp / OWNER_FILE).unlink(missing_ok=True)
         os.replace(self.tmp, self.final)
         return self.final
 
     def discard(self) -> None:
+        """Remove the unfinished folder, and the runs folder if this run created it."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+        for folder in self.created:  # deepest first; only while empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def command_line() -> str:

@@ -1,0 +1,103 @@
+"""What every section of the report shares: the run, the model order and looks, the
+figures to draw and the full tables to write beside the report.
+
+Sections read the run only through this object, so facts such as "is the population
+synthetic" or "which attributes were audited" are decided once, from the run itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scorelab.report import plots
+from scorelab.report.blocks import fmt, get
+from scorelab.runs.reader import RunData
+
+__all__ = ["TABLES_DIR", "ReportContext"]
+
+#: Folder of the run directory that holds the report's full tables as CSV.
+TABLES_DIR = "tables"
+
+
+@dataclass
+class ReportContext:
+    """The run being reported and what the sections add to it while they are built."""
+
+    run: RunData
+    figures: dict[str, Callable[[], str]] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.order = self.run.model_names  # best AUC first, the leaderboard's order
+        self.styles = plots.Styles(self.order)
+        board = self.run.leaderboard.set_index("model")
+        self.board = board
+        self.legend = {m: f"{m} (AUC {fmt(board.at[m, 'auc'])})" for m in self.order}
+
+    # ----------------------------------------------------------------- facts of the run
+
+    @property
+    def synthetic(self) -> bool:
+        return self.run.study.population.source == "synthetic"
+
+    @property
+    def truth(self) -> bool:
+        """True risk is known (synthetic population): truth-based analyses exist."""
+        return self.run.study.population.truth
+
+    @property
+    def population_words(self) -> str:
+        pop = self.run.study.population
+        if pop.source == "synthetic":
+            return f"{pop.n_citizens:,} synthetic citizens"
+        name = Path(pop.table).name if pop.table else "given as a data frame"
+        return f"{pop.n_citizens:,} rows of the table '{name}'"
+
+    @property
+    def fairness(self) -> dict[str, Any] | None:
+        return self.run.fairness
+
+    def fair_models(self) -> dict[str, dict[str, Any]]:
+        """fairness.json's per-model entries in the report's model order."""
+        models = get(self.fairness, "models", default={}) or {}
+        return {m: models[m] for m in self.order if isinstance(models.get(m), dict)}
+
+    @property
+    def attributes(self) -> list[str]:
+        """The attributes (and intersections) the audit grouped citizens by."""
+        groups = self.run.fairness_by_group
+        if groups is not None and len(groups):
+            return [str(a) for a in dict.fromkeys(groups["attribute"].astype(str))]
+        return []
+
+    @property
+    def age_column(self) -> str | None:
+        return get(self.fairness, "thresholds", "age_attribute")
+
+    @property
+    def four_fifths(self) -> float:
+        return float(get(self.fairness, "thresholds", "four_fifths", default=0.8))
+
+    def role(self, model: str) -> str:
+        return next((m.role for m in self.run.study.models if m.name == model), "original")
+
+    def metric(self, model: str, column: str) -> Any:
+        board = self.board
+        return board.at[model, column] if column in board.columns and \
+            model in board.index else None
+
+    # ----------------------------------------------------------------- outputs
+
+    def add_figure(self, key: str, make: Callable[[], str]) -> str:
+        self.figures[key] = make
+        return key
+
+    def add_table(self, name: str, frame: pd.DataFrame) -> str:
+        """Keep a full table to write as ``tables/<name>.csv``; returns its path."""
+        self.tables[name] = frame
+        return f"{TABLES_DIR}/{name}.csv"

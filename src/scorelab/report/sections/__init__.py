@@ -1,0 +1,15 @@
+"""The report's sections, in page order; each returns a Section, or None when the run
+has nothing for it (the summary's "Not in this run" list says why)."""
+
+from scorelab.report.sections.accuracy import accuracy
+from scorelab.report.sections.age import age
+from scorelab.report.sections.explanations import explanations
+from scorelab.report.sections.fairness import fairness
+from scorelab.report.sections.mitigation import mitigation
+from scorelab.report.sections.overview import overview
+from scorelab.report.sections.policy import policy
+from scorelab.report.sections.study import study
+
+SECTIONS = (overview, study, accuracy, explanations, fairness, age, mitigation, policy)
+
+__all__ = ["SECTIONS"]

@@ -1,0 +1,197 @@
+"""Section 5, age: how each model treats the young, where the young/rest line is drawn,
+which inputs stand in for age and, with known truth, how much of the gap true risk
+explains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorelab.report import plots
+from scorelab.report.blocks import (
+    Section,
+    details,
+    figure,
+    figures,
+    finite,
+    fmt,
+    get,
+    light,
+    pct,
+    records,
+    table,
+    text,
+)
+from scorelab.report.context import ReportContext
+
+__all__ = ["age"]
+
+PROXY_ROWS = 8
+
+
+def _young_rest(ctx: ReportContext, ages: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    rows = []
+    for m, a in ages.items():
+        ratio = a.get("approval_ratio")
+        status = "n/a" if not finite(ratio) else (
+            "fail" if ratio < ctx.four_fifths else "pass")
+        rows.append([m, pct(a.get("approval_young")), pct(a.get("approval_rest")),
+                     light(status, fmt(ratio, ".2f")), fmt(a.get("score_gap"), "+.1f")])
+    band = next(iter(ages.values())).get("young_band")
+    return table(["model", "approval of the young", "approval of the rest",
+                  "ratio (four-fifths)", "mean score gap (points)"], rows,
+                 title=f"The young ({band}) against the rest",
+                 align=["left", "right", "right", "left", "right"])
+
+
+def _curve_figures(ctx: ReportContext, ages: dict[str, dict[str, Any]],
+                   column: str) -> list[dict[str, Any]]:
+    out = []
+    curves = {m: pd.DataFrame(records(a.get("score_by_age"))) for m, a in ages.items()}
+    curves = {m: c for m, c in curves.items() if {"age", "mean_score"} <= set(c.columns)}
+    if curves:
+        years = sorted({int(v) for c in curves.values() for v in c["age"]})
+        col = "mean_score_smooth" if all("mean_score_smooth" in c for c in curves.values()) \
+            else "mean_score"
+        series = {m: c.set_index("age")[col].reindex(years).to_numpy(dtype=float)
+                  for m, c in curves.items()}
+        ctx.add_figure("score_by_age", lambda years=years, series=series: plots.line_svg(
+            years, series, column, "mean score (points, 5-year smoothing)",
+            f"Mean score by {column}", styles=ctx.styles, labels=ctx.legend))
+        out.append(figure("score_by_age", f"Score by {column}"))
+    sweeps = {m: pd.DataFrame(records(a.get("cut_sweep"))) for m, a in ages.items()}
+    sweeps = {m: c for m, c in sweeps.items() if {"cut", "ratio"} <= set(c.columns)}
+    if sweeps:
+        cuts = sorted({int(v) for c in sweeps.values() for v in c["cut"]})
+        series = {m: c.set_index("cut")["ratio"].reindex(cuts).to_numpy(dtype=float)
+                  for m, c in sweeps.items()}
+        ctx.add_figure("cut_sweep", lambda cuts=cuts, series=series: plots.line_svg(
+            cuts, series, f"the young are those with {column} up to", "approval ratio, "
+            "young / rest", "Where the young/rest line is drawn", hline=ctx.four_fifths,
+            styles=ctx.styles, labels=ctx.legend, shade_below=ctx.four_fifths))
+        out.append(figure("cut_sweep", "Cut-point sweep"))
+    return out
+
+
+def _share(d: dict[str, Any]) -> str:
+    """The proxy part's share of the gap true risk leaves unexplained, when that is a
+    share (0-100%); when the parts pull in opposite directions it is not one."""
+    share = d.get("proxy_share_of_unexplained")
+    if finite(share) and 0 <= float(share) <= 1:
+        return pct(share, 0)
+    return "n/a (parts offset)"
+
+
+def _decomposition(ages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    rows = []
+    for m, a in ages.items():
+        d = a.get("decomposition")
+        if isinstance(d, dict):
+            avail = d.get("available") or {}
+            rows.append([m] + [fmt(d.get("total"), "+.1f"), fmt(d.get("true_risk"), "+.1f"),
+                               fmt(d.get("proxy"), "+.1f") if avail.get("proxy", True)
+                               else "not estimated",
+                               fmt(d.get("label_bias"), "+.1f") if avail.get("label_bias",
+                                                                             True)
+                               else "not estimated",
+                               fmt(d.get("residual"), "+.1f"), _share(d)])
+    if not rows:
+        return None
+    return table(["model", "gap (points)", "true risk", "response to age through the "
+                  "inputs, beyond true risk", "label bias", "residual",
+                  "share of the unexplained gap through the inputs"], rows,
+                 title="Where the age gap comes from (mean score, young minus rest)",
+                 caption="parts add up to the gap; computed against the population's "
+                         "known true risk")
+
+
+def _twins(ctx: ReportContext, ages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    rows = []
+    for m, a in ages.items():
+        overall = next((r for r in records(a.get("twin_effects")) if r.get("age_band") ==
+                        "all"), None)
+        if overall:
+            rows.append([m, fmt(overall.get("mean_delta_score"), "+.1f"),
+                         pct(overall.get("share_newly_approved")),
+                         pct(overall.get("share_newly_rejected"))])
+    if not rows:
+        return None
+    shift = get(ctx.fairness, "thresholds", "twin_age_shift")
+    return table(["model", "mean score change", "newly approved", "newly rejected"], rows,
+                 title=f"Counterfactual twins: the same applicants {fmt(shift, 'g')} years "
+                       f"older, all else equal")
+
+
+def _proxies(ctx: ReportContext, column: str) -> dict[str, Any] | None:
+    proxies = records(get(ctx.fairness, "proxy_audit"))[:PROXY_ROWS]
+    if not proxies:
+        return None
+    return table(["input", "rank correlation with age", "separates the young (AUC)",
+                  "missing: young", "missing: rest", "strength"],
+                 [[p.get("feature"), fmt(p.get("spearman_rho"), "+.2f"),
+                   fmt(p.get("auc_young"), ".2f"), pct(p.get("missing_young"), 0),
+                   pct(p.get("missing_rest"), 0), fmt(p.get("strength"), ".2f")]
+                  for p in proxies],
+                 title=f"Inputs that stand in for {column} (strongest first)")
+
+
+def _shap_bands(ctx: ReportContext) -> dict[str, Any] | None:
+    frame = pd.DataFrame(records(get(ctx.fairness, "shap_by_age_band")))
+    if frame.empty:
+        return None
+    ctx.add_table("shap_by_age_band", frame)
+    bands = list(dict.fromkeys(frame["age_band"].astype(str)))
+    panels = {}
+    for feature, part in frame.groupby("feature", sort=False):
+        series = {m: part[part["model"] == m].set_index("age_band")["mean_shap"]
+                  .reindex(bands).to_numpy(dtype=float) for m in ctx.order
+                  if (part["model"] == m).any()}
+        panels[str(feature)] = (bands, series)
+    ctx.add_figure("shap_by_age", lambda: plots.multiples_svg(
+        panels, "mean SHAP (log-odds of default)", "What age and its proxies add to the "
+        "risk, per age band", styles=ctx.styles, labels=ctx.legend))
+    return figure("shap_by_age", "SHAP by age band")
+
+
+def age(ctx: ReportContext) -> Section | None:
+    if ctx.fairness is None or ctx.age_column is None:
+        return None
+    column = str(ctx.age_column)
+    ages = {m: e["age"] for m, e in ctx.fair_models().items() if isinstance(e.get("age"),
+                                                                           dict)}
+    if not ages:
+        return None
+    blocks: list[dict[str, Any]] = [_young_rest(ctx, ages)]
+    curves = _curve_figures(ctx, ages, column)
+    if curves:
+        blocks.append(figures(*curves))
+    notes = [str(a["cut_sweep_note"]) for a in ages.values() if a.get("cut_sweep_note")]
+    label = get(ctx.fairness, "label_cut_sweep")
+    if isinstance(label, dict) and label.get("note"):
+        blocks.append(text(f"Before any model: {label['note']}"))
+    blocks += [text(n) for n in notes[:1]]
+    for block in (_decomposition(ages), _twins(ctx, ages), _proxies(ctx, column),
+                  _shap_bands(ctx)):
+        if block is not None:
+            blocks.append(block)
+    sweeps = [{"model": m, **r} for m, a in ages.items() for r in records(a.get("cut_sweep"))]
+    if sweeps:
+        ctx.add_table("age_cut_sweep", pd.DataFrame(sweeps))
+        blocks.append(details("Cut-point sweep of every model", [text(
+            "Every cut, with the approval rates and the two-proportion test: "
+            "tables/age_cut_sweep.csv.")]))
+    best = next(iter(ages))
+    ratio = ages[best].get("approval_ratio")
+    parts = ["the approval rates of the young and the rest", "the mean score by age",
+             "where the young/rest line is drawn", "which inputs stand in for age"]
+    if any(isinstance(a.get("decomposition"), dict) for a in ages.values()):
+        parts.append("how much of the score gap the young's true risk explains")
+    if any(a.get("twin_effects") for a in ages.values()):
+        parts.append("what happens to the same applicants made older")
+    summary = (f"Age ('{column}') gets its own audit because credit histories grow with "
+               f"age (the seed paper, section 5). Under {best} the young are approved at "
+               f"{fmt(ratio, '.2f')} times the rate of the rest. This section shows "
+               + ", ".join(parts[:-1]) + " and " + parts[-1] + ".")
+    return Section("age", "Age", summary, blocks)

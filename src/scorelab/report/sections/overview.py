@@ -1,0 +1,196 @@
+"""Page one: the auditor's question answered on one screen.
+
+Per model (best AUC first): accuracy with its interval, the worst four-fifths ratio
+with its verdict and the groups it compares, the young/rest approval ratio, policy
+flags and one status; then the main age finding in a sentence and what the run did not
+do, and why. Every word comes from the run's own artifacts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scorelab.report.blocks import (
+    Section,
+    bullets,
+    finite,
+    fmt,
+    get,
+    interval,
+    light,
+    pct,
+    records,
+    table,
+    text,
+)
+from scorelab.report.context import ReportContext
+
+__all__ = ["age_finding", "model_status", "overview", "worst_disparity"]
+
+#: A ratio this close above the four-fifths threshold is flagged as borderline.
+BORDERLINE = 0.05
+
+
+def worst_disparity(ctx: ReportContext, model: str) -> dict[str, Any] | None:
+    """The observed-outcome disparity row with the lowest approval ratio of a model."""
+    rows = [r for r in records(get(ctx.fair_models().get(model), "disparities"))
+            if r.get("outcome") == "observed" and finite(r.get("worst_approval_ratio"))]
+    return min(rows, key=lambda r: float(r["worst_approval_ratio"])) if rows else None
+
+
+def direct_inputs(ctx: ReportContext, model: str) -> list[str]:
+    """Protected or prohibited columns the model uses as inputs."""
+    return [str(f["column"]) for f in records(get(ctx.fairness, "policy_flags"))
+            if f.get("check") == "direct_input" and f.get("model") == model]
+
+
+def indirect_flags(ctx: ReportContext, model: str) -> list[str]:
+    return [str(f["column"]) for f in records(get(ctx.fairness, "policy_flags"))
+            if f.get("check") != "direct_input" and f.get("model") == model]
+
+
+def model_status(ctx: ReportContext, model: str) -> str:
+    """fail: a four-fifths failure or a protected input used directly; warn: a
+    borderline ratio or an input that carries a protected attribute's weight."""
+    if ctx.fairness is None:
+        return "n/a"
+    worst = worst_disparity(ctx, model)
+    ratio = float(worst["worst_approval_ratio"]) if worst else np.nan
+    if (np.isfinite(ratio) and ratio < ctx.four_fifths) or direct_inputs(ctx, model):
+        return "fail"
+    if (np.isfinite(ratio) and ratio < ctx.four_fifths + BORDERLINE) or \
+            indirect_flags(ctx, model):
+        return "warn"
+    return "pass" if np.isfinite(ratio) else "n/a"
+
+
+def _ratio_cell(ctx: ReportContext, model: str) -> tuple[dict[str, str], str]:
+    worst = worst_disparity(ctx, model)
+    if worst is None:
+        return light("n/a", "not assessed"), "-"
+    ratio = float(worst["worst_approval_ratio"])
+    status = "fail" if ratio < ctx.four_fifths else (
+        "warn" if ratio < ctx.four_fifths + BORDERLINE else "pass")
+    groups = (f"{worst['attribute']}: {worst.get('lowest_group')} vs "
+              f"{worst.get('highest_group')}")
+    return light(status, fmt(ratio, ".2f")), groups
+
+
+def _flags_cell(ctx: ReportContext, model: str) -> str:
+    direct, indirect = direct_inputs(ctx, model), indirect_flags(ctx, model)
+    parts = ([f"uses {', '.join(direct)}"] if direct else []) + \
+        ([f"weight on {', '.join(indirect)}"] if indirect else [])
+    return "; ".join(parts) or ("none" if ctx.fairness is not None else "-")
+
+
+def age_finding(ctx: ReportContext) -> str | None:
+    """The main age finding in one sentence (None when no age analysis ran)."""
+    ages = {m: e["age"] for m, e in ctx.fair_models().items() if isinstance(e.get("age"), dict)}
+    ratios = {m: a.get("approval_ratio") for m, a in ages.items()
+              if finite(a.get("approval_ratio"))}
+    if not ratios:
+        return None
+    best = next(m for m in ctx.order if m in ratios)
+    a = ages[best]
+    low = min(ratios, key=lambda m: ratios[m])
+    high = max(ratios, key=lambda m: ratios[m])
+    sentence = (f"Under {best}, the most accurate model with an age analysis, applicants "
+                f"with {a.get('young_band')} are approved at {fmt(ratios[best], '.2f')} "
+                f"times the rate of the rest ({pct(a.get('approval_young'))} against "
+                f"{pct(a.get('approval_rest'))}; mean score {fmt(a.get('score_gap'), '+.0f')} "
+                f"points)")
+    if len(ratios) > 1:
+        sentence += (f"; across the {len(ratios)} models the ratio runs from "
+                     f"{fmt(ratios[low], '.2f')} ({low}) to {fmt(ratios[high], '.2f')} "
+                     f"({high})")
+    true_risk = get(a, "decomposition", "true_risk")
+    if finite(true_risk):
+        sentence += (f". The young's true risk alone would put them "
+                     f"{fmt(true_risk, '+.0f')} points from the rest")
+    return sentence + "."
+
+
+def not_done(ctx: ReportContext) -> list[str]:
+    """What this run did not do, each with its reason, from the run's own record."""
+    run, cfg = ctx.run, ctx.run.config
+    items = [f"model {name} did not run: {reason}"
+             for name, reason in (run.metrics.get("skipped_models") or {}).items()]
+    if run.explanations is None:
+        items.append("no explanations: explain.enabled is false in the config"
+                     if get(cfg, "explain", "enabled") is False else
+                     "no explanations were saved with this run")
+    if run.fairness is None:
+        items.append("no fairness audit: fairness.enabled is false in the config"
+                     if get(cfg, "fairness", "enabled") is False else
+                     "no fairness audit was saved with this run")
+    elif ctx.age_column is None:
+        items.append("no age analysis: no audited attribute is declared the age attribute")
+    if not ctx.truth:
+        items.append("no check against a known truth: a real table holds only the "
+                     "recorded outcomes, so every figure is measured against them")
+    if not any(ctx.role(m) == "mitigation" for m in ctx.order):
+        items.append("no mitigation variant was in the study (no model of family "
+                     "'mitigation')")
+    return items
+
+
+def _accuracy_only(ctx: ReportContext) -> dict[str, Any]:
+    """Page one's table when no fairness audit ran: nothing to judge but accuracy."""
+    rows = [[m, str(ctx.metric(m, "family")),
+             interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"), ctx.metric(m, "auc_high")),
+             pct(ctx.metric(m, "approval_rate")), pct(ctx.metric(m, "default_rate_approved"))]
+            for m in ctx.order]
+    return table(["model", "family", "AUC [interval]", "approved", "bad among approved"],
+                 rows, title="Every model at a glance (best AUC first)",
+                 align=["left", "left", "right", "right", "right"])
+
+
+def overview(ctx: ReportContext) -> Section:
+    if ctx.fairness is None:
+        best = ctx.order[0]
+        blocks = [_accuracy_only(ctx), bullets(not_done(ctx), title="Not in this run")]
+        summary = (f"{len(ctx.order)} models compared on {ctx.population_words}. The most "
+                   f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). No fairness "
+                   f"audit was run, so no model's fairness is assessed.")
+        return Section("summary", "Summary for the auditor", summary, blocks)
+    rows, statuses = [], {}
+    has_age = any(finite(ctx.metric(m, "age_approval_ratio")) for m in ctx.order)
+    for m in ctx.order:
+        ratio, groups = _ratio_cell(ctx, m)
+        statuses[m] = model_status(ctx, m)
+        row = [m, str(ctx.metric(m, "family")),
+               interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"),
+                        ctx.metric(m, "auc_high")), ratio, groups]
+        if has_age:
+            row.append(fmt(ctx.metric(m, "age_approval_ratio"), ".2f"))
+        row += [_flags_cell(ctx, m), light(statuses[m])]
+        rows.append(row)
+    columns = ["model", "family", "AUC [interval]", "worst four-fifths ratio",
+               "groups compared (lowest vs highest approval)"]
+    columns += ["young / rest approval"] if has_age else []
+    columns += ["policy flags", "status"]
+    blocks: list[dict[str, Any]] = [table(
+        columns, rows, title="Every model at a glance (best AUC first)",
+        align=["left", "left", "right", "left", "left"] + (["right"] if has_age else [])
+        + ["left", "left"],
+        caption=f"approvals at the study's decision rule; the four-fifths ratio is the "
+                f"lowest group's approval rate over the highest group's (fails below "
+                f"{fmt(ctx.four_fifths, 'g')})")]
+    finding = age_finding(ctx)
+    if finding:
+        blocks.append(text(finding))
+    skipped = not_done(ctx)
+    if skipped:
+        blocks.append(bullets(skipped, title="Not in this run"))
+    n_fail = sum(s == "fail" for s in statuses.values())
+    n_warn = sum(s == "warn" for s in statuses.values())
+    best = ctx.order[0]
+    summary = (f"{len(ctx.order)} models compared on {ctx.population_words}. The most "
+               f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} model(s) "
+               f"fail (a four-fifths failure on "
+               f"{', '.join(ctx.attributes) or 'an audited attribute'} or a protected input "
+               f"used directly), {n_warn} are borderline or flagged, "
+               f"{sum(s == 'pass' for s in statuses.values())} pass.")
+    return Section("summary", "Summary for the auditor", summary, blocks)

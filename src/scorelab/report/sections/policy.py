@@ -1,0 +1,107 @@
+"""Section 7, policy checks and model cards: which models use protected or prohibited
+inputs, directly or through their weight, and one card per model (collapsed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scorelab.report.blocks import (
+    Section,
+    details,
+    fmt,
+    get,
+    interval,
+    light,
+    pct,
+    records,
+    table,
+    text,
+)
+from scorelab.report.context import ReportContext
+
+__all__ = ["policy"]
+
+
+def _flags(ctx: ReportContext) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {m: {"direct": [], "weight": []} for m in ctx.order}
+    for f in records(get(ctx.fairness, "policy_flags")):
+        model = f.get("model")
+        if model in out:
+            kind = "direct" if f.get("check") == "direct_input" else "weight"
+            share = f.get("share")
+            out[model][kind].append(str(f.get("column")) + (
+                f" ({pct(share, 0)} of its importance)" if kind == "weight" and share
+                is not None else ""))
+    return out
+
+
+def _parameters(params: dict[str, Any]) -> str:
+    if not params:
+        return "none set in the config (the family's defaults)"
+    shown = []
+    for key, value in params.items():
+        value_text = json.dumps(value, default=str)
+        shown.append(f"{key} = {value_text if len(value_text) <= 60 else value_text[:57] + '...'}")
+    return "; ".join(shown)
+
+
+def _card(ctx: ReportContext, name: str) -> dict[str, Any]:
+    info = next(m for m in ctx.run.study.models if m.name == name)
+    verdicts = get(ctx.fair_models().get(name), "verdicts", default={}) or {}
+    observed = {k.split(":", 1)[1]: v for k, v in verdicts.items() if k.startswith("observed:")}
+    rows = [["family / kind / role", f"{info.family} / {info.kind} / {info.role}"],
+            ["parameters", _parameters(info.params)],
+            ["inputs", f"{len(info.inputs)}: {', '.join(info.inputs)}"],
+            ["trained on", ctx.population_words],
+            ["out-of-fold accuracy",
+             f"AUC {interval(ctx.metric(name, 'auc'), ctx.metric(name, 'auc_low'), ctx.metric(name, 'auc_high'))}, "
+             f"KS {fmt(ctx.metric(name, 'ks'))}, Brier {fmt(ctx.metric(name, 'brier'))}"],
+            ["decisions", f"approves {pct(ctx.metric(name, 'approval_rate'))}, of whom "
+                          f"{pct(ctx.metric(name, 'default_rate_approved'))} default"]]
+    if observed:
+        rows.append(["four-fifths verdicts", ", ".join(f"{a}: {v}" for a, v in
+                                                        observed.items())])
+    blocks = [table(["", ""], rows, align=["left", "left"])]
+    tables = ctx.run.model_tables(name)
+    if "points_table.csv" in tables:
+        t = tables["points_table.csv"]
+        t = t[t["count"] > 0]
+        blocks.append(table(["input", "bin", "applicants", "weight of evidence", "points"],
+                            [[r["variable"], r["bin"], fmt(r["count"], ".0f"), fmt(r["woe"]),
+                              fmt(r["points"], "+.1f")] for r in t.to_dict("records")],
+                            title="Points table", csv=f"models/{name}/points_table.csv",
+                            align=["left", "left", "right", "right", "right"]))
+    if "rules.csv" in tables:
+        t = tables["rules.csv"]
+        blocks.append(table([str(c).replace("_", " ") for c in t.columns],
+                            [[fmt(v, "g") for v in r] for r in t.values.tolist()],
+                            title="Rule table", csv=f"models/{name}/rules.csv"))
+    return details(f"Model card: {name} ({info.family}, AUC {fmt(ctx.metric(name, 'auc'))})",
+                   blocks)
+
+
+def policy(ctx: ReportContext) -> Section:
+    flags = _flags(ctx)
+    blocks: list[dict[str, Any]] = []
+    if ctx.fairness is not None:
+        rows = []
+        for m in ctx.order:
+            direct, weight = flags[m]["direct"], flags[m]["weight"]
+            rows.append([m, light("fail" if direct else "pass", ", ".join(direct) or "none"),
+                         light("warn" if weight else "pass", ", ".join(weight) or "none")])
+        blocks.append(table(["model", "protected or prohibited inputs used directly",
+                             "inputs carrying a protected attribute's weight"], rows,
+                            title="Protected and prohibited inputs",
+                            align=["left", "left", "left"]))
+        n_direct = sum(bool(f["direct"]) for f in flags.values())
+        summary = (f"The seed paper asks that some facts never count against a citizen "
+                   f"(protected attributes, and what the config lists as prohibited). "
+                   f"{n_direct} of {len(ctx.order)} models use such an input directly. A card "
+                   f"per model follows: its parameters, inputs, accuracy and verdicts.")
+    else:
+        blocks.append(text("Protected and prohibited inputs were not checked: the run has "
+                           "no fairness audit."))
+        summary = "One card per model: its parameters, inputs and accuracy."
+    blocks += [_card(ctx, m) for m in ctx.order]
+    return Section("policy", "Policy checks and model cards", summary, blocks)

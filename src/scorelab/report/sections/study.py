@@ -1,0 +1,103 @@
+"""Section 1, the study: what was compared, on which data, under which protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from scorelab.report.blocks import Section, bullets, details, fmt, get, pct, table
+from scorelab.report.context import ReportContext
+
+__all__ = ["decision_words", "study"]
+
+
+def decision_words(ctx: ReportContext) -> str:
+    d = ctx.run.study.decision
+    if d.rule == "approval_rate":
+        return f"approve the best-scoring {pct(d.target_approval_rate)} of applicants"
+    return f"approve applicants scoring at least {fmt(d.cutoff_score, 'g')} points"
+
+
+def _facts(ctx: ReportContext) -> list[list[str]]:
+    run, study, card = ctx.run, ctx.run.study, ctx.run.data_card
+    ev = run.config.get("evaluation", {}) or {}
+    scale = study.scale
+    facts = [["population", ctx.population_words],
+             ["outcome", f"'{study.population.target}', observed default rate "
+                         f"{pct(card.get('observed_default_rate'))}"]]
+    if ctx.truth:
+        facts.append(["known truth", f"true default rate {pct(card.get('true_default_rate'))};"
+                                     f" oracle AUC (true risk against the observed outcome) "
+                                     f"{fmt(card.get('oracle_auc'))}"])
+    facts += [["protocol", f"stratified {study.folds}-fold cross-validation x "
+                           f"{study.repeats} repeat(s), the same folds for every model; "
+                           f"every score comes from a model that never saw the applicant"],
+              ["intervals", f"{pct(ev.get('confidence'), 0)} bootstrap intervals, "
+                            f"{fmt(ev.get('bootstrap'))} replicates"],
+              ["decision rule", decision_words(ctx)],
+              ["score scale", f"{scale.name}: {fmt(scale.base_score, 'g')} points at odds "
+                              f"{fmt(scale.base_odds, 'g')}:1, {fmt(scale.pdo, 'g')} points "
+                              f"to double the odds, range {fmt(scale.low, 'g')}-"
+                              f"{fmt(scale.high, 'g')}"],
+              ["seed", str(run.manifest.get("seed"))]]
+    return facts
+
+
+def _models(ctx: ReportContext) -> dict[str, Any]:
+    rows = []
+    rank = {name: i for i, name in enumerate(ctx.order)}
+    for m in sorted(ctx.run.study.models, key=lambda m: rank.get(m.name, len(rank))):
+        rows.append([m.name, m.family, m.kind, m.role, fmt(len(m.inputs)),
+                     ", ".join(m.dropped_features) or "-"])
+    return table(["model", "family", "kind", "role", "inputs", "inputs withheld"], rows,
+                 title="Models in the study (best AUC first)",
+                 align=["left", "left", "left", "left", "right", "left"])
+
+
+def _data_card(ctx: ReportContext) -> list[dict[str, Any]]:
+    blocks = []
+    for attribute, rows in (ctx.run.data_card.get("groups") or {}).items():
+        has_true = any("true_default_rate" in r for r in rows)
+        cols = [str(attribute), "applicants", "share", "observed default rate"]
+        cols += ["true default rate"] if has_true else []
+        blocks.append(table(cols, [
+            [r.get("group"), fmt(r.get("n")), pct(r.get("share")),
+             pct(r.get("observed_default_rate"))]
+            + ([pct(r.get("true_default_rate"))] if has_true else []) for r in rows],
+            title=f"Default rates by {attribute}"))
+    return blocks
+
+
+def study(ctx: ReportContext) -> Section:
+    run = ctx.run
+    families = sorted({m.family for m in run.study.models})
+    blocks: list[dict[str, Any]] = [
+        table(["", ""], _facts(ctx), title="The study", align=["left", "left"]),
+        _models(ctx)]
+    causes = get(run.data_card, "causes") if ctx.synthetic else None
+    if causes:
+        blocks.append(bullets(
+            [f"{name}: " + ", ".join(f"{k} = {v}" for k, v in setting.items()
+                                     if not isinstance(v, dict))
+             if isinstance(setting, dict) else f"{name}: {setting}"
+             for name, setting in causes.items()],
+            title="Causes planted in the synthetic population"))
+    card = _data_card(ctx)
+    if card:
+        blocks.append(details("Data card: default rates by group", card))
+    versions = run.manifest.get("versions") or {}
+    identity = [["run id", str(run.manifest.get("run_id"))],
+                ["config hash", str(run.manifest.get("config_hash"))],
+                ["data fingerprint", str(run.manifest.get("data_fingerprint"))],
+                *[[f"version of {k}", v] for k, v in sorted(versions.items())]]
+    ctx.add_table("run_identity", pd.DataFrame(identity, columns=["item", "value"]))
+    blocks.append(details("Run identity and package versions",
+                          [table(["item", "value"], identity, align=["left", "left"])],
+                          volatile=True))
+    summary = (f"This study compares {len(run.study.models)} credit-scoring models of "
+               f"{len(families)} families ({', '.join(families)}) on "
+               f"{ctx.population_words}, each trained and tested on exactly the same "
+               f"folds. The seed, config hash and data fingerprint identify the run "
+               f"exactly.")
+    return Section("study", "The study", summary, blocks)
