@@ -121,3 +121,48 @@ def test_a_50_mb_config_is_refused_quickly_in_a_short_line(tmp_path: Path) -> No
                       r"huge.yaml: the file is 50.0 MB; a config is at most 1 MB")
     assert time.monotonic() - start < 5
     assert len(line) < 200
+
+
+@pytest.mark.parametrize(("spec", "pattern"), [
+    ({"family": "trees", "name": "lgb", "params": {"monotone_constraints": {"incom": 1}}},
+     r"model 'lgb': params.monotone_constraints.incom: 'incom' is not an input of this model"
+     r" \(inputs: applicant, income, late, Records\)"),
+    ({"family": "trees", "name": "lgb", "params": {"monotone_constraints": {"AGE": 1}}},
+     r"params.monotone_constraints.AGE: 'AGE' is not an input"),
+    ({"family": "hybrid", "kind": "expert_boost", "name": "boost",
+      "params": {"expert": {"params": {"rules": {"late": -10}}},
+                 "monotone_constraints": {"outcome": -1}}},
+     r"model 'boost': params.monotone_constraints.outcome: 'outcome' is not an input"),
+    ({"family": "trees", "name": "lgb", "drop_features": ["incom"]},
+     r"model 'lgb': drop_features: 'incom' is not a feature column"),
+])
+def test_columns_a_model_names_are_checked_against_the_table(spec: dict, pattern: str) -> None:
+    """What validate cannot see in the config alone: the columns of the loaded table
+    (data/checks.py check_model_columns; a raw ValueError of the first fit before)."""
+    from scorelab.config import config_from_dict
+    from scorelab.data.checks import check_model_columns
+    from scorelab.data.loaders import load_table_population
+    from scorelab.exceptions import ConfigError
+
+    tables = Path(__file__).parent / "bad_inputs" / "tables"
+    cfg = config_from_dict({"population": {
+        "source": "table", "path": str(tables / "ok.csv"), "target": "outcome",
+        "default_value": "bad", "protected": {"AGE": "age", "Sex": "categorical"}},
+        "models": [spec]})
+    population = load_table_population(cfg.population)
+    with pytest.raises(ConfigError, match=pattern):
+        check_model_columns(cfg, population)
+
+
+def test_a_column_the_model_uses_passes_the_check() -> None:
+    from scorelab.config import config_from_dict
+    from scorelab.data.checks import check_model_columns
+    from scorelab.data.loaders import load_table_population
+
+    tables = Path(__file__).parent / "bad_inputs" / "tables"
+    cfg = config_from_dict({"population": {
+        "source": "table", "path": str(tables / "ok.csv"), "target": "outcome",
+        "default_value": "bad", "protected": {"AGE": "age"}},
+        "models": [{"family": "trees", "name": "lgb", "use_protected": ["AGE"],
+                    "params": {"monotone_constraints": {"income": -1, "AGE": 1}}}]})
+    check_model_columns(cfg, load_table_population(cfg.population))

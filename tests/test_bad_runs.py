@@ -94,6 +94,8 @@ def _edit_parquet(path: Path, recipe: dict[str, Any]) -> None:
         index = table.schema.get_field_index(key)
         table = table.set_column(index, key, table[key].cast(recipe["value"]))
     else:  # parquet_set
+        if isinstance(recipe["value"], str):
+            frame[key] = frame[key].astype(object)
         frame.loc[rows, key] = recipe["value"]
         table = pa.Table.from_pandas(frame, preserve_index=False)
     pq.write_table(table, path)

@@ -351,22 +351,30 @@ def _bounded_params(node: Any, path: str) -> list[tuple[str, Any]]:
     return found
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _out_of_bounds(name: str, value: Any) -> str | None:
     """What is wrong with a bounded parameter's value (None: nothing, or not a number:
     its type is the estimator's own check)."""
     if name == "hidden_layer_sizes":
-        layers = [value] if isinstance(value, int) else value
-        if isinstance(layers, list) and len(layers) > MAX_HIDDEN_LAYERS:
-            return (f"has {len(layers)} layers; at most {MAX_HIDDEN_LAYERS} are allowed "
-                    "(scorelab.config.MAX_HIDDEN_LAYERS)")
-        big = [u for u in layers or [] if isinstance(u, int | float) and u > MAX_LAYER_UNITS] \
-            if isinstance(layers, list) else []
-        return (f"has a layer of {big[0]:,} units; at most {MAX_LAYER_UNITS:,} per layer "
-                "(scorelab.config.MAX_LAYER_UNITS)") if big else None
+        return _layers_out_of_bounds([value] if _is_number(value) else value)
     low, high = PARAM_BOUNDS[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or low <= value <= high:
+    if not _is_number(value) or low <= value <= high:
         return None
     return f"is {excerpt(value)}; valid: {low:,} to {high:,} (scorelab.config.PARAM_BOUNDS)"
+
+
+def _layers_out_of_bounds(layers: Any) -> str | None:
+    if not isinstance(layers, list):
+        return None
+    if len(layers) > MAX_HIDDEN_LAYERS:
+        return (f"has {len(layers)} layers; at most {MAX_HIDDEN_LAYERS} are allowed "
+                "(scorelab.config.MAX_HIDDEN_LAYERS)")
+    big = [u for u in layers if _is_number(u) and u > MAX_LAYER_UNITS]
+    return (f"has a layer of {big[0]:,} units; at most {MAX_LAYER_UNITS:,} per layer "
+            "(scorelab.config.MAX_LAYER_UNITS)") if big else None
 
 
 # --------------------------------------------------------------------------- the rest
@@ -402,7 +410,8 @@ class Explain(_Section):
     background_size: int = Field(50, ge=1, le=10_000,
                                  description="Background sample for agnostic SHAP.")
     max_evals: int = Field(
-        200, ge=10, le=100_000, description="Masked evaluations per citizen (agnostic explainer); each "
+        200, ge=10, le=100_000,
+        description="Masked evaluations per citizen (agnostic explainer); each "
         "evaluation scores background_size rows."
     )
 
@@ -848,9 +857,9 @@ def _refuse_expansion(root: yaml.Node) -> None:
         for child in children:
             total += size(child)
             if total > MAX_CONFIG_VALUES:
-                raise RefusedYAML(None, None, f"line {node.start_mark.line + 1}: its aliases "
-                                  f"expand to more than {MAX_CONFIG_VALUES:,} values (an alias "
-                                  "bomb?); write the values out", node.start_mark)
+                raise RefusedYAML(None, None, f"line {node.start_mark.line + 1}: the config "
+                                  f"holds more than {MAX_CONFIG_VALUES:,} values once its "
+                                  "aliases are expanded (an alias bomb?)", node.start_mark)
         open_nodes.discard(id(node))
         sizes[id(node)] = total
         return total

@@ -67,6 +67,11 @@ def _rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
     return table
 
 
+def _population_label(run: RunData) -> str:
+    """How a message names the run's population (a damaged column is named in it)."""
+    return f"run directory '{run.run_dir}': population.parquet"
+
+
 def _run(run: RunData | str | Path) -> RunData:
     return run if isinstance(run, RunData) else load_run(run)
 
@@ -103,7 +108,7 @@ def explain_citizen(run: RunData | str | Path, citizen_id: int,
                         "can only be explained from the audit sample")
     fitted = load_model(run.run_dir / manifest.folds[key])
     population = run.population()
-    X = check_applicants(population, manifest.inputs, "population")
+    X = check_applicants(population, manifest.inputs, _population_label(run))
     position = int(np.flatnonzero(population["citizen_id"].to_numpy() == citizen_id)[0])
     held_out = mine.set_index("citizen_id")["fold"].reindex(population["citizen_id"]).to_numpy()
     train = np.flatnonzero(held_out != fold)
@@ -135,7 +140,7 @@ def explain_row(run: RunData | str | Path, applicant: pd.DataFrame, model: str |
     name = run.resolve_model(model)
     manifest, fitted = load_final_model(run, name)
     X = check_applicants(applicant, manifest.inputs, label)
-    population = check_applicants(run.population(), manifest.inputs, "population")
+    population = check_applicants(run.population(), manifest.inputs, _population_label(run))
     background = background_sample(population, BACKGROUND_SIZE, seed=int(run.manifest["seed"]))
     explain_cfg = Explain.model_validate(run.config["explain"])
     explanation = explain(fitted, X, background, max_evals=explain_cfg.max_evals,

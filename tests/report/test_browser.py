@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from scorelab.report import build_report
 from tests.report.browser import INSTALL_HINT, find_chromium, open_page
 from tests.report.svg_checks import clashing_series, series_looks, svgs
 
@@ -67,11 +66,11 @@ def _keep(shot: Path, name: str) -> None:
 
 def test_default_study_report_in_headless_chromium(default_study_run: Path,
                                                    tmp_path: Path) -> None:
-    paths = build_report(default_study_run)
+    page = default_study_run / "report.html"  # rendered by the run
     chromium = _chromium()
     shot = tmp_path / "report-1280.png"
-    result = open_page(paths.html, shot, PROBE, chromium=chromium, width=1280, height=900)
-    assert result.requests == [paths.html.resolve().as_uri()], (
+    result = open_page(page, shot, PROBE, chromium=chromium, width=1280, height=900)
+    assert result.requests == [page.resolve().as_uri()], (
         f"the page made network requests: {result.requests}")
     assert result.errors == [], f"the page logged errors: {result.errors}"
     probe = json.loads(result.probe)
@@ -86,7 +85,7 @@ def test_default_study_report_in_headless_chromium(default_study_run: Path,
     assert sections["accuracy"]["svgs"] >= 3 and sections["fairness"]["svgs"] >= 1
     _keep(shot, "report-1280.png")
     tall = tmp_path / "report-1400.png"
-    probe = json.loads(open_page(paths.html, tall, PROBE, chromium=chromium, width=1400,
+    probe = json.loads(open_page(page, tall, PROBE, chromium=chromium, width=1400,
                                  height=900).probe)
     assert probe["height"] <= MAX_SCREENS * 900, (
         f"the report is {probe['height']} px tall: more than {MAX_SCREENS} screens")
@@ -95,7 +94,7 @@ def test_default_study_report_in_headless_chromium(default_study_run: Path,
 
 
 def test_default_study_figures_tell_every_model_apart(default_study_run: Path) -> None:
-    html = build_report(default_study_run).html.read_text()
+    html = (default_study_run / "report.html").read_text()  # rendered by the run
     figures = svgs(html)
     assert len(figures) >= 8
     drawn = 0

@@ -29,6 +29,7 @@ from scorelab.runs.contract import (
     PARQUET_ARTIFACTS,
     REQUIRED_ARTIFACTS,
     DELIVERABLES,
+    ModelCard,
     ModelManifest,
     StudyInfo,
 )
@@ -106,6 +107,11 @@ class RunData:
                     raise _fail(folder / file_name,
                                 f"not a readable CSV file ({type(exc).__name__})") from None
         return out
+
+    def model_card(self, name: str) -> ModelCard:
+        """The model card of saved model ``name``, validated like every artifact."""
+        self.model_manifest(name)  # one line if the run saved no such model
+        return read_json_artifact(self.run_dir / "models" / name / "card.json", ModelCard)
 
     def model_manifest(self, name: str) -> ModelManifest:
         """The manifest of saved model ``name`` (one line if the run saved none)."""

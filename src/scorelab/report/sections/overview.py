@@ -191,6 +191,6 @@ def overview(ctx: ReportContext) -> Section:
                f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} model(s) "
                f"fail (a four-fifths failure on "
                f"{', '.join(ctx.attributes) or 'an audited attribute'} or a protected input "
-               f"used directly), {n_warn} are borderline or flagged, "
+               f"used directly), {n_warn} borderline or flagged, "
                f"{sum(s == 'pass' for s in statuses.values())} pass.")
     return Section("summary", "Summary for the auditor", summary, blocks)
