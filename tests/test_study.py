@@ -148,7 +148,7 @@ def test_learned_families_near_the_oracle_and_above_expert_rules(tmp_path: Path)
         (SMALL_MODELS, {"population": {"n_citizens": 5, "true_default_rate": 0.001,
                                        "causes": {"label_bias": {"enabled": False}}}},
          ["one class"]),
-        ([], {}, ["models", "no models"]),
+        ([], {}, ["models", "list at least one model"]),
     ],
 )
 def test_bad_input_gives_one_line_and_no_run_directory(tmp_path: Path, models: list,

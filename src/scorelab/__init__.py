@@ -5,27 +5,25 @@ of Alguliyev & Alakbarova (2021) trained on the same splits, and accuracy report
 beside SHAP explanations and fairness metrics, with particular attention to age.
 """
 
-from scorelab.config import (
-    ExperimentConfig,
-    apply_overrides,
-    config_from_dict,
-    dump_config,
-    load_config,
-)
-from scorelab.data import (
-    SCHEMA,
-    Population,
-    build_data_card,
-    counterfactual_twins,
-    generate_population,
-    read_population,
-    write_population,
-)
 from scorelab.exceptions import ConfigError, DataError, OutputError, ScorelabError
-from scorelab.generate import generate_to_file, population_for
 
-# The heavier layers are exported lazily, so `import scorelab` stays light.
+# Everything but the exceptions is exported lazily: `import scorelab` (and so the
+# `scorelab` command, which installs its signal handling first) loads no library.
 _LAZY = {
+    "ExperimentConfig": ("scorelab.config", "ExperimentConfig"),
+    "apply_overrides": ("scorelab.config", "apply_overrides"),
+    "config_from_dict": ("scorelab.config", "config_from_dict"),
+    "dump_config": ("scorelab.config", "dump_config"),
+    "load_config": ("scorelab.config", "load_config"),
+    "SCHEMA": ("scorelab.data", "SCHEMA"),
+    "Population": ("scorelab.data", "Population"),
+    "build_data_card": ("scorelab.data", "build_data_card"),
+    "counterfactual_twins": ("scorelab.data", "counterfactual_twins"),
+    "generate_population": ("scorelab.data", "generate_population"),
+    "read_population": ("scorelab.data", "read_population"),
+    "write_population": ("scorelab.data", "write_population"),
+    "generate_to_file": ("scorelab.generate", "generate_to_file"),
+    "population_for": ("scorelab.generate", "population_for"),
     "run": ("scorelab.api", "run"),
     "Run": ("scorelab.api", "Run"),
     "SavedModel": ("scorelab.api", "SavedModel"),
@@ -53,27 +51,18 @@ def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute (PEP 5
         return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'scorelab' has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "SCHEMA",
     "ConfigError",
     "DataError",
-    "ExperimentConfig",
     "OutputError",
-    "Population",
     "ScorelabError",
     "__version__",
-    "apply_overrides",
-    "build_data_card",
-    "config_from_dict",
-    "counterfactual_twins",
-    "dump_config",
-    "generate_population",
-    "generate_to_file",
-    "load_config",
-    "population_for",
     *_LAZY,
-    "read_population",
-    "write_population",
 ]

@@ -279,20 +279,21 @@ Population = Annotated[
 
 ModelFamily = Literal["expert", "logit", "trees", "neural", "hybrid", "mitigation"]
 
-#: Documented bounds of the model parameters that set how much work a fit does, wherever
-#: they appear (also inside a hybrid's components): a value beyond them is refused when
-#: the config is validated, instead of a run that never ends. parameter -> (low, high).
-PARAM_BOUNDS: dict[str, tuple[int, int]] = {
-    "n_estimators": (1, 100_000),
-    "max_iter": (1, 100_000),
-    "num_leaves": (2, 131_072),
-    "max_depth": (-1, 1_000),
-    "inner_folds": (2, 100),
-    "max_n_bins": (2, 1_000),
-    "max_n_prebins": (2, 10_000),
-    "grid_size": (1, 100_000),
-    "n_jobs": (-1, 1_024),
-    "random_state": (0, MAX_SEED),
+#: Documented upper bounds of the model parameters that set how much work a fit does,
+#: wherever they appear (also inside a hybrid's components): a bigger value is refused
+#: when the config is validated, instead of a run that never ends. (Values too small or
+#: of the wrong type are each estimator's own check, when the model is built.)
+PARAM_MAXIMA: dict[str, int] = {
+    "n_estimators": 100_000,
+    "max_iter": 100_000,
+    "num_leaves": 131_072,
+    "max_depth": 1_000,
+    "inner_folds": 100,
+    "max_n_bins": 1_000,
+    "max_n_prebins": 10_000,
+    "grid_size": 100_000,
+    "n_jobs": 1_024,
+    "random_state": MAX_SEED,
 }
 #: ``hidden_layer_sizes``: at most this many layers of at most this many units.
 MAX_HIDDEN_LAYERS, MAX_LAYER_UNITS = 10, 10_000
@@ -311,10 +312,10 @@ class ModelSpec(_Section):
     params: dict[str, Any] = Field(
         default_factory=dict, description="Hyper-parameters passed to the estimator. Those "
         "that set how much work a fit does are bounded wherever they appear (also in a "
-        "hybrid's components): n_estimators and max_iter 1-100,000, num_leaves 2-131,072, "
-        "max_depth -1-1,000, inner_folds 2-100, max_n_bins 2-1,000, max_n_prebins "
-        "2-10,000, grid_size 1-100,000, n_jobs -1-1,024, random_state 0-2^32-1, "
-        "hidden_layer_sizes at most 10 layers of at most 10,000 units."
+        "hybrid's components): n_estimators and max_iter at most 100,000, num_leaves "
+        "131,072, max_depth 1,000, inner_folds 100, max_n_bins 1,000, max_n_prebins "
+        "10,000, grid_size 100,000, n_jobs 1,024, random_state 2^32-1, hidden_layer_sizes "
+        "at most 10 layers of at most 10,000 units."
     )
     use_protected: list[str] = Field(
         default_factory=list,
@@ -328,7 +329,7 @@ class ModelSpec(_Section):
 
     @model_validator(mode="after")
     def _bounded(self) -> ModelSpec:
-        """Every size-setting parameter within PARAM_BOUNDS, so a typo like 1.0e9 trees
+        """Every size-setting parameter within PARAM_MAXIMA, so a typo like 1.0e9 trees
         fails at validation instead of running until killed."""
         for path, value in _bounded_params(self.params, "params"):
             problem = _out_of_bounds(path.rsplit(".", 1)[-1], value)
@@ -344,7 +345,7 @@ def _bounded_params(node: Any, path: str) -> list[tuple[str, Any]]:
              enumerate(node) if isinstance(node, list) else ())
     for key, value in items:
         where = f"{path}.{key}"
-        if key in PARAM_BOUNDS or key == "hidden_layer_sizes":
+        if key in PARAM_MAXIMA or key == "hidden_layer_sizes":
             found.append((where, value))
         elif key not in _COLUMN_KEYED:
             found.extend(_bounded_params(value, where))
@@ -356,14 +357,13 @@ def _is_number(value: Any) -> bool:
 
 
 def _out_of_bounds(name: str, value: Any) -> str | None:
-    """What is wrong with a bounded parameter's value (None: nothing, or not a number:
-    its type is the estimator's own check)."""
+    """What is wrong with a bounded parameter's value (None: nothing, or not a number or
+    too small: the estimator's own checks)."""
     if name == "hidden_layer_sizes":
         return _layers_out_of_bounds([value] if _is_number(value) else value)
-    low, high = PARAM_BOUNDS[name]
-    if not _is_number(value) or low <= value <= high:
+    if not _is_number(value) or value <= PARAM_MAXIMA[name]:
         return None
-    return f"is {excerpt(value)}; valid: {low:,} to {high:,} (scorelab.config.PARAM_BOUNDS)"
+    return f"is {excerpt(value)}; at most {PARAM_MAXIMA[name]:,} (scorelab.config.PARAM_MAXIMA)"
 
 
 def _layers_out_of_bounds(layers: Any) -> str | None:

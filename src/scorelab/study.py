@@ -43,7 +43,7 @@ from scorelab.protocol import (
     prepare_models,
     validate_models,
 )
-from scorelab.report import REPORT_FILES, build_report
+from scorelab.report import build_report, report_files
 from scorelab.runs.contract import FORMAT_VERSION, Manifest, ModelInfo, StudyInfo
 from scorelab.runs.interrupts import stop_on_signals
 from scorelab.runs.writer import (
@@ -290,4 +290,5 @@ def _write_manifest(writer: RunWriter, result: StudyResult, digest: str) -> None
         data_fingerprint=frame_fingerprint(result.population.frame),
         n_citizens=int(len(result.population.frame)), models=[m.name for m in result.models],
         timings_seconds=result.timings,
-        artifacts=sorted([*writer.files(), "manifest.json", *REPORT_FILES])))
+        artifacts=sorted([*writer.files(), "manifest.json",
+                          *report_files(result.config.report.formats)])))

@@ -16,7 +16,8 @@ from scipy.stats import rankdata
 from scorelab.data.groups import age_bands as _age_bands
 from scorelab.fairness.groups import two_proportion_test
 
-__all__ = ["AGE_PROXIES", "age_gap_decomposition", "cut_point_sweep", "proxy_audit",
+__all__ = ["AGE_PROXIES", "DECOMPOSITION_PARTS", "READ_MISSES", "READ_PENALISES", "READ_ZERO",
+           "age_gap_decomposition", "cut_point_sweep", "proxy_audit", "response_reading",
            "score_by_age", "shap_by_age_band", "twin_effects"]
 
 #: Columns the synthetic population model makes descendants of age.
@@ -205,14 +206,90 @@ def twin_effects(factual: pd.DataFrame, twin: pd.DataFrame, age: pd.Series,
     return pd.concat([overall, by_band], ignore_index=True)[list(by_band.columns)]
 
 
-def _gap(values: np.ndarray, young: np.ndarray) -> float:
-    return float(values[young].mean() - values[~young].mean())
+#: What each part of the age-gap decomposition measures, in words (fairness.json carries
+#: these so the report never has to guess what a key means).
+DECOMPOSITION_PARTS = {
+    "total": "the gap in mean score, young minus rest",
+    "true_risk": "the gap a score with the model's own sharpness would show if it tracked "
+                 "true risk only (includes any legitimate age difference in risk)",
+    "response_beyond_true_risk": "the model's response to age through the features, "
+                                 "beyond what true risk warrants (counterfactual twins); "
+                                 "negative: the young are penalised through age's "
+                                 "descendants; positive: the model does not reflect an age "
+                                 "difference in risk and scores the young better than their "
+                                 "true risk warrants",
+    "label_bias": "the extra gap the recorded outcomes carry beyond the true outcomes",
+    "residual": "everything else (model error, interactions, the twins' shift against the "
+                "age gap)",
+}
+#: ``proxy`` is kept as an alias of ``response_beyond_true_risk`` for older readers.
+DECOMPOSITION_ALIASES = {"proxy": "response_beyond_true_risk"}
+#: Readings of the twin-based part, by the sign of an interval that excludes zero.
+READ_PENALISES = "penalises the young through age's descendants beyond true risk"
+READ_MISSES = ("does not reflect an age difference in risk: scores the young better than "
+               "their true risk warrants")
+READ_ZERO = "not distinguishable from zero"
+#: Citizens x replicates held in memory at once by the bootstrap (chunks of replicates).
+_BOOT_CELLS = 4_000_000
+
+
+def _logit(p: Any) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(q) - np.log1p(-q)
+
+
+def _decomposition_parts(sums: np.ndarray, cols: dict[str, int]) -> dict[str, np.ndarray]:
+    """The parts from weighted sums (one row per weighting: the data, then replicates)."""
+    def s(name: str) -> np.ndarray:
+        return sums[:, cols[name]]
+
+    def rate(a: str, b: str) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s(a) / s(b)
+
+    n = s("young") + s("rest")
+    sxx = s("LL") - s("L") ** 2 / n
+    sxy = s("LS") - s("L") * s("S") / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = np.where(sxx > 0, sxy / sxx, 0.0)
+    total = rate("S_young", "young") - rate("S_rest", "rest")
+    true_risk = b * (rate("L_young", "young") - rate("L_rest", "rest"))
+    response = np.zeros_like(total)
+    if "twin" in cols:
+        has = s("twin") > 0
+        response = np.where(has, -(rate("dS", "twin") - b * rate("dL", "twin")), 0.0)
+    label = np.zeros_like(total)
+    if "Stl_young" in cols:
+        label = total - (rate("Stl_young", "young") - rate("Stl_rest", "rest"))
+    elif "yo_young" in cols:
+        def d(prefix: str) -> np.ndarray:
+            lr = _logit(np.clip(np.stack([rate(f"{prefix}_young", "young"),
+                                          rate(f"{prefix}_rest", "rest")]), 1e-6, 1 - 1e-6))
+            return lr[0] - lr[1]
+        label = b * (d("yo") - d("yt"))
+    return {"total": total, "true_risk": true_risk, "response_beyond_true_risk": response,
+            "label_bias": label, "residual": total - true_risk - response - label,
+            "slope": b}
+
+
+def _weighted_sums(X: np.ndarray, replicates: int, seed: int) -> np.ndarray:
+    """Column sums of ``X`` under weight 1, then under ``replicates`` Poisson(1) bootstrap
+    weightings of the citizens (chunks of replicates: bounded memory, no loop over
+    citizens)."""
+    out = [X.sum(axis=0, keepdims=True)]
+    rng = np.random.default_rng(seed)
+    step = max(1, _BOOT_CELLS // max(1, X.shape[0]))
+    for start in range(0, replicates, step):
+        w = rng.poisson(1.0, size=(min(step, replicates - start), X.shape[0]))
+        out.append(w.astype(float) @ X)
+    return np.concatenate(out)
 
 
 def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
                           twin_points: Any | None = None, twin_true_pd: Any | None = None,
                           points_true_label: Any | None = None,
-                          y_observed: Any | None = None, y_true: Any | None = None
+                          y_observed: Any | None = None, y_true: Any | None = None,
+                          bootstrap: int = 0, seed: int = 0, level: float = 0.95
                           ) -> dict[str, Any]:
     """Split the young-vs-rest gap in mean score (points) into additive parts.
 
@@ -223,69 +300,110 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
     * ``true_risk = b * gap(L)``, where ``b`` is the OLS slope of S on L over all
       citizens: the gap a score with the model's own sharpness would show if it tracked
       true risk only (includes any legitimate age effect on true risk).
-    * ``proxy = -(mean_young(S_twin - S) - b * mean_young(L_twin - L))``: the twins are
-      the young re-drawn older (age + shift through the population model; only age's
-      descendants such as credit_history_years and employment_years, thin files and
-      dependents change, plus true risk if the legitimate effect is on). The score
-      change the twins get beyond what their change in true risk warrants is what the
-      age path through the features carries; its negative is its share of the gap.
-      Needs twin_points (and twin_true_pd; without it L_twin = L); NaN where a
-      citizen has no twin (the mean is over the young who have one).
+    * ``response_beyond_true_risk = -(mean_young(S_twin - S) - b * mean_young(L_twin -
+      L))`` (alias ``proxy``, kept for older readers): the twins are the young re-drawn
+      older (age + shift through the population model; only age's descendants such as
+      credit_history_years and employment_years, thin files and dependents change, plus
+      true risk if the legitimate effect is on). The score change the twins get beyond
+      what their change in true risk warrants is the model's response to age through the
+      features; its negative is its share of the gap. Negative: the young are penalised
+      through age's descendants (a proxy effect). Positive: the model does not reflect an
+      age difference in true risk (it scores the young better than their risk warrants),
+      which is not a proxy favouring the young. Needs twin_points (and twin_true_pd;
+      without it L_twin = L); NaN where a citizen has no twin (the mean is over the young
+      who have one).
     * ``label_bias``: with ``points_true_label`` (the same model trained on the true
       outcome, out of fold): ``gap(S) - gap(S_true_label)``. Else, with both outcomes:
       ``b * (D_obs - D_true)``, D = logit(default rate young) - logit(default rate
       rest), the extra gap in recorded log-odds, in points. Else 0 (not estimable).
-    * ``residual = total - true_risk - proxy - label_bias``: everything else (model
-      error, mismatch between the shift and the age gap, interactions). The parts add
-      up to ``total`` exactly by construction.
+    * ``residual = total - true_risk - response_beyond_true_risk - label_bias``:
+      everything else. The parts add up to ``total`` exactly by construction.
 
-    Returns a dict: total, true_risk, proxy, label_bias, residual, slope_points_per_logit,
-    unexplained (= total - true_risk), proxy_share_of_unexplained, n_young, n_rest,
-    mean_score_young, mean_score_rest, and which parts were estimable ("available").
+    With ``bootstrap`` > 0 every part gets a percentile interval at ``level`` from a
+    seeded Poisson bootstrap of the citizens (each replicate re-weights the citizens;
+    computed from weighted sums, vectorised). The models are held fixed: the interval is
+    the sampling uncertainty of the audited population, not that of training. A part
+    whose interval covers zero is reported as not distinguishable from zero.
+
+    Returns a dict: total, true_risk, response_beyond_true_risk, proxy (alias),
+    label_bias, residual, slope_points_per_logit, unexplained (= total - true_risk),
+    proxy_share_of_unexplained, n_young, n_rest, mean_score_young, mean_score_rest,
+    which parts were estimable ("available"), what each part measures ("parts",
+    "aliases") and, with a bootstrap, "intervals" {part: [low, high]},
+    "distinguishable_from_zero" {part: bool}, "reading" (of the twin-based part) and
+    "bootstrap" {replicates, level, seed, method}.
     """
     S = np.asarray(points, dtype=float)
     Y = np.asarray(young, dtype=bool)
-    pd_ = np.clip(np.asarray(true_pd, dtype=float), 1e-9, 1 - 1e-9)
-    L = np.log(pd_) - np.log1p(-pd_)
-    Lc = L - L.mean()
-    b = float((Lc * (S - S.mean())).sum() / (Lc * Lc).sum()) if (Lc * Lc).sum() > 0 else 0.0
-    total = _gap(S, Y)
-    true_risk = b * _gap(L, Y)
-    available = {"true_risk": True, "proxy": twin_points is not None, "label_bias": False}
-    proxy = 0.0
+    L = _logit(true_pd)
+    columns: dict[str, np.ndarray] = {
+        "young": Y, "rest": ~Y, "S_young": S * Y, "S_rest": S * ~Y, "L_young": L * Y,
+        "L_rest": L * ~Y, "L": L, "S": S, "LL": L * L, "LS": L * S}
+    available = {"true_risk": True, "proxy": False, "response_beyond_true_risk": False,
+                 "label_bias": False}
     if twin_points is not None:
-        St = np.asarray(twin_points, dtype=float)
-        has = Y & np.isfinite(St)  # twins may cover an audit sample only (NaN elsewhere)
-        dL = 0.0
+        dS = np.asarray(twin_points, dtype=float) - S
+        has = Y & np.isfinite(dS)  # twins may cover an audit sample only (NaN elsewhere)
+        dL = np.zeros_like(S)
         if twin_true_pd is not None:
-            tp = np.clip(np.asarray(twin_true_pd, dtype=float), 1e-9, 1 - 1e-9)
-            dl = (np.log(tp) - np.log1p(-tp)) - L
-            has &= np.isfinite(dl)
-            dL = float(dl[has].mean()) if has.any() else 0.0
-        proxy = -(float((St - S)[has].mean()) - b * dL) if has.any() else 0.0
-        available["proxy"] = bool(has.any())
-    label_bias = 0.0
+            dL = _logit(twin_true_pd) - L
+            has &= np.isfinite(dL)
+        columns.update(twin=has, dS=np.where(has, dS, 0.0), dL=np.where(has, dL, 0.0))
+        available["proxy"] = available["response_beyond_true_risk"] = bool(has.any())
     method = "not estimable"
     if points_true_label is not None:
-        label_bias = total - _gap(np.asarray(points_true_label, dtype=float), Y)
+        St = np.asarray(points_true_label, dtype=float)
+        columns.update(Stl_young=St * Y, Stl_rest=St * ~Y)
         available["label_bias"], method = True, "model trained on the true outcome"
     elif y_observed is not None and y_true is not None:
-        def d(y: np.ndarray) -> float:
-            r = np.clip([y[Y].mean(), y[~Y].mean()], 1e-6, 1 - 1e-6)
-            lr = np.log(r) - np.log1p(-r)
-            return float(lr[0] - lr[1])
-        label_bias = b * (d(np.asarray(y_observed, float)) - d(np.asarray(y_true, float)))
+        yo, yt = np.asarray(y_observed, float), np.asarray(y_true, float)
+        columns.update(yo_young=yo * Y, yo_rest=yo * ~Y, yt_young=yt * Y, yt_rest=yt * ~Y)
         available["label_bias"], method = True, "observed vs true default-rate gap"
-    residual = total - true_risk - proxy - label_bias
+    cols = {name: i for i, name in enumerate(columns)}
+    X = np.column_stack([np.asarray(v, dtype=float) for v in columns.values()])
+    sums = _weighted_sums(X, max(0, int(bootstrap)), seed)
+    parts = _decomposition_parts(sums, cols)
+    point = {k: float(v[0]) for k, v in parts.items()}
+    total, true_risk = point["total"], point["true_risk"]
+    response = point["response_beyond_true_risk"]
     unexplained = total - true_risk
-    return {"measure": "mean score (points), young minus rest", "total": total,
-            "true_risk": true_risk, "proxy": proxy, "label_bias": label_bias,
-            "residual": residual, "unexplained": unexplained,
-            "proxy_share_of_unexplained": (proxy / unexplained if abs(unexplained) > 1e-9
-                                           else None),
-            "slope_points_per_logit": b, "label_bias_method": method,
-            "available": available, "n_young": int(Y.sum()), "n_rest": int((~Y).sum()),
-            "mean_score_young": float(S[Y].mean()), "mean_score_rest": float(S[~Y].mean())}
+    out: dict[str, Any] = {
+        "measure": "mean score (points), young minus rest", "total": total,
+        "true_risk": true_risk, "response_beyond_true_risk": response, "proxy": response,
+        "label_bias": point["label_bias"], "residual": point["residual"],
+        "unexplained": unexplained,
+        "proxy_share_of_unexplained": (response / unexplained if abs(unexplained) > 1e-9
+                                       else None),
+        "slope_points_per_logit": point["slope"], "label_bias_method": method,
+        "available": available, "parts": DECOMPOSITION_PARTS,
+        "aliases": DECOMPOSITION_ALIASES, "n_young": int(Y.sum()), "n_rest": int((~Y).sum()),
+        "mean_score_young": float(S[Y].mean()), "mean_score_rest": float(S[~Y].mean())}
+    if sums.shape[0] > 1:
+        tail = 100 * (1 - level) / 2
+        intervals = {k: [float(v) for v in np.nanpercentile(parts[k][1:], [tail, 100 - tail])]
+                     for k in DECOMPOSITION_PARTS}
+        intervals["proxy"] = intervals["response_beyond_true_risk"]
+        estimable = {"total": True, "true_risk": True, "residual": True, **available}
+        out["intervals"] = intervals
+        out["distinguishable_from_zero"] = {
+            k: bool(estimable.get(k, True) and (lo > 0 or hi < 0))
+            for k, (lo, hi) in intervals.items()}
+        out["reading"] = {"response_beyond_true_risk": response_reading(
+            response, intervals["response_beyond_true_risk"])}
+        out["bootstrap"] = {
+            "replicates": int(bootstrap), "level": level, "seed": int(seed),
+            "method": "percentile intervals of a Poisson bootstrap of the citizens; the "
+                      "models are held fixed (sampling uncertainty of the audited "
+                      "population, not of training)"}
+    return out
+
+
+def response_reading(value: float, interval: Sequence[float]) -> str:
+    """What the twin-based part says, by the sign of an interval that excludes zero."""
+    lo, hi = interval
+    if not (lo > 0 or hi < 0):
+        return READ_ZERO
+    return READ_PENALISES if value < 0 else READ_MISSES
 
 
 def _cut_ranges(cuts: list[int]) -> str:

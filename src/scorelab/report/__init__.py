@@ -12,7 +12,13 @@ from scorelab.report.compare import (
     compare_runs,
     compare_table,
 )
-from scorelab.report.render import REPORT_FILES, ReportPaths, build_report, report_data
+from scorelab.report.render import (
+    REPORT_FILES,
+    ReportPaths,
+    build_report,
+    report_data,
+    report_files,
+)
 
 __all__ = [
     "REPORT_FILES",
@@ -24,4 +30,5 @@ __all__ = [
     "compare_runs",
     "compare_table",
     "report_data",
+    "report_files",
 ]

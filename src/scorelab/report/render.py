@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from scorelab.report.sections import SECTIONS
 from scorelab.runs.reader import RunData, load_run
 
 __all__ = ["REPORT_FILES", "ReportPaths", "build_report", "render_html", "render_markdown",
-           "report_data"]
+           "report_data", "report_files"]
 
 REPORT_FILES = ("report.html", "report.md", "report.json")
 FORMAT_FILES = {"html": "report.html", "md": "report.md", "json": "report.json"}
@@ -120,6 +120,12 @@ def _write_atomic(path: Path, content: str) -> None:
 def _formats(run: RunData) -> list[str]:
     formats = (run.config.get("report") or {}).get("formats") or list(FORMAT_FILES)
     return [f for f in FORMAT_FILES if f in formats]
+
+
+def report_files(formats: Sequence[str]) -> list[str]:
+    """The report files a run with ``report.formats = formats`` holds (the manifest
+    lists them; the full tables under ``tables/`` are the report's and are not listed)."""
+    return [FORMAT_FILES[f] for f in FORMAT_FILES if f in formats]
 
 
 def _csv(frame: Any) -> str:

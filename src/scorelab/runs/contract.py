@@ -23,7 +23,9 @@ Layout (``<run>/``)::
     fairness_by_group.parquet FAIRNESS_BY_GROUP (optional)
     models/<name>/           ModelManifest (model.json), final.skops, folds/r0f0.skops..,
                              card.json + card.md, points_table.csv, binning.csv, rules.csv
-    report.html / .md / .json
+    report.html / .md / .json  the report (report.formats chooses which; listed)
+    tables/*.csv             the report's full tables (rewritten with the report; not
+                             listed in the manifest, like any rendering of the run)
 """
 
 from __future__ import annotations

@@ -64,6 +64,14 @@ def _card(ctx: ReportContext, name: str) -> dict[str, Any]:
                                                         observed.items())])
     blocks = [table(["", ""], rows, align=["left", "left"])]
     tables = ctx.run.model_tables(name)
+    if "binning.csv" in tables:
+        t = tables["binning.csv"]
+        blocks.append(table(["input", "bins", "information value", "selected"],
+                            [[r["variable"], fmt(r["n_bins"], ".0f"),
+                              fmt(r["information_value"]), fmt(bool(r["selected"]))]
+                             for r in t.to_dict("records")],
+                            title="Binning: information value per input",
+                            csv=f"models/{name}/binning.csv"))
     if "points_table.csv" in tables:
         t = tables["points_table.csv"]
         t = t[t["count"] > 0]
