@@ -16,7 +16,6 @@ The command line is a thin layer over exactly these calls: ``scorelab run``,
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +64,8 @@ class _SavedModels(Mapping[str, SavedModel]):
     def __getitem__(self, name: str) -> SavedModel:
         if name not in self._cache:
             manifest, estimator = load_final_model(self._data, name)
-            card_path = self._data.run_dir / "models" / name / "card.json"
-            self._cache[name] = SavedModel(name, estimator, json.loads(card_path.read_text()),
-                                           manifest)
+            card = self._data.model_card(name).model_dump(mode="json")  # validated
+            self._cache[name] = SavedModel(name, estimator, card, manifest)
         return self._cache[name]
 
     def __iter__(self) -> Iterator[str]:

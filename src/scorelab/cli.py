@@ -92,8 +92,7 @@ def validate(config: ConfigArg) -> None:
     from scorelab.generate import population_for
 
     cfg = load_config(config)
-    if cfg.models:
-        validate_models(cfg)
+    validate_models(cfg)  # as run does: no models is an error, not "ok, 0 models"
     population, _ = population_for(cfg)  # the checks that need the data, as run does them
     if isinstance(cfg.population, TablePopulation):
         name = cfg.population.path.name if cfg.population.path else "the table"
@@ -269,6 +268,48 @@ def datasets() -> None:
                       str(d["licence"]), str(d.get("config") or "-"), str(d["path"] or "-"),
                       str(d["description"]))
     out.print(table)
+
+
+@app.command("validate-truth")
+@_user_errors
+def validate_truth(
+    scenarios: Annotated[str | None, typer.Option(
+        "--scenarios", help="Comma-separated scenario names (default: every file of the "
+        "scenario folder).")] = None,
+    directory: Annotated[Path | None, typer.Option(
+        "--dir", help="Scenario folder (default: configs/scenarios).")] = None,
+    n_citizens: Annotated[int | None, typer.Option(help="Override population size.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the seed.")] = None,
+) -> None:
+    """Run the scenario matrix and print, per analysis, what was planted against what
+    was recovered (with its interval) and whether it held. Exit 1 if a check fails."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from scorelab.validity import SCENARIO_DIR, validate
+
+    overrides = {k: v for k, v in (("population.n_citizens", n_citizens), ("seed", seed))
+                 if v is not None}
+    names = [s.strip() for s in scenarios.split(",") if s.strip()] if scenarios else None
+    rows = validate(names, directory or SCENARIO_DIR, overrides,
+                    on_scenario=lambda name: err.print(f"scenario {name} ...",
+                                                       highlight=False))
+    table = Table(title="Planted truth against what the analyses recovered")
+    for column in ("scenario", "model", "analysis", "planted", "recovered [interval]",
+                   "expected", "result"):
+        table.add_column(column)
+    for r in rows.itertuples():
+        got = "-" if r.recovered is None or r.recovered != r.recovered else (
+            f"{r.recovered:+.1f}" + (f" [{r.low:+.1f}, {r.high:+.1f}]"
+                                     if r.low == r.low and r.low is not None else ""))
+        verdict = {True: "pass", False: "FAIL"}.get(r.passed, "n/a")
+        table.add_row(*(Text(str(v)) for v in (r.scenario, r.model, r.analysis, r.planted,
+                                               got, r.expected, verdict)))
+    out.print(table)
+    failed = int((rows["passed"] == False).sum())  # noqa: E712 (None is not a failure)
+    out.print(Text(f"{len(rows) - failed} of {len(rows)} checks held"))
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:

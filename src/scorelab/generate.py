@@ -10,7 +10,7 @@ import pandas as pd
 
 from scorelab.config import ExperimentConfig, TablePopulation, age_attribute, config_hash
 from scorelab.data.card import build_data_card, render_data_card_markdown
-from scorelab.data.checks import check_audited_values
+from scorelab.data.checks import check_audited_values, check_explain_budget, check_model_columns
 from scorelab.data.io import check_writable, population_paths, write_population
 from scorelab.data.loaders import load_table_population
 from scorelab.data.synthetic import Population, generate_population
@@ -62,11 +62,14 @@ def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
 
 def check_population(config: ExperimentConfig, population: Population) -> None:
     """What needs both the config and the data, checked before any model is fitted: the
-    audited attributes and their missing values, and every rule table's values."""
+    audited attributes and their missing values, every rule table's values, the columns
+    each model names and the explanation budget for its inputs."""
     from scorelab.protocol import check_rule_values  # (it imports every model family)
 
     check_audited_values(config.fairness, population)
     check_rule_values(config, population.frame, population.schema)
+    check_model_columns(config, population)
+    check_explain_budget(config, population)
 
 
 def generate_to_file(config: ExperimentConfig, out: str | Path,

@@ -93,3 +93,23 @@ def check_model_columns(config: ExperimentConfig, population: Population) -> Non
                 raise ConfigError(f"model '{excerpt(spec.name)}': {where}.{excerpt(unknown[0])}: "
                                   f"'{excerpt(unknown[0])}' is not an input of this model "
                                   f"(inputs: {shown}{more})")
+
+
+def check_explain_budget(config: ExperimentConfig, population: Population) -> None:
+    """The sampling explainer needs ``explain.max_evals`` >= one permutation of a
+    model's inputs (2k + 1 evaluations): a wide table must say so before fitting, not
+    fail after every model was trained."""
+    from scorelab.models.registry import build_model
+    from scorelab.protocol import model_inputs  # (it imports every model family)
+
+    if not config.explain.enabled:
+        return
+    age_column = age_attribute(config)
+    for spec in config.models:
+        if getattr(build_model(spec), "explainer", "agnostic") != "agnostic":
+            continue  # explained exactly (rules, linear, trees): no sampling budget
+        k = len(model_inputs(population.schema, spec, age_column))
+        if config.explain.max_evals < 2 * k + 1:
+            raise ConfigError(f"explain.max_evals: {config.explain.max_evals} is below one "
+                              f"permutation of model '{excerpt(spec.name)}''s {k} inputs; "
+                              f"set it to at least {2 * k + 1}")

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+from scipy.stats import norm, rankdata
+from scipy.stats import t as student_t
 
 from scorelab.data.groups import age_bands as _age_bands
 from scorelab.fairness.groups import two_proportion_test
@@ -238,8 +239,10 @@ def _logit(p: Any) -> np.ndarray:
     return np.log(q) - np.log1p(-q)
 
 
-def _decomposition_parts(sums: np.ndarray, cols: dict[str, int]) -> dict[str, np.ndarray]:
-    """The parts from weighted sums (one row per weighting: the data, then replicates)."""
+def _decomposition_parts(sums: np.ndarray, cols: dict[str, int],
+                         slope: float | None = None) -> dict[str, np.ndarray]:
+    """The parts from weighted sums (one row per weighting: the data, then replicates),
+    at their own slope of points on true log-odds or at a given ``slope``."""
     def s(name: str) -> np.ndarray:
         return sums[:, cols[name]]
 
@@ -251,7 +254,7 @@ def _decomposition_parts(sums: np.ndarray, cols: dict[str, int]) -> dict[str, np
     sxx = s("LL") - s("L") ** 2 / n
     sxy = s("LS") - s("L") * s("S") / n
     with np.errstate(invalid="ignore", divide="ignore"):
-        b = np.where(sxx > 0, sxy / sxx, 0.0)
+        b = np.where(sxx > 0, sxy / sxx, 0.0) if slope is None else np.full(n.shape, slope)
     total = rate("S_young", "young") - rate("S_rest", "rest")
     true_risk = b * (rate("L_young", "young") - rate("L_rest", "rest"))
     response = np.zeros_like(total)
@@ -285,12 +288,45 @@ def _weighted_sums(X: np.ndarray, replicates: int, seed: int) -> np.ndarray:
     return np.concatenate(out)
 
 
+def _fold_spread(X: np.ndarray, cols: dict[str, int], folds: Any, part: str,
+                 slope: float, citizen_var: float) -> tuple[float, list[float]]:
+    """How much a part depends on the particular fit, from the K fold models.
+
+    Each fold model scored the citizens it held out; the part computed fold by fold (at
+    the all-citizen ``slope``) gives K values theta_k whose spread s^2 holds both the
+    held-out citizens' sampling noise and how much the fold models disagree (e.g. a
+    weight a model gave by chance to a descendant of age). The all-citizen part is close
+    to their mean, whose variance is s^2 / K; what the citizen bootstrap cannot see is
+    the excess over its own variance ``citizen_var``: max(0, s^2 / K - citizen_var).
+    Returns that variance and the K values (0 and [] without folds or with fewer than
+    two). The fold values are treated as independent: fold models share most of their
+    training data, so this is the disagreement of fits on one population, not the full
+    variance across populations (the delete-a-group jackknife, which scales s^2 by
+    (K - 1)^2 / K, proved far too wide for LightGBM on the scenario matrix).
+    """
+    if folds is None:
+        return 0.0, []
+    f = np.asarray(folds, dtype=float)
+    ok = np.isfinite(f)
+    labels, idx = np.unique(f[ok], return_inverse=True)
+    if labels.size < 2:
+        return 0.0, []
+    onehot = np.zeros((labels.size, int(ok.sum())))
+    onehot[idx.ravel(), np.arange(idx.size)] = 1.0
+    theta = _decomposition_parts(onehot @ X[ok], cols, slope)[part]
+    theta = theta[np.isfinite(theta)]
+    k = theta.size
+    if k < 2:
+        return 0.0, [float(v) for v in theta]
+    return max(0.0, float(theta.var(ddof=1)) / k - citizen_var), [float(v) for v in theta]
+
+
 def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
                           twin_points: Any | None = None, twin_true_pd: Any | None = None,
                           points_true_label: Any | None = None,
                           y_observed: Any | None = None, y_true: Any | None = None,
-                          bootstrap: int = 0, seed: int = 0, level: float = 0.95
-                          ) -> dict[str, Any]:
+                          bootstrap: int = 0, seed: int = 0, level: float = 0.95,
+                          folds: Any | None = None) -> dict[str, Any]:
     """Split the young-vs-rest gap in mean score (points) into additive parts.
 
     With S the model's points, L = logit(true_pd), Y the young indicator and
@@ -379,9 +415,19 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         "aliases": DECOMPOSITION_ALIASES, "n_young": int(Y.sum()), "n_rest": int((~Y).sum()),
         "mean_score_young": float(S[Y].mean()), "mean_score_rest": float(S[~Y].mean())}
     if sums.shape[0] > 1:
-        tail = 100 * (1 - level) / 2
-        intervals = {k: [float(v) for v in np.nanpercentile(parts[k][1:], [tail, 100 - tail])]
-                     for k in DECOMPOSITION_PARTS}
+        z = float(norm.ppf(0.5 + level / 2))
+        key = "response_beyond_true_risk"
+        train, by_fold = _fold_spread(X, cols, folds, key, point["slope"],
+                                      float(np.nanvar(parts[key][1:], ddof=1)))
+        # the parts that carry the fits' disagreement use Student's t on K - 1 degrees
+        t = float(student_t.ppf(0.5 + level / 2, len(by_fold) - 1)) if len(by_fold) > 1 \
+            else z
+        intervals = {}
+        for k in DECOMPOSITION_PARTS:
+            fit = k in (key, "residual") and train > 0
+            se = float(np.sqrt(np.nanvar(parts[k][1:], ddof=1) + (train if fit else 0.0)))
+            q = t if fit else z
+            intervals[k] = [point[k] - q * se, point[k] + q * se]
         intervals["proxy"] = intervals["response_beyond_true_risk"]
         estimable = {"total": True, "true_risk": True, "residual": True, **available}
         out["intervals"] = intervals
@@ -392,16 +438,18 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
             response, intervals["response_beyond_true_risk"])}
         out["bootstrap"] = {
             "replicates": int(bootstrap), "level": level, "seed": int(seed),
-            "method": "percentile intervals of a Poisson bootstrap of the citizens; the "
-                      "models are held fixed (sampling uncertainty of the audited "
-                      "population, not of training)"}
+            "fit_se_twin_part": float(np.sqrt(train)), "twin_part_by_fold": by_fold,
+            "method": "normal intervals from a Poisson bootstrap of the citizens (models "
+                      "held fixed); the twin-based part and the residual add how much the K "
+                      "fold models disagree (Student's t on K - 1 degrees), since a "
+                      "model's response to age's descendants depends on the fit"}
     return out
 
 
 def response_reading(value: float, interval: Sequence[float]) -> str:
     """What the twin-based part says, by the sign of an interval that excludes zero."""
     lo, hi = interval
-    if not (lo > 0 or hi < 0):
+    if not (lo > 0 or hi < 0) or abs(value) < 1e-9:
         return READ_ZERO
     return READ_PENALISES if value < 0 else READ_MISSES
 

@@ -197,7 +197,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                         tl_points = None
                 age_info["decomposition"] = age_gap_decomposition(
                     points, young, frame["true_pd"].to_numpy(), twin_points, twin_true,
-                    tl_points, y_obs, y_true, bootstrap=fair.bootstrap, seed=config.seed)
+                    tl_points, y_obs, y_true, bootstrap=fair.bootstrap, seed=config.seed,
+                    folds=_by_citizen(preds, model, ids, "fold") if "fold" in preds else None)
             entry["age"] = age_info
         per_model[model] = entry
         worst = obs.sort_values("worst_approval_ratio", na_position="last")

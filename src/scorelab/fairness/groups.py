@@ -150,8 +150,13 @@ def _point_estimates(y: np.ndarray, p: np.ndarray, points: np.ndarray, rejected:
 
     known = labels.notna().to_numpy()  # fairlearn refuses missing groups: a dropped value
     positions = np.flatnonzero(known)   # belongs to no group
-    frame = MetricFrame(metrics={"all": every_metric}, y_true=positions, y_pred=positions,
-                        sensitive_features=labels[known].astype(str).to_numpy())
+    # fairlearn also reduces the per-group results (min/max) at once; a group without
+    # both outcomes holds NaN there, which numpy warns about on every real table. The NaN
+    # is the right answer (the metric is undefined) and is suppressed downstream.
+    with np.errstate(invalid="ignore"):
+        frame = MetricFrame(metrics={"all": every_metric}, y_true=positions,
+                            y_pred=positions,
+                            sensitive_features=labels[known].astype(str).to_numpy())
     by_group = frame.by_group["all"]
     table = pd.DataFrame([list(v) for v in by_group.to_numpy()],
                          index=by_group.index.astype(str),

@@ -18,6 +18,7 @@ from scorelab.report.blocks import (
     finite,
     fmt,
     get,
+    interval,
     light,
     pct,
     records,
@@ -84,27 +85,104 @@ def _share(d: dict[str, Any]) -> str:
     return "n/a (parts offset)"
 
 
-def _decomposition(ages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    rows = []
+#: The parts of the age-gap decomposition in fairness.json, with their column titles.
+DECOMPOSITION_COLUMNS = (("total", "gap (points)"), ("true_risk", "true risk"),
+                         ("response_beyond_true_risk", "response to age through the "
+                          "inputs beyond true risk"), ("label_bias", "label bias"),
+                         ("residual", "residual"))
+#: Part names in words, for the sentence that lists parts indistinguishable from zero.
+PART_WORDS = {"total": "the gap itself", "true_risk": "true risk",
+              "response_beyond_true_risk": "the response to age through the inputs",
+              "label_bias": "label bias", "residual": "the residual"}
+
+
+def _twin_part(d: dict[str, Any]) -> Any:
+    """The twin-based part; runs written before it was renamed carry only ``proxy``."""
+    return d.get("response_beyond_true_risk", d.get("proxy"))
+
+
+def _interval(d: dict[str, Any], key: str) -> list[float] | None:
+    iv = (d.get("intervals") or {}).get(key)
+    return [float(v) for v in iv] if isinstance(iv, list) and len(iv) == 2 and \
+        all(finite(v) for v in iv) else None
+
+
+def _covers_zero(iv: list[float] | None) -> bool:
+    return iv is None or iv[0] <= 0 <= iv[1]
+
+
+def _part_cell(d: dict[str, Any], key: str) -> Any:
+    avail = d.get("available") or {}
+    if key in ("response_beyond_true_risk", "label_bias") and \
+            not avail.get(key, avail.get("proxy" if key != "label_bias" else key, True)):
+        return "not estimated"
+    value = _twin_part(d) if key == "response_beyond_true_risk" else d.get(key)
+    iv = _interval(d, key)
+    if iv is None:
+        return fmt(value, "+.1f")
+    return interval(value, iv[0], iv[1], "+.1f")
+
+
+def decomposition_sentence(model: str, d: dict[str, Any]) -> str:
+    """What the twin-based part says about one model, in words, from its sign and interval.
+
+    Positive and distinguishable: the model misses an age difference in risk (it scores
+    the young better than their true risk warrants), never "a proxy favours the young".
+    Negative and distinguishable: the young are penalised through age's descendants.
+    """
+    value = _twin_part(d)
+    if not finite(value):
+        return f"Under {model}, the twins were not scored: the response to age through " \
+               f"the inputs was not estimated."
+    iv = _interval(d, "response_beyond_true_risk")
+    where = f" (interval {fmt(iv[0], '+.1f')} to {fmt(iv[1], '+.1f')})" if iv else ""
+    if iv is not None and _covers_zero(iv) or abs(float(value)) < 1e-9:
+        sentence = (f"Under {model}, the response to age through the inputs, beyond what "
+                    f"true risk warrants, is {fmt(value, '+.1f')} points{where}: not "
+                    f"distinguishable from zero.")
+    elif float(value) > 0:
+        sentence = (f"Under {model}, the models do not reflect an age difference in risk: "
+                    f"they score the young {fmt(value, '.1f')} points{where} better than "
+                    f"their true risk warrants (a missed age difference in risk, not a "
+                    f"proxy favouring the young).")
+    else:
+        sentence = (f"Under {model}, the models penalise the young through age's "
+                    f"descendants (inputs such as credit history that grow with age) by "
+                    f"{fmt(-float(value), '.1f')} points{where} beyond what true risk "
+                    f"warrants.")
+    if iv is None:
+        return sentence + " (No interval was computed for this run.)"
+    zero = [PART_WORDS[k] for k, _ in DECOMPOSITION_COLUMNS
+            if k != "response_beyond_true_risk" and (_interval(d, k) is not None)
+            and _covers_zero(_interval(d, k))]
+    if zero:
+        sentence += " Not distinguishable from zero: " + ", ".join(zero) + "."
+    return sentence
+
+
+def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows, sentences, level = [], [], None
     for m, a in ages.items():
         d = a.get("decomposition")
         if isinstance(d, dict):
-            avail = d.get("available") or {}
-            rows.append([m] + [fmt(d.get("total"), "+.1f"), fmt(d.get("true_risk"), "+.1f"),
-                               fmt(d.get("proxy"), "+.1f") if avail.get("proxy", True)
-                               else "not estimated",
-                               fmt(d.get("label_bias"), "+.1f") if avail.get("label_bias",
-                                                                             True)
-                               else "not estimated",
-                               fmt(d.get("residual"), "+.1f"), _share(d)])
+            zero = [PART_WORDS[k] for k, _ in DECOMPOSITION_COLUMNS
+                    if _interval(d, k) is not None and _covers_zero(_interval(d, k))]
+            rows.append([m, *[_part_cell(d, k) for k, _ in DECOMPOSITION_COLUMNS],
+                         ", ".join(zero) if zero else "none", _share(d)])
+            sentences.append(decomposition_sentence(m, d))
+            level = level or get(d, "bootstrap", "level")
     if not rows:
-        return None
-    return table(["model", "gap (points)", "true risk", "response to age through the "
-                  "inputs, beyond true risk", "label bias", "residual",
-                  "share of the unexplained gap through the inputs"], rows,
-                 title="Where the age gap comes from (mean score, young minus rest)",
-                 caption="parts add up to the gap; computed against the population's "
-                         "known true risk")
+        return []
+    caption = "parts add up to the gap; computed against the population's known true risk"
+    if level is not None:
+        caption += (f"; in brackets the {fmt(level, '.0%')} interval (citizens resampled; "
+                    f"the twin-based part adds the spread of the fold models)")
+    return [table(["model", *[title for _, title in DECOMPOSITION_COLUMNS],
+                   "not distinguishable from zero",
+                   "share of the unexplained gap through the inputs"], rows,
+                  align=["left"] * (len(DECOMPOSITION_COLUMNS) + 3),
+                  title="Where the age gap comes from (mean score, young minus rest)",
+                  caption=caption), *[text(s) for s in sentences]]
 
 
 def _twins(ctx: ReportContext, ages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -172,8 +250,8 @@ def age(ctx: ReportContext) -> Section | None:
     if isinstance(label, dict) and label.get("note"):
         blocks.append(text(f"Before any model: {label['note']}"))
     blocks += [text(n) for n in notes[:1]]
-    for block in (_decomposition(ages), _twins(ctx, ages), _proxies(ctx, column),
-                  _shap_bands(ctx)):
+    blocks += _decomposition(ages)
+    for block in (_twins(ctx, ages), _proxies(ctx, column), _shap_bands(ctx)):
         if block is not None:
             blocks.append(block)
     sweeps = [{"model": m, **r} for m, a in ages.items() for r in records(a.get("cut_sweep"))]

@@ -63,6 +63,8 @@ def _verdicts(ctx: ReportContext, disp: pd.DataFrame) -> dict[str, Any]:
 
 
 def _charts(ctx: ReportContext) -> list[dict[str, Any]]:
+    """One dot plot per audited attribute: every group's approval rate over the
+    reference group's, with its bootstrap interval, one dot per model."""
     groups = ctx.run.fairness_by_group
     if groups is None or not {"ratio", "ratio_ci_low", "ratio_ci_high"} <= set(groups):
         return []
@@ -78,8 +80,8 @@ def _charts(ctx: ReportContext) -> list[dict[str, Any]]:
         reference = str(part["reference_group"].iloc[0]) if "reference_group" in part else "-"
         series = {}
         for m in ctx.order:
-            mine = part[part["model"] == m].set_index(part[part["model"] == m]["group"]
-                                                      .astype(str))
+            mine = part[part["model"] == m].assign(
+                group=lambda d: d["group"].astype(str)).set_index("group")
             series[m] = [(float(mine.at[g, "ratio"]), float(mine.at[g, "ratio_ci_low"]),
                           float(mine.at[g, "ratio_ci_high"])) if g in mine.index and g !=
                          reference else (np.nan, np.nan, np.nan) for g in live]
