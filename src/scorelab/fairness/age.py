@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
-from scipy.stats import t as student_t
 
 from scorelab.data.groups import age_bands as _age_bands
 from scorelab.fairness.groups import two_proportion_test
@@ -290,19 +289,18 @@ def _weighted_sums(X: np.ndarray, replicates: int, seed: int) -> np.ndarray:
 
 def _fold_spread(X: np.ndarray, cols: dict[str, int], folds: Any, part: str,
                  slope: float, citizen_var: float) -> tuple[float, list[float]]:
-    """How much a part depends on the particular fit, from the K fold models.
+    """How much a part depends on the particular fit: a delete-a-group jackknife over
+    the K fold models.
 
-    Each fold model scored the citizens it held out; the part computed fold by fold (at
-    the all-citizen ``slope``) gives K values theta_k whose spread s^2 holds both the
-    held-out citizens' sampling noise and how much the fold models disagree (e.g. a
-    weight a model gave by chance to a descendant of age). The all-citizen part is close
-    to their mean, whose variance is s^2 / K; what the citizen bootstrap cannot see is
-    the excess over its own variance ``citizen_var``: max(0, s^2 / K - citizen_var).
-    Returns that variance and the K values (0 and [] without folds or with fewer than
-    two). The fold values are treated as independent: fold models share most of their
-    training data, so this is the disagreement of fits on one population, not the full
-    variance across populations (the delete-a-group jackknife, which scales s^2 by
-    (K - 1)^2 / K, proved far too wide for LightGBM on the scenario matrix).
+    Each fold model was trained without one fold and scored the citizens it held out;
+    the part computed fold by fold (at the all-citizen ``slope``) gives K values
+    theta_k. Their spread s^2 holds the held-out citizens' sampling noise (about K times
+    ``citizen_var``, the bootstrap variance of the all-citizen part) and how much the
+    fits differ (e.g. a weight a model gave by chance to a descendant of age, which the
+    citizen bootstrap cannot see). The excess, scaled as the jackknife scales it, is the
+    variance returned: (K - 1)^2 / K * max(0, s^2 - K * citizen_var), conservative (the
+    jackknife overstates the variance of unstable learners such as boosted trees).
+    Returns it with the K values (0 and [] without folds or with fewer than two).
     """
     if folds is None:
         return 0.0, []
@@ -318,7 +316,8 @@ def _fold_spread(X: np.ndarray, cols: dict[str, int], folds: Any, part: str,
     k = theta.size
     if k < 2:
         return 0.0, [float(v) for v in theta]
-    return max(0.0, float(theta.var(ddof=1)) / k - citizen_var), [float(v) for v in theta]
+    excess = max(0.0, float(theta.var(ddof=1)) - k * citizen_var)
+    return (k - 1) ** 2 / k * excess, [float(v) for v in theta]
 
 
 def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
@@ -419,15 +418,11 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         key = "response_beyond_true_risk"
         train, by_fold = _fold_spread(X, cols, folds, key, point["slope"],
                                       float(np.nanvar(parts[key][1:], ddof=1)))
-        # the parts that carry the fits' disagreement use Student's t on K - 1 degrees
-        t = float(student_t.ppf(0.5 + level / 2, len(by_fold) - 1)) if len(by_fold) > 1 \
-            else z
         intervals = {}
         for k in DECOMPOSITION_PARTS:
-            fit = k in (key, "residual") and train > 0
-            se = float(np.sqrt(np.nanvar(parts[k][1:], ddof=1) + (train if fit else 0.0)))
-            q = t if fit else z
-            intervals[k] = [point[k] - q * se, point[k] + q * se]
+            fit = train if k in (key, "residual") else 0.0
+            se = float(np.sqrt(np.nanvar(parts[k][1:], ddof=1) + fit))
+            intervals[k] = [point[k] - z * se, point[k] + z * se]
         intervals["proxy"] = intervals["response_beyond_true_risk"]
         estimable = {"total": True, "true_risk": True, "residual": True, **available}
         out["intervals"] = intervals
@@ -440,9 +435,9 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
             "replicates": int(bootstrap), "level": level, "seed": int(seed),
             "fit_se_twin_part": float(np.sqrt(train)), "twin_part_by_fold": by_fold,
             "method": "normal intervals from a Poisson bootstrap of the citizens (models "
-                      "held fixed); the twin-based part and the residual add how much the K "
-                      "fold models disagree (Student's t on K - 1 degrees), since a "
-                      "model's response to age's descendants depends on the fit"}
+                      "held fixed); the twin-based part and the residual add a "
+                      "delete-a-group jackknife over the K fold models, since a model's "
+                      "response to age's descendants depends on the fit"}
     return out
 
 

@@ -94,8 +94,9 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         [records], verdicts {attribute: pass|fail|not assessed}, suppressed_groups
         [{outcome, attribute, group, reason}], age {young_band, approval_young,
         approval_rest, approval_ratio, approval_gap, score_gap, score_by_age [records],
-        cut_sweep [records], decomposition (if truth), twin_effects [records] (if
-        twins)}), proxy_audit [records], shap_by_age_band [records] (if explanations),
+        cut_sweep [records], decomposition (if truth: the parts of the age gap, each
+        with a bootstrap interval; see age_gap_decomposition), twin_effects [records]
+        (if twins)}), proxy_audit [records], shap_by_age_band [records] (if explanations),
         policy_flags [dicts].
     fairness_by_group : the group_metrics long table of every model, with a leading
         ``model`` column.

@@ -127,23 +127,23 @@ def _society(ctx: ReportContext) -> list[dict[str, Any]]:
                                  "share": r.get(key), "class": r.get("class")})
     if not overall:
         return []
-    blocks: list[dict[str, Any]] = [table(
+    inner: list[dict[str, Any]] = [table(
         ["model", f"share scoring {threshold} or more", "class", "meaning"], overall,
-        title="The society scale (table 1 of the seed paper) for the whole population",
-        align=["left", "right", "left", "left"])]
+        title="The whole population", align=["left", "right", "left", "left"])]
     if by_group:
         frame = pd.DataFrame(by_group)
         ctx.add_table("society_scale_by_group", frame)
         wide = frame.pivot_table(index=["attribute", "group"], columns="model",
                                  values="share", aggfunc="first", sort=False)
         shown = [m for m in ctx.order if m in wide.columns]
-        blocks.append(details(
-            f"Society scale by group (share scoring {threshold} or more)",
-            [table(["attribute", "group"] + shown,
-                   [[a, g] + [pct(wide.at[(a, g), m]) for m in shown] for a, g in wide.index],
-                   align=["left", "left"] + ["right"] * len(shown),
-                   csv="tables/society_scale_by_group.csv")]))
-    return blocks
+        inner.append(table(["attribute", "group"] + shown,
+                           [[a, g] + [pct(wide.at[(a, g), m]) for m in shown]
+                            for a, g in wide.index],
+                           title=f"By group (share scoring {threshold} or more)",
+                           align=["left", "left"] + ["right"] * len(shown),
+                           csv="tables/society_scale_by_group.csv"))
+    return [details("The society scale (table 1 of the seed paper): share of citizens "
+                    f"scoring {threshold} or more, overall and by group", inner)]
 
 
 def _significance(ctx: ReportContext) -> str:

@@ -16,6 +16,7 @@ from scorelab.report.blocks import (
     figures,
     finite,
     fmt,
+    fmt_p,
     get,
     light,
     records,
@@ -133,12 +134,16 @@ def fairness(ctx: ReportContext) -> Section | None:
                  "approval_low", "approval_high", "worst_approval_ratio", "p_value_approval",
                  "equalized_odds_difference", "eod_groups"]
         shown = [c for c in shown if c in disp.columns]
-        appendix.append(table([c.replace("_", " ") for c in shown],
-                              [[fmt(r[c]) if c != "p_value_approval" else
-                                (fmt(r[c], ".3g")) for c in shown]
-                               for r in disp[shown].to_dict("records")],
-                              align=["left"] * 5 + ["right"] * (len(shown) - 5),
-                              csv="tables/disparities.csv"))
+        text_columns = {"model", "outcome", "attribute", "lowest_group", "highest_group",
+                        "eod_groups"}
+        headers = {"p_value_approval": "approval test (lowest vs highest)",
+                   "eod_groups": "equalized-odds groups"}
+        appendix.append(table(
+            [headers.get(c, c.replace("_", " ")) for c in shown],
+            [[fmt_p(r[c]) if c == "p_value_approval" else fmt(r[c]) for c in shown]
+             for r in disp[shown].to_dict("records")],
+            align=["left" if c in text_columns else "right" for c in shown],
+            csv="tables/disparities.csv"))
     if ctx.run.fairness_by_group is not None:
         ctx.add_table("fairness_by_group", ctx.run.fairness_by_group)
         appendix.append(text("Every group's metrics with intervals, for every model and "

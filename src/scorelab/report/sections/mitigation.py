@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from scorelab.report import plots
-from scorelab.report.blocks import Section, figure, finite, fmt, table
+from scorelab.report.blocks import Section, details, figure, finite, fmt, table
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.overview import worst_disparity
 
@@ -33,9 +33,11 @@ def mitigation(ctx: ReportContext) -> Section | None:
             "Accuracy against fairness", styles=ctx.styles, labels=ctx.legend,
             shade_below=ctx.four_fifths))
         blocks.append(figure("pareto", "Accuracy against fairness"))
-    blocks.append(table(["model", "role", "AUC", "worst four-fifths ratio", "on attribute"],
-                        rows, title="Originals, ablations and mitigation variants",
-                        align=["left", "left", "right", "right", "left"]))
+    blocks.append(details("Originals, ablations and mitigation variants: AUC and worst "
+                          "four-fifths ratio", [table(
+                              ["model", "role", "AUC", "worst four-fifths ratio",
+                               "on attribute"], rows,
+                              align=["left", "left", "right", "right", "left"])]))
     front = plots.pareto_front([(p["x"], p["y"]) for p in points])
     on_front = [p["name"] for p in points if (p["x"], p["y"]) in front]
     summary = (f"{len(variants)} variant(s) ({', '.join(variants)}) were trained on the same "

@@ -74,7 +74,7 @@ def study(ctx: ReportContext) -> Section:
     families = sorted({m.family for m in run.study.models})
     blocks: list[dict[str, Any]] = [
         table(["", ""], _facts(ctx), title="The study", align=["left", "left"]),
-        _models(ctx)]
+        details("Models in the study: family, kind, role and inputs", [_models(ctx)])]
     causes = get(run.data_card, "causes") if ctx.synthetic else None
     if causes:
         blocks.append(bullets(
