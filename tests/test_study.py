@@ -70,6 +70,7 @@ def test_run_writes_every_artifact_and_prints_the_path_last(tmp_path: Path) -> N
     assert stages[:4] == ["generate", "splits", "fit_predict", "fit_final"], result.stderr
 
 
+@pytest.mark.slow  # the default run checks determinism file by file in tests/report/test_compare.py
 def test_same_config_gives_identical_metrics(tmp_path: Path) -> None:
     cfg = make_config({"models": SMALL_MODELS, "evaluation": {"folds": 3, "bootstrap": 30,
                                                               "n_jobs": 2},

@@ -46,10 +46,13 @@ def default_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import DEFAULT_CONFIG
 
     config = load_config(DEFAULT_CONFIG, {
-        "population.n_citizens": 1500, "evaluation.folds": 3, "evaluation.bootstrap": 20,
-        "fairness.bootstrap": 20, "explain.sample_size": 120,
-        "explain.agnostic_sample_size": 20, "explain.background_size": 20,
+        "population.n_citizens": 1200, "evaluation.folds": 3, "evaluation.bootstrap": 20,
+        "fairness.bootstrap": 20, "explain.sample_size": 80,
+        "explain.agnostic_sample_size": 12, "explain.background_size": 12,
+        # the two cross-fitted hybrids on 2 inner folds: the same families, half the fits
+        "models.6.params.inner_folds": 2, "models.8.params.inner_folds": 2,
         "output.save_models": "none"})
+    assert [config.models[i].name for i in (6, 8)] == ["yim_mitchell", "stacking"]
     result = run(config, runs_dir=tmp_path_factory.mktemp("default-runs"))
     assert result.run_dir is not None
     return result.run_dir

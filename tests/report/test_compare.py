@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -28,7 +29,7 @@ def _study(runs_dir: Path, n_estimators: int = 40, seed: int = 5) -> Path:
                           "evaluation": {"folds": 3, "bootstrap": 30},
                           "explain": {"enabled": False},
                           "fairness": {"bootstrap": 20, "min_group_size": 30},
-                          "output": {"save_models": "none"}}, n=1500, seed=seed)
+                          "output": {"save_models": "none"}}, n=1000, seed=seed)
     result = run(config, runs_dir=runs_dir)
     assert result.run_dir is not None
     return result.run_dir
@@ -48,6 +49,11 @@ def test_two_identical_runs_are_identical(three_runs: tuple[Path, Path, Path]) -
     assert "identical" in result.stdout
     assert "+0.000" not in result.stdout  # no rows of zeros
     assert compare_runs([a, same]).identical
+    # determinism: the same config and seed give the same numbers, file by file
+    for name in ("metrics.json", "fairness.json", "leaderboard.csv"):
+        assert (a / name).read_text() == (same / name).read_text(), name
+    for name in ("predictions.parquet", "fairness_by_group.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(a / name), pd.read_parquet(same / name))
 
 
 def test_one_changed_parameter_shows_that_model_and_that_key(
