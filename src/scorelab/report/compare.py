@@ -21,6 +21,7 @@ import pandas as pd
 from jinja2 import Environment
 
 from scorelab.exceptions import DataError
+from scorelab.jsonable import jsonable
 from scorelab.report.blocks import finite, fmt, get, md_escape, records
 from scorelab.runs.reader import RunData, load_run
 
@@ -150,8 +151,6 @@ class Comparison:
         return self.rows[moved]
 
     def as_dict(self) -> dict[str, Any]:
-        from scorelab.jsonable import jsonable
-
         return jsonable({"runs": self.runs, "identical": self.identical,
                          "same_data": self.same_data, "fingerprints": self.fingerprints,
                          "config_changes": {run: [{"key": k, "before": a, "after": b}
@@ -205,8 +204,8 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> Comparison:
     if len(set(fingerprints.values())) > 1:
         notes.append("WARNING: the runs are on different data (data fingerprints differ), "
                      "so their differences mix the models with the data.")
-    for label, r in zip(labels[1:], runs[1:], strict=True):
-        missing = sorted(set(values[0]) ^ set(_values(r)))
+    for label, later in zip(labels[1:], values[1:], strict=True):
+        missing = sorted(set(values[0]) ^ set(later))
         if missing:
             notes.append(f"models in only one of {labels[0]} and {label}: "
                          f"{', '.join(missing)}")

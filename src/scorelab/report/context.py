@@ -83,6 +83,13 @@ class ReportContext:
     def four_fifths(self) -> float:
         return float(get(self.fairness, "thresholds", "four_fifths", default=0.8))
 
+    def policy_flags(self, model: str, direct: bool) -> list[dict[str, Any]]:
+        """The audit's policy flags of a model: its protected or prohibited inputs
+        (``direct``) or the inputs carrying a protected attribute's weight."""
+        flags = get(self.fairness, "policy_flags", default=[]) or []
+        return [f for f in flags if isinstance(f, dict) and f.get("model") == model
+                and (f.get("check") == "direct_input") == direct]
+
     def role(self, model: str) -> str:
         return next((m.role for m in self.run.study.models if m.name == model), "original")
 

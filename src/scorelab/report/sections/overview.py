@@ -42,13 +42,12 @@ def worst_disparity(ctx: ReportContext, model: str) -> dict[str, Any] | None:
 
 def direct_inputs(ctx: ReportContext, model: str) -> list[str]:
     """Protected or prohibited columns the model uses as inputs."""
-    return [str(f["column"]) for f in records(get(ctx.fairness, "policy_flags"))
-            if f.get("check") == "direct_input" and f.get("model") == model]
+    return [str(f["column"]) for f in ctx.policy_flags(model, direct=True)]
 
 
 def indirect_flags(ctx: ReportContext, model: str) -> list[str]:
-    return [str(f["column"]) for f in records(get(ctx.fairness, "policy_flags"))
-            if f.get("check") != "direct_input" and f.get("model") == model]
+    """Inputs that carry a protected attribute's weight in the model's explanations."""
+    return [str(f["column"]) for f in ctx.policy_flags(model, direct=False)]
 
 
 def model_status(ctx: ReportContext, model: str) -> str:

@@ -14,26 +14,25 @@ from scorelab.report.blocks import (
     interval,
     light,
     pct,
-    records,
     table,
     text,
 )
 from scorelab.report.context import ReportContext
+from scorelab.report.sections.overview import direct_inputs
 
 __all__ = ["policy"]
 
 
 def _flags(ctx: ReportContext) -> dict[str, dict[str, list[str]]]:
-    out: dict[str, dict[str, list[str]]] = {m: {"direct": [], "weight": []} for m in ctx.order}
-    for f in records(get(ctx.fairness, "policy_flags")):
-        model = f.get("model")
-        if model in out:
-            kind = "direct" if f.get("check") == "direct_input" else "weight"
-            share = f.get("share")
-            out[model][kind].append(str(f.get("column")) + (
-                f" ({pct(share, 0)} of its importance)" if kind == "weight" and share
-                is not None else ""))
-    return out
+    """Per model, its direct inputs and (with their share) the weight-carrying ones."""
+    def weight(f: dict[str, Any]) -> str:
+        share = f.get("share")
+        return str(f.get("column")) + (f" ({pct(share, 0)} of its importance)"
+                                       if share is not None else "")
+
+    return {m: {"direct": direct_inputs(ctx, m),
+                "weight": [weight(f) for f in ctx.policy_flags(m, direct=False)]}
+            for m in ctx.order}
 
 
 def _parameters(params: dict[str, Any]) -> str:
