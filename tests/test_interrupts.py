@@ -254,6 +254,24 @@ def test_sigkill_leaves_a_folder_the_next_run_removes(tmp_path: Path, runs: Path
     assert _hashes(runs / earlier.name) == before
 
 
+def _wait_until_in_native_sleep(pid: int) -> None:
+    """Wait until the process's main thread is inside its native sleep.
+
+    Its "ready" comes from Python just before the call: a signal sent in between is
+    handled by Python (the soft stop), which is not what the test is about. The sleep's
+    system call number is learnt from a thread of ours sleeping the same way.
+    """
+    sleeper = threading.Thread(target=time.sleep, args=(1.0,))
+    sleeper.start()
+    time.sleep(0.2)
+    sleeping = Path(f"/proc/self/task/{sleeper.native_id}/syscall").read_text().split()[0]
+    sleeper.join()
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{pid}/syscall").read_text().split()[0] != sleeping:
+        assert time.monotonic() < deadline, "the child never reached its native sleep"
+        time.sleep(0.01)
+
+
 def test_a_main_thread_stuck_in_native_code_is_stopped_hard(tmp_path: Path) -> None:
     """The watcher cleans up and exits when the main thread cannot raise in time."""
     script = tmp_path / "stuck.py"
@@ -272,13 +290,14 @@ def test_a_main_thread_stuck_in_native_code_is_stopped_hard(tmp_path: Path) -> N
     proc = subprocess.Popen([sys.executable, str(script), str(runs)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    _wait_until_in_native_sleep(proc.pid)
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode == 130 and time.monotonic() - start < 1.0 + STOP_SECONDS
+    assert proc.returncode == 130 and time.monotonic() - start < 1.0 + STOP_SECONDS, err
     assert "interrupted by SIGINT" in err
     assert not runs.exists()
 
