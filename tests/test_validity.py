@@ -16,7 +16,8 @@ from scorelab.data.synthetic import generate_population
 from scorelab.fairness.age import READ_PENALISES
 from scorelab.report.sections.age import decomposition_sentence
 from scorelab.study import run_study
-from scorelab.validity import planted_truth, scenario_configs, validate
+from scorelab.coverage import coverage_summary, interval_coverage
+from scorelab.validity import label_bias_sweep, planted_truth, scenario_configs, validate
 
 PARTS = ("total", "true_risk", "response_beyond_true_risk", "label_bias", "residual")
 
@@ -104,3 +105,81 @@ def test_cli_names_an_unknown_scenario_in_one_line():
     assert result.exit_code == 1
     assert "unknown scenario(s) nope" in result.output
     assert "age_proxy" in result.output  # the known ones are listed
+
+
+# ------------------------------------------------------------------ label bias (issue 19)
+
+FLIPS = (0.05, 0.15, 0.30)
+SMALL_LGBM = [{"family": "trees", "name": "lightgbm", "kind": "lightgbm",
+               "params": {"n_estimators": 50}}]
+
+
+def _assert_grows_and_excludes_zero(sweep):
+    for model, rows in sweep.groupby("model"):
+        rows = rows.sort_values("flip_rate")
+        est = rows["estimate"].to_numpy(dtype=float)
+        # harsher recording of the young: a larger (more negative) label part
+        assert (np.diff(est) < 0).all(), (model, est)
+        assert (rows["labels_gap"].diff().dropna() < 0).all()  # the planted gap grows too
+        strongest = rows.iloc[-1]
+        assert strongest["high"] < 0, (model, strongest.to_dict())
+        assert (rows["method"] == "model trained on the true outcome").all()
+        # the scores carry at most what the labels carry (intervals allowing)
+        assert (rows["low"] <= 0).all()
+        assert (rows["high"] >= rows["labels_gap"]).all()
+
+
+def test_label_bias_grows_with_the_planted_flip_rate_small():
+    """Cheap version of the must-hold: 1,000 citizens, one small LightGBM, 3 folds."""
+    sweep = label_bias_sweep(FLIPS, overrides={"population.n_citizens": 1000,
+                                               "evaluation.folds": 3, "models": SMALL_LGBM})
+    _assert_grows_and_excludes_zero(sweep)
+
+
+@pytest.mark.slow
+def test_label_bias_grows_with_the_planted_flip_rate():
+    _assert_grows_and_excludes_zero(label_bias_sweep(FLIPS))
+
+
+@pytest.mark.slow
+def test_label_bias_scenarios_every_check_holds():
+    """The checks that failed while the label part came from the labels' default rates
+    (a +30-point residual): with each model re-trained on the true outcome they hold."""
+    rows = validate(["label_bias", "proxy_and_label_bias", "all"])
+    rated = rows[rows["passed"].notna()]
+    assert rated["passed"].all(), rated[~rated["passed"].astype(bool)].to_string()
+    residual = rows[rows["analysis"].str.startswith("residual")]
+    assert len(residual) == 6
+
+
+def test_no_label_bias_the_refit_is_the_study_itself():
+    """Recorded and true outcomes agree: the label part is exactly zero, not estimated
+    with noise from a second fit."""
+    cfg = scenario_configs(["none"])["none"].with_(
+        {"population.n_citizens": 800, "evaluation.folds": 3, "models": SMALL_LGBM})
+    result = run_study(cfg, generate_population(cfg.population, cfg.seed), {})
+    d = result.fairness["models"]["lightgbm"]["age"]["decomposition"]
+    assert d["label_bias_method"] == "model trained on the true outcome"
+    assert d["label_bias"] == 0.0 and d["intervals"]["label_bias"] == [0.0, 0.0]
+    assert result.validity is not None and result.validity["n_failed"] == 0
+
+
+# ------------------------------------------------------------------ interval coverage
+
+
+def test_interval_coverage_on_a_few_draws():
+    """The 95% intervals (AUC, approval ratio, every part of the age gap) of re-drawn
+    populations against the population value of a 40,000-citizen draw; shrinking the
+    intervals to a third must lose coverage (the check has power)."""
+    cfg = scenario_configs(["all"])["all"].with_({"models": SMALL_LGBM})
+    rows = interval_coverage(cfg, draws=5, n_citizens=800, reference_citizens=40_000,
+                             bootstrap=100)
+    summary = coverage_summary(rows)
+    print(summary.to_string())
+    assert set(summary["statistic"]) >= {"auc", "age gap: label_bias",
+                                         "age gap: response_beyond_true_risk"}
+    assert rows["covered"].mean() >= 0.85
+    mid, half = (rows["low"] + rows["high"]) / 2, (rows["high"] - rows["low"]) / 6
+    narrow = ((mid - half <= rows["population_value"])
+              & (rows["population_value"] <= mid + half)).mean()
+    assert narrow < rows["covered"].mean() - 0.2

@@ -89,10 +89,12 @@ def validate(config: ConfigArg) -> None:
     from scorelab.config import TablePopulation
     from scorelab.protocol import validate_models
 
+    from scorelab.compute.cluster import check_backend
     from scorelab.generate import population_for
 
     cfg = load_config(config)
     validate_models(cfg)  # as run does: no models is an error, not "ok, 0 models"
+    check_backend(cfg)  # compute.backend: dask: the extra is there, the scheduler answers
     population, _ = population_for(cfg)  # the checks that need the data, as run does them
     if isinstance(cfg.population, TablePopulation):
         name = cfg.population.path.name if cfg.population.path else "the table"
@@ -187,24 +189,14 @@ def run(
 
     The last line of standard output is the run directory's path.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from scorelab.api import run as run_study
+    from scorelab.progress import reporting
+    from scorelab.progress_display import StageDisplay
 
     cfg = _with_overrides(load_config(config), n_citizens=n_citizens, seed=seed, source=config)
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  transient=True) as bar:
-        task = bar.add_task("fitting families x folds", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        def stage_line(stage: str, seconds: float) -> None:
-            if not err.is_terminal:  # piped (CI logs): one line per stage with its time
-                err.print(f"{stage}: {seconds:.1f} s", highlight=False)
-
-        result = run_study(cfg, runs_dir=runs_dir, progress=advance, on_stage=stage_line)
+    # a bar per stage on a terminal; piped (CI logs): one line per stage with its time
+    with StageDisplay(err) as display, reporting(display):
+        result = run_study(cfg, runs_dir=runs_dir, progress=display.step)
     metrics = result.data.metrics
     out.print(leaderboard_table(result.leaderboard, metrics))
     for name, reason in metrics.get("skipped_models", {}).items():
@@ -316,7 +308,10 @@ def leaderboard_table(board: Any, metrics: dict[str, Any]) -> Any:
     """The leaderboard as a rich table: accuracy with intervals, truth, and the test."""
     from rich.table import Table
 
-    table = Table(title="Leaderboard (out-of-fold, same folds for every family)")
+    policy = (metrics.get("practice") or {}).get("policy")
+    table = Table(title="Leaderboard (out-of-fold, same folds for every family"
+                  + (f"; approvals under the {policy.replace('_', ' ')} policy)" if policy
+                     else ")"))
     columns = [("model", "left"), ("family", "left"), ("AUC [95% CI]", "right"),
                ("KS", "right"), ("Brier", "right"), ("ECE", "right"),
                ("approved", "right"), ("bad|approved", "right")]
@@ -491,6 +486,41 @@ def score(
 
 @app.command()
 @_user_errors
+def stability(
+    run_dir: RunDirArg,
+    table: Annotated[Path, typer.Argument(help="New applicants (CSV or Parquet) with the "
+                                          "models' input columns.", show_default=False)],
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Population stability of a new table against a run: PSI of each model's score and
+    of each input, with traffic lights (green < 0.10 <= amber < 0.25 <= red)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from scorelab.monitor import check_stability
+
+    check = check_stability(run_dir, table, model)
+    if as_json:
+        from scorelab.jsonable import dumps
+
+        sys.stdout.write(dumps(check.as_dict()))
+        return
+    for title, frame, key in (("Score stability (PSI of each final model's score: the "
+                               "run's citizens vs this table)", check.scores, "model"),
+                              ("Input stability (PSI of each input)", check.inputs, "column")):
+        shown = Table(title=title)
+        for column in (key, "PSI", "light"):
+            shown.add_column(column, justify="right" if column == "PSI" else "left")
+        for row in frame.itertuples():
+            shown.add_row(Text(str(getattr(row, key))), f"{row.psi:.3f}", row.light)
+        out.print(shown)
+    out.print(Text(f"{check.rows:,} applicants of {check.table.name} against "
+                   f"{check.run_dir.name}"))
+
+
+@app.command()
+@_user_errors
 def compare(
     run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run directories; the "
                                                    "first is the baseline.",
@@ -521,6 +551,62 @@ def compare(
         sys.stdout.write(compare_markdown(table))
     else:
         out.print(compare_table(table))
+
+
+@app.command("lda")
+@_user_errors
+@_stops_on_signals
+def lda_search(
+    config: ConfigArg,
+    reference: Annotated[str | None, typer.Option("--reference", help="The model whose "
+                                                  "disparity the search tries to reduce "
+                                                  "(default: lda.reference, else the first "
+                                                  "model).")] = None,
+    budget: Annotated[int | None, typer.Option("--budget", help="Most candidates trained "
+                                               "(default: lda.budget).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Parent folder of run "
+                                                  "directories (default: output.runs_dir).")] = None,
+) -> None:
+    """Search for less discriminatory alternatives to a model, with a stopping
+    certificate and a truth check on a fresh population.
+
+    The last line of standard output is the run directory's path.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scorelab.lda import lda
+
+    cfg = load_config(config)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("study: families x folds", total=None)
+        search = bar.add_task("search: candidates", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        def batch(done: int, total: int, bound: float) -> None:
+            bar.update(search, completed=done, total=total,
+                       description=f"search: candidates (bound {bound:.4f})")
+            if not err.is_terminal:
+                err.print(f"search: {done} of {total} candidates, bound {bound:.4f}",
+                          highlight=False)
+
+        result, found = lda(cfg, reference=reference, budget=budget, runs_dir=runs_dir,
+                            progress=advance, on_batch=batch)
+    for choice in found.choices:
+        out.print(choice["statement"], highlight=False)
+    for row in (found.truth or {}).get("rows", [])[1:]:
+        verdict = "holds" if row["holds"] else "does not hold"
+        out.print(f"truth check of {row['model']}: {verdict} (reduction "
+                  f"{row['reduction']:+.3f}, AUC loss {row['auc_true_loss']:+.4f})",
+                  highlight=False)
+    from scorelab.lda.artifacts import guarantee_sentence
+
+    out.print(guarantee_sentence(found), highlight=False)
+    assert result.run_dir is not None
+    out.print(str(result.run_dir), highlight=False, soft_wrap=True)
 
 
 def _with_overrides(cfg: ExperimentConfig, *, n_citizens: int | None, seed: int | None,

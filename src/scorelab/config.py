@@ -206,6 +206,22 @@ class SyntheticPopulation(_Section):
         default_factory=Demographics, description="Protected-group shares."
     )
     causes: Causes = Field(default_factory=Causes, description="The planted causes.")
+    months: int = Field(
+        0, ge=0, le=600, description="Application months the citizens are spread over "
+        "(column application_month, 0 to months - 1; for evaluation.split: time). 0: no "
+        "month column (the population is exactly as without this key).")
+    drift: float = Field(
+        0.0, ge=0.0, le=3.0, description="Drift of the causes over the months: by the last "
+        "month the situational-event rate is multiplied by exp(drift) and debt-to-income "
+        "by exp(drift / 2) (which raises true risk); 0 = no drift. Needs months >= 2.")
+
+    @model_validator(mode="after")
+    def _drift_needs_months(self) -> SyntheticPopulation:
+        if self.drift > 0 and self.months < 2:
+            raise _cross_error(f"population.drift: {self.drift:g} needs population.months "
+                               "of at least 2 (the drift runs from the first month to the "
+                               "last)")
+        return self
 
 
 DataSource = Literal["administrative", "personal", "business", "organisation", "webspace"]
@@ -240,6 +256,9 @@ class TablePopulation(_Section):
         description="Optional mapping column -> one of the paper's five data sources.",
     )
     id_column: str | None = Field(None, description="Column identifying applicants, if any.")
+    date_column: str | None = Field(
+        None, description="Column holding the application date (a date, or text such as "
+        "2021-03-15); never a model input; orders applications for evaluation.split: time.")
 
     @field_validator("protected")
     @classmethod
@@ -301,6 +320,30 @@ MAX_HIDDEN_LAYERS, MAX_LAYER_UNITS = 10, 10_000
 _COLUMN_KEYED = frozenset({"rules", "factors", "weights", "monotone_constraints"})
 
 
+class SearchRange(_Section):
+    """One searched parameter of a model: a range or a list of choices."""
+
+    low: int | float | None = Field(None, description="Smallest value tried.")
+    high: int | float | None = Field(None, description="Largest value tried.")
+    log: bool = Field(False, description="Search the range on a log scale.")
+    choices: list[Any] | None = Field(None, min_length=1, description="Values tried "
+                                      "(instead of low/high).")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> SearchRange:
+        if self.choices is not None:
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either choices or low/high, not both")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("give low and high (or choices)")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0; got {self.low:g}")
+        return self
+
+
 class ModelSpec(_Section):
     """One model of the study: a family, a variant name and its parameters."""
 
@@ -326,6 +369,10 @@ class ModelSpec(_Section):
         description="Feature columns this variant must not use (e.g. an ablation that drops "
         "age proxies).",
     )
+    search_space: dict[str, SearchRange] | None = Field(
+        None, description="evaluation.tuning: this model's search space instead of its "
+        "family's, per parameter ({low, high, log} or {choices}); parameters not listed "
+        "keep the family's range.")
 
     @model_validator(mode="after")
     def _bounded(self) -> ModelSpec:
@@ -380,6 +427,19 @@ def _layers_out_of_bounds(layers: Any) -> str | None:
 # --------------------------------------------------------------------------- the rest
 
 
+class Tuning(_Section):
+    """Nested hyper-parameter search: the same budget for every tunable family."""
+
+    budget: int = Field(20, ge=1, le=10_000, description="Candidate configurations "
+                        "evaluated per tunable model and outer fold (seeded Optuna TPE).")
+    inner_folds: int = Field(3, ge=2, le=20, description="K of the inner stratified folds "
+                             "of each outer training fold (the outer test fold is never "
+                             "seen by the search).")
+    metric: Literal["auc", "brier", "expected_cost"] = Field(
+        "auc", description="What the search optimises; expected_cost uses decision.costs "
+        "(else the cut-off as the break-even of the costs).")
+
+
 class Evaluation(_Section):
     """The protocol every family is judged under."""
 
@@ -391,6 +451,99 @@ class Evaluation(_Section):
     confidence: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of intervals.")
     n_jobs: int = Field(2, ge=-1, le=1024,
                         description="Parallel jobs for families and folds (-1 = all).")
+    tuning: Tuning | None = Field(
+        None, description="Tune every family with a search space on inner folds of each "
+        "training fold, with the same budget (null: every family with its fixed "
+        "parameters).")
+    split: Literal["kfold", "time"] = Field(
+        "kfold", description="kfold: stratified folds of all citizens. time: out-of-time "
+        "validation: the latest time_test_share of applications (by population.date_column "
+        "on a table, application_month on the synthetic population) form one more fold, "
+        "scored by models trained on all earlier applications; the earlier ones are "
+        "cross-validated in folds as usual.")
+    time_test_share: float = Field(
+        0.2, gt=0.0, lt=1.0, description="split: time: share of the latest applications "
+        "held out as the out-of-time fold.")
+
+
+#: Built-in adverse-action reason catalogues (package data, one YAML file each).
+REASON_CATALOGUES_DIR = Path(__file__).parent / "data" / "reasons"
+
+
+def builtin_catalogues() -> list[str]:
+    """Names of the built-in reason catalogues (``synthetic``, ``german_credit``, ...)."""
+    return sorted(p.stem for p in REASON_CATALOGUES_DIR.glob("*.yaml"))
+
+
+class ReasonEntry(_Section):
+    """One input's adverse-action reason: its code, its text and how its value reads."""
+
+    code: str = Field(min_length=1, max_length=20, description="Reason code (unique).")
+    text: str = Field(min_length=1, max_length=200,
+                      description="Plain-language reason an applicant reads.")
+    actionable: bool = Field(False, description="The applicant can change it (a "
+                             "counterfactual may suggest it); immutable inputs such as age "
+                             "or history length are not.")
+    unit: str = Field("", max_length=60, description="Unit of a number (e.g. 'years').")
+    percent: bool = Field(False, description="A share 0-1 shown as a percentage.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Words for coded "
+                                   "values (value as text -> label).")
+    missing: str = Field("not on record", max_length=60, description="Words for a "
+                         "missing value.")
+
+
+class AdverseReasons(_Section):
+    """Adverse-action reasons for declined applicants (ECOA / US Regulation B)."""
+
+    enabled: bool = Field(True, description="Give declined applicants of the audit sample "
+                          "their principal reasons, a counterfactual and the age rule.")
+    max_reasons: int = Field(4, ge=1, le=4, description="Principal reasons per declined "
+                             "applicant (Regulation B: no more than four).")
+    catalogue: str | dict[str, ReasonEntry] = Field(
+        "auto", description="Reason catalogue: 'auto' (the synthetic catalogue on the "
+        "synthetic population, none on a table), the name of a built-in catalogue "
+        "(synthetic, german_credit) or a mapping column -> {code, text, actionable, unit, "
+        "percent, labels, missing}. An input without an entry gets code 'X-<column>', its "
+        "name as text, and is not actionable.")
+    counterfactuals: bool = Field(True, description="Search the smallest change of "
+                                  "actionable inputs that turns each decline.")
+    bootstrap_refits: int = Field(0, ge=0, le=20, description="Refits of each exact-"
+                                  "explainer model on bootstrap samples of its first fold, "
+                                  "to measure how stable the reasons are (Jaccard).")
+
+    @field_validator("catalogue", mode="before")
+    @classmethod
+    def _entries(cls, value: Any) -> Any:
+        """Each entry checked on its own, so a bad one is named by its column."""
+        if not isinstance(value, Mapping):
+            return value
+        entries = {}
+        for column, entry in value.items():
+            try:
+                entries[str(column)] = ReasonEntry.model_validate(entry)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"]) or "entry"
+                raise ValueError(f"entry '{excerpt(column)}': {where}: {first['msg']} (an "
+                                 "entry needs at least a code and a text)") from None
+        return entries
+
+    @field_validator("catalogue")
+    @classmethod
+    def _known_catalogue(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "auto" and value not in builtin_catalogues():
+            raise ValueError(f"catalogue '{excerpt(value)}' is not a built-in catalogue "
+                             f"(valid: auto, {', '.join(builtin_catalogues())}, or a mapping "
+                             "column -> {code, text})")
+        if isinstance(value, Mapping):
+            seen: dict[str, str] = {}
+            for column, entry in value.items():
+                if entry.code in seen:
+                    raise ValueError(f"reason code '{excerpt(entry.code)}' is given to both "
+                                     f"'{seen[entry.code]}' and '{column}'; codes must be "
+                                     "unique")
+                seen[entry.code] = column
+        return value
 
 
 class Explain(_Section):
@@ -414,6 +567,9 @@ class Explain(_Section):
         description="Masked evaluations per citizen (agnostic explainer); each "
         "evaluation scores background_size rows."
     )
+    reasons: AdverseReasons = Field(
+        default_factory=AdverseReasons, description="Adverse-action reasons, "
+        "counterfactuals and the age rule of lending law.")
 
 
 #: The ages a person can have: age bands and a table's age column stay within them.
@@ -472,6 +628,13 @@ class Fairness(_Section):
         20.0, description="Years added to each audited citizen's age in the counterfactual "
         "twins (ages are clipped to 18-80).",
     )
+    label_bias_refit: bool = Field(
+        False, description="Synthetic populations: re-train every model on the true outcome "
+        "(same folds) to measure how much label bias reaches its scores (doubles the fold "
+        "fits when recorded and true outcomes differ). Off: the age-gap label part is the "
+        "gap in the labels' default-rate log-odds, which the scores carry only as far as a "
+        "model can see age.",
+    )
     prohibited: list[str] = Field(
         default_factory=lambda: list(PROHIBITED_BY_POLICY),
         description="Inputs that must not count (suggestions 2, 4, 5, 6); protected "
@@ -501,6 +664,13 @@ class Fairness(_Section):
         return cuts
 
 
+class DecisionCosts(_Section):
+    """What a wrong decision costs (a right one costs nothing)."""
+
+    false_accept: float = Field(gt=0.0, le=1e6, description="Cost of approving a defaulter.")
+    false_reject: float = Field(gt=0.0, le=1e6, description="Cost of rejecting a good payer.")
+
+
 class Decision(_Section):
     """How a score becomes an approval."""
 
@@ -510,6 +680,22 @@ class Decision(_Section):
     target_approval_rate: float | None = Field(
         None, gt=0.0, lt=1.0, description="Alternative to the cut-off: approve this share "
         "(then cutoff_score must be null or absent)."
+    )
+    policy: Literal["cutoff", "approval_rate", "cost"] | None = Field(
+        None, description="Which rule decides the run's approvals: cutoff (cutoff_score), "
+        "approval_rate (target_approval_rate) or cost (each fold's cost-minimising cut-off, "
+        "chosen on its training citizens; needs costs). null: approval_rate when "
+        "target_approval_rate is set, else cutoff. The other rules are reported beside it."
+    )
+    costs: DecisionCosts | None = Field(
+        None, description="Misclassification costs, e.g. {false_accept: 5, false_reject: 1} "
+        "(German credit's matrix): expected cost per applicant, the cost curve and the "
+        "cost-minimising cut-offs are reported when set."
+    )
+    matched_approval_rate: float | None = Field(
+        None, gt=0.0, lt=1.0, description="The share every model approves in the matched "
+        "comparison (like-with-like fairness); null: target_approval_rate when set, else "
+        "the observed share of good payers."
     )
 
     @model_validator(mode="before")
@@ -525,6 +711,22 @@ class Decision(_Section):
                     "both set; give one rule and set the other to null")
             data = {**data, "cutoff_score": None}
         return data
+
+    @model_validator(mode="after")
+    def _policy_has_its_rule(self) -> Decision:
+        """The chosen policy has what it needs, and no rule of another policy is set."""
+        if self.policy == "cost" and self.costs is None:
+            raise _cross_error("decision.policy: cost needs decision.costs, e.g. "
+                               "{false_accept: 5, false_reject: 1} (the cost of approving a "
+                               "defaulter and of rejecting a good payer)")
+        if self.policy == "approval_rate" and self.target_approval_rate is None:
+            raise _cross_error("decision.policy: approval_rate needs "
+                               "decision.target_approval_rate (the share to approve, e.g. 0.7)")
+        if self.policy in ("cutoff", "cost") and self.target_approval_rate is not None:
+            raise _cross_error(f"decision.policy: {self.policy} does not use "
+                               f"target_approval_rate ({self.target_approval_rate:g}); set "
+                               "policy: approval_rate, or remove target_approval_rate")
+        return self
 
 
 class Scale(_Section):
@@ -563,6 +765,148 @@ class Output(_Section):
         "citizen of the run out of fold), both, or none.")
 
 
+class Lda(_Section):
+    """The search for less discriminatory alternatives (``scorelab lda``)."""
+
+    reference: str | None = Field(
+        None, description="The model whose disparity the search tries to reduce (a model "
+        "name of models:); null = the first model. --reference overrides it.")
+    attribute: str | None = Field(
+        None, description="Protected attribute the search reduces disparity for; null = "
+        "the age attribute. Disparity is reported for every audited attribute.")
+    young_below: float = Field(
+        26.0, ge=1.0, le=130.0, description="For the age attribute: the protected group is "
+        "citizens younger than this; the rest is the comparison group.")
+    tolerances: list[float] = Field(
+        default_factory=lambda: [0.005, 0.01], min_length=1,
+        description="Business-necessity tolerances: largest AUC loss against the reference "
+        "(judged by a paired DeLong test) for which an alternative still serves the need.")
+    alpha: float = Field(0.05, gt=0.0, lt=0.5, description="Level of the DeLong test and of "
+                         "the simultaneous disparity intervals.")
+    families: list[str] = Field(
+        default_factory=lambda: ["logit/scorecard", "trees/lightgbm"], min_length=1,
+        description="Families searched, as 'family/kind' (e.g. trees/lightgbm).")
+    params: dict[str, dict[str, list[Any]]] = Field(
+        default_factory=lambda: {"trees/lightgbm": {"num_leaves": [7, 15],
+                                                    "n_estimators": [150, 300]}},
+        description="Hyper-parameter grids per 'family/kind': parameter -> values tried.")
+    proxies: list[str] | None = Field(
+        None, description="Features dropped singly and together; null = the features whose "
+        "proxy strength for the attribute reaches proxy_threshold (at most three).")
+    proxy_threshold: float = Field(0.3, gt=0.0, le=1.0, description="Proxy strength "
+                                   "(fairness proxy audit) from which a feature is an "
+                                   "age proxy the search drops.")
+    monotone: dict[str, int] = Field(
+        default_factory=dict, description="Monotone constraints (column -> +1/-1) tried as "
+        "a variant of the tree families; empty = no monotone variants.")
+    mitigation: bool = Field(True, description="Also search fairlearn's exponentiated-"
+                             "gradient variants (demographic parity on the attribute).")
+    seeds: int = Field(3, ge=1, le=100, description="Random seeds per configuration "
+                       "(model multiplicity).")
+    budget: int = Field(60, ge=1, le=100_000, description="Most candidates trained. "
+                        "--budget overrides it.")
+    max_minutes: float | None = Field(None, gt=0.0, description="Stop the search after the "
+                                      "batch during which this many minutes passed.")
+    batch_size: int = Field(8, ge=1, le=1000, description="Candidates per batch; the "
+                            "stopping rule is checked after each batch.")
+    stop_bound: float = Field(
+        0.01, gt=0.0, le=1.0, description="Stop once, with probability confidence, a further "
+        "batch could reduce |1 - approval ratio| by at most this much.")
+    confidence: float = Field(0.9, gt=0.0, lt=1.0, description="Probability with which the "
+                              "stopping bound holds (over all checks of the search).")
+    bootstrap: int = Field(200, ge=20, le=100_000, description="Bootstrap replicates of the "
+                           "disparity intervals.")
+    truth_seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Seed of the fresh "
+                                   "population of the truth check; null = seed + 1.")
+    holdout: float = Field(0.3, gt=0.0, lt=0.9, description="Real tables: share of rows held "
+                           "out of the search for the check.")
+
+    @field_validator("tolerances")
+    @classmethod
+    def _tolerances(cls, values: list[float]) -> list[float]:
+        if any(not 0.0 < v <= 0.5 for v in values):
+            raise ValueError("tolerances must be AUC losses in (0, 0.5]")
+        return sorted(set(values))
+
+    @field_validator("monotone")
+    @classmethod
+    def _signs(cls, signs: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, v in signs.items() if v not in (-1, 1)]
+        if bad:
+            raise ValueError(f"monotone: the sign of '{bad[0]}' must be +1 or -1")
+        return signs
+
+    @model_validator(mode="after")
+    def _grids(self) -> Lda:
+        """An empty list of values would make the search space empty: refuse it here (a
+        grid of the default params for a family not listed is simply not used)."""
+        for key, grid in self.params.items():
+            if key not in self.families and "params" in self.model_fields_set:
+                raise ValueError(f"params: '{key}' is not one of lda.families "
+                                 f"({', '.join(self.families)})")
+            empty = [name for name, values in grid.items() if not values]
+            if empty:
+                raise ValueError(f"params.{key}.{empty[0]}: the list of values is empty, so "
+                                 "the search space is empty; give at least one value")
+        return self
+
+
+#: Units of a memory size (compute.dask.memory_limit), in bytes.
+_MEMORY_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+                 "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+#: A Dask worker below this much memory cannot hold a partition and LightGBM's data.
+MIN_WORKER_MEMORY = 256 * 2**20
+
+
+def memory_bytes(text: str) -> int:
+    """``"2GiB"``, ``"512 MB"`` or ``"1e9"`` as bytes (ValueError naming the valid units)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in _MEMORY_UNITS:
+        raise ValueError(f"{text!r} is not a memory size; give a number with a unit "
+                         "(e.g. 2GiB, 512MiB, 4GB)")
+    return int(float(match.group(1)) * _MEMORY_UNITS[match.group(2)])
+
+
+class DaskCompute(_Section):
+    """The Dask cluster of a ``backend: dask`` study."""
+
+    address: str | None = Field(
+        None, pattern=r"^(tcp|tls|inproc|ucx)://\S+$",
+        description="Scheduler of a running cluster (tcp://host:port); null = scorelab "
+        "starts a LocalCluster on this machine (loopback only) and stops it at the end.")
+    connect_timeout: float = Field(5.0, gt=0.0, le=300.0, description="Seconds to wait for "
+                                   "the scheduler at address before giving up.")
+    n_workers: int = Field(2, ge=1, le=1024, description="Worker processes of the "
+                           "LocalCluster.")
+    threads_per_worker: int = Field(1, ge=1, le=256, description="Threads per worker.")
+    memory_limit: str = Field("2GiB", description="Memory per worker of the LocalCluster "
+                              "(e.g. 2GiB, 512MiB); at least 256MiB.")
+    partitions: int | None = Field(
+        None, ge=1, le=100_000, description="Partitions of the population (citizen-id "
+        "ranges); null = two per worker.")
+    sample_size: int = Field(
+        50_000, ge=100, le=50_000_000, description="Families that cannot train distributed "
+        "(scorecard binning, MLP, expert calibrators, hybrids) train on a seeded sample of "
+        "this many of each fold's training citizens, and score every partition.")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _enough_memory(cls, value: str) -> str:
+        if memory_bytes(value) < MIN_WORKER_MEMORY:
+            raise ValueError(f"memory_limit {value!r} is too small; a worker needs at least "
+                             "256MiB")
+        return value
+
+
+class Compute(_Section):
+    """Where the study runs: this process (local) or a Dask cluster."""
+
+    backend: Literal["local", "dask"] = Field(
+        "local", description="local: this machine; dask: population, tree families and "
+        "scoring on a Dask cluster (needs the extra: pip install 'scorelab[dask]').")
+    dask: DaskCompute = Field(default_factory=DaskCompute, description="The Dask cluster.")
+
+
 class RunLimits(_Section):
     """Resource guards of a run."""
 
@@ -597,6 +941,10 @@ class ExperimentConfig(_Section):
     report: Report = Field(default_factory=Report, description="Report.")
     output: Output = Field(default_factory=Output, description="Output locations.")
     run: RunLimits = Field(default_factory=RunLimits, description="Resource guards of a run.")
+    compute: Compute = Field(default_factory=Compute, description="Where the study "
+                             "runs: local or on a Dask cluster.")
+    lda: Lda = Field(default_factory=Lda, description="The search for less "
+                     "discriminatory alternatives (scorelab lda).")
 
     @model_validator(mode="after")
     def _audited_attributes(self) -> ExperimentConfig:
@@ -610,6 +958,20 @@ class ExperimentConfig(_Section):
             fair = Fairness.model_construct(_fields_set=set(fair.model_fields_set), **values)
             object.__setattr__(self, "fairness", fair)  # frozen: set once, while validating
         _check_audited(fair, self.population)
+        return self
+
+    @model_validator(mode="after")
+    def _time_split_has_dates(self) -> ExperimentConfig:
+        """An out-of-time split needs the applications' dates."""
+        if self.evaluation.split != "time":
+            return self
+        population = self.population
+        if isinstance(population, TablePopulation) and population.date_column is None:
+            raise _cross_error("evaluation.split: time needs population.date_column (the "
+                               "column holding each application's date)")
+        if isinstance(population, SyntheticPopulation) and population.months < 2:
+            raise _cross_error("evaluation.split: time needs population.months of at least "
+                               "2 (the synthetic application months)")
         return self
 
     @model_validator(mode="after")

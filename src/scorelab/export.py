@@ -108,6 +108,10 @@ def _card(m: PreparedModel, entry: dict[str, Any], signature: list[InputColumn],
     ]
     if m.role == "ablation":
         limits.append(f"Ablation: trained without {', '.join(m.spec.drop_features)}.")
+    if getattr(m, "tuning", None) is not None:
+        limits.append(f"Tuned: {', '.join(m.tuning.space)} were searched on each training "
+                      "fold (the parameters above are the configured ones; the chosen ones "
+                      "are in tuning.json and in the saved models).")
     if any(v == "fail" for v in verdicts.values()):
         failed = sorted(k for k, v in verdicts.items() if v == "fail")
         limits.append(f"Fails the four-fifths rule for {', '.join(failed)}: review before "

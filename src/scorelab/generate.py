@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from scorelab.config import ExperimentConfig, TablePopulation, age_attribute, config_hash
+from scorelab.config import (
+    ExperimentConfig,
+    SyntheticPopulation,
+    TablePopulation,
+    age_attribute,
+    config_hash,
+)
 from scorelab.data.card import build_data_card, render_data_card_markdown
 from scorelab.data.checks import check_audited_values, check_explain_budget, check_model_columns
 from scorelab.data.io import check_writable, population_paths, write_population
@@ -27,11 +34,14 @@ class GeneratedPopulation:
     paths: list[Path]
 
 
-def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
+def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None,
+                   generator: Callable[[SyntheticPopulation, int], Population] | None = None
                    ) -> tuple[Population, dict[str, Any]]:
     """The population a config describes (synthetic or a table), and its data card.
 
-    ``frame`` is a table study's table given from Python instead of ``population.path``.
+    ``frame`` is a table study's table given from Python instead of ``population.path``;
+    ``generator`` draws the synthetic population (default: here; a Dask backend draws it
+    partition by partition on its workers).
     """
     if frame is not None and not isinstance(config.population, TablePopulation):
         raise ConfigError("a DataFrame population needs a table study: set population to "
@@ -47,7 +57,7 @@ def population_for(config: ExperimentConfig, frame: pd.DataFrame | None = None
                                extra={"table": str(config.population.path or
                                                    "a DataFrame given from Python")})
         return pop, card
-    pop = generate_population(config.population, config.seed)
+    pop = (generator or generate_population)(config.population, config.seed)
     pop.meta["config_hash"] = config_hash(config)
     pop.meta["source"] = "synthetic"
     pop.meta["age_column"] = age_attribute(config)

@@ -27,7 +27,14 @@ from scorelab.models.persist import load_model
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.reader import RunData, load_run
 from scorelab.data.loaders import read_table
-from scorelab.scoring import BACKGROUND_SIZE, check_applicants, load_final_model, scale_of
+from scorelab.explain.catalogue import value_in_words
+from scorelab.scoring import (
+    BACKGROUND_SIZE,
+    check_applicants,
+    load_final_model,
+    reason_ranking,
+    scale_of,
+)
 
 __all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row"]
 
@@ -46,17 +53,32 @@ class Letter:
     approved: bool
     cutoff: float
     source: str  # "audit sample", "fold model r0fK (on demand)" or "final model"
+    #: Adverse-action notice of a declined applicant: "reasons" [(code, text, value)],
+    #: "change" (counterfactual or why none), or "note" when none could be given.
+    adverse: dict[str, Any] | None = None
 
     def text(self) -> str:
-        return letter(self.rows, score=self.score, category=self.category,
+        body = letter(self.rows, score=self.score, category=self.category,
                       approved=self.approved, cutoff=self.cutoff, model=self.model,
                       citizen_id=self.citizen_id)
+        if self.approved or self.adverse is None:
+            return body
+        lines = ["", "Principal reasons for the decision (adverse action):"]
+        lines += [f"  {i}. [{code}] {reason}: {value}" for i, (code, reason, value)
+                  in enumerate(self.adverse.get("reasons", []), start=1)]
+        if "note" in self.adverse:
+            lines.append(f"  {self.adverse['note']}")
+        if self.adverse.get("change"):
+            lines.append(f"Smallest change that would have turned the decision: "
+                         f"{self.adverse['change']}")
+        return body + "\n".join(lines) + "\n"
 
     def as_dict(self, k: int = 4) -> dict[str, Any]:
         codes = reason_codes(self.rows, self.citizen_id, self.model, k=k)
         return {**codes, "score": self.score, "category": self.category,
                 "approved": self.approved, "cutoff_score": self.cutoff,
-                "explained_by": self.source}
+                "explained_by": self.source,
+                "adverse_action": None if self.approved else self.adverse}
 
 
 def _rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
@@ -98,7 +120,8 @@ def explain_citizen(run: RunData | str | Path, citizen_id: int,
     if expl is not None:
         saved = expl[(expl["citizen_id"] == citizen_id) & (expl["model"].astype(str) == name)]
         if not saved.empty:
-            return Letter(saved, name, citizen_id, source="audit sample", **decision)
+            return Letter(saved, name, citizen_id, source="audit sample", **decision,
+                          adverse=_saved_adverse(run, name, citizen_id))
     manifest = run.model_manifest(name)
     fold = int(first["fold"])
     key = f"r0f{fold}"
@@ -118,7 +141,29 @@ def explain_citizen(run: RunData | str | Path, citizen_id: int,
                                     int(run.manifest["seed"]), fold)
     rows = _rows(explanation, np.array([citizen_id]), name, info.family,
                  X.iloc[[position]], manifest)
-    return Letter(rows, name, citizen_id, source=f"fold model {key} (on demand)", **decision)
+    return Letter(rows, name, citizen_id, source=f"fold model {key} (on demand)", **decision,
+                  adverse={"note": "adverse-action reasons are kept for the audit sample's "
+                                   "declined applicants; this citizen is not in it"})
+
+
+def _saved_adverse(run: RunData, name: str, citizen_id: int) -> dict[str, Any] | None:
+    """The citizen's reasons and counterfactual as the study wrote them."""
+    reasons = run.adverse_reasons()
+    if reasons is None:
+        return None
+    mine = reasons[(reasons["model"].astype(str) == name)
+                   & (reasons["citizen_id"] == citizen_id)].sort_values("rank")
+    out: dict[str, Any] = {"reasons": list(zip(mine["code"], mine["reason"], mine["value"],
+                                               strict=True))}
+    if mine.empty:
+        out["note"] = "no input raised the risk above the reference (no adverse factor)"
+    recourse = run.recourse()
+    if recourse is not None:
+        row = recourse[(recourse["model"].astype(str) == name)
+                       & (recourse["citizen_id"] == citizen_id)]
+        if not row.empty:
+            out["change"] = str(row["change"].iloc[0])
+    return out
 
 
 def explain_applicant(run: RunData | str | Path, table: str | Path, row: int,
@@ -153,5 +198,15 @@ def explain_row(run: RunData | str | Path, applicant: pd.DataFrame, model: str |
         applicant_id = applicant.index[0]
     rows = _rows(explanation, np.array([applicant_id]), name, info.family, X, manifest)
     rows["citizen_id"] = applicant_id
+    approved = points >= manifest.cutoff_score
+    adverse = None
+    if not approved:
+        ranking = reason_ranking(run, fitted, manifest, population, background, 4)
+        found = ranking.rank(fitted, X, explanation, np.array([False]))
+        adverse = {"reasons": [
+            (found[f"reason_{j}_code"][0], found[f"reason_{j}_text"][0],
+             value_in_words(ranking.catalogue[found[f"reason_{j}"][0]],
+                            X[found[f"reason_{j}"][0]].iloc[0]))
+            for j in range(1, ranking.k + 1) if found[f"reason_{j}"][0] is not None]}
     return Letter(rows, name, applicant_id, points, str(scale.category(np.array([points]))[0]),
-                  points >= manifest.cutoff_score, manifest.cutoff_score, "final model")
+                  approved, manifest.cutoff_score, "final model", adverse)

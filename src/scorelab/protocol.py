@@ -29,12 +29,13 @@ from scorelab.data.schema import Schema
 from scorelab.exceptions import ConfigError, DataError
 from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import DEFAULT_KIND, build_model
+from scorelab.models.tuning import Search, TuningPlan, plan_for, search, seed_for, tune_ensemble
 from scorelab.scale import scale_from_config
 
 __all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample",
            "check_rule_values", "fit_final", "fit_folds", "fold_of", "make_folds",
            "mitigation_sensitive", "model_inputs", "prepare_models", "skip_reason",
-           "validate_models"]
+           "tuning_threshold", "validate_models"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -80,6 +81,7 @@ class PreparedModel:
     spec: ModelSpec
     estimator: BaseEstimator
     columns: list[str]
+    tuning: TuningPlan | None = None  # searched on each training fold (evaluation.tuning)
 
     @property
     def name(self) -> str:
@@ -108,6 +110,7 @@ class FoldResults:
     oof: dict[str, np.ndarray]
     fold_models: dict[str, dict[tuple[int, int], BaseEstimator]] = field(default_factory=dict)
     fit_seconds: dict[str, float] = field(default_factory=dict)
+    searches: dict[str, dict[tuple[int, int], Search]] = field(default_factory=dict)
 
 
 def model_inputs(schema: Schema, spec: ModelSpec, age_column: str | None = "age"
@@ -159,14 +162,58 @@ def validate_models(config: ExperimentConfig) -> None:
     if duplicates:
         raise ConfigError(f"models: names must be unique; repeated: {', '.join(duplicates)}")
     age_column = age_attribute(config)
+    threshold = tuning_threshold(config)
     for spec in config.models:
-        build_model(spec)
+        estimator = build_model(spec)
+        _tuning_plan(config, spec, estimator, threshold)
         if spec.family == "mitigation":
             sensitive = mitigation_sensitive(spec, age_column)
             if sensitive not in spec.use_protected:
                 raise ConfigError(f"model '{spec.name}': a mitigation variant needs its "
                                   f"sensitive attribute as an input: list '{sensitive}' in "
                                   "its use_protected")
+
+
+def tuning_threshold(config: ExperimentConfig) -> float | None:
+    """The P(default) above which the expected-cost metric rejects: the cost-minimising
+    cut-off of ``decision.costs``, else the cut-off score as the costs' break-even.
+
+    None when tuning does not optimise expected cost."""
+    tuning = config.evaluation.tuning
+    if tuning is None or tuning.metric != "expected_cost":
+        return None
+    costs = getattr(config.decision, "costs", None)
+    if costs is not None:
+        return costs.false_reject / (costs.false_accept + costs.false_reject)
+    if config.decision.cutoff_score is None:
+        raise ConfigError("evaluation.tuning.metric: expected_cost needs decision.costs "
+                          "(e.g. {false_accept: 5, false_reject: 1}) or a "
+                          "decision.cutoff_score (its break-even); or use auc or brier")
+    scale = scale_from_config(config.scale)
+    return float(scale.probability(config.decision.cutoff_score))
+
+
+def _tuning_plan(config: ExperimentConfig, spec: ModelSpec, estimator: BaseEstimator,
+                 threshold: float | None) -> TuningPlan | None:
+    """How ``spec`` is tuned (None: not searched); an ensemble gets the study's budget."""
+    tuning = config.evaluation.tuning
+    if tuning is None:
+        if spec.search_space:
+            raise ConfigError(f"model '{spec.name}': search_space is given but "
+                              "evaluation.tuning is not set; add evaluation.tuning: "
+                              "{budget: N} or remove search_space")
+        return None
+    if "budget" in estimator.get_params(deep=False):  # ensemble selection tunes inside
+        if spec.search_space:
+            raise ConfigError(f"model '{spec.name}': search_space does not apply to an "
+                              "ensemble (its candidates are tuned with evaluation.tuning; "
+                              "params.spaces sets a candidate's space)")
+        tune_ensemble(estimator, tuning, spec.params, threshold)
+        return None
+    if spec.family == "mitigation":
+        return None
+    overrides = {k: v.model_dump() for k, v in (spec.search_space or {}).items()}
+    return plan_for(spec.name, estimator, tuning, overrides, config.seed, threshold)
 
 
 def _rule_tables(spec: ModelSpec) -> list[tuple[str, dict[str, Any]]]:
@@ -255,6 +302,7 @@ def prepare_models(config: ExperimentConfig, schema: Schema,
     validate_models(config)
     scale = scale_from_config(config.scale)
     age_column = age_attribute(config)
+    threshold = tuning_threshold(config)
     models, skipped = [], {}
     for spec in config.models:
         reason = skip_reason(spec, real_table)
@@ -269,7 +317,8 @@ def prepare_models(config: ExperimentConfig, schema: Schema,
         if isinstance(estimator, LogitScorecard):  # its points table on the run's scale
             own = {"pdo": scale.pdo, "odds": scale.base_odds, "base_points": scale.base_score}
             estimator.set_params(**{k: v for k, v in own.items() if k not in spec.params})
-        models.append(PreparedModel(spec, estimator, model_inputs(schema, spec, age_column)))
+        models.append(PreparedModel(spec, estimator, model_inputs(schema, spec, age_column),
+                                    _tuning_plan(config, spec, estimator, threshold)))
     if not models:
         raise ConfigError("models: every model was skipped on this population ("
                           + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")
@@ -295,32 +344,48 @@ def fold_of(folds: list[Fold], n: int, repeat: int = 0) -> np.ndarray:
     return out
 
 
-def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray,
-             fold: Fold) -> tuple[BaseEstimator, np.ndarray, float]:
-    """Fit a fresh clone on the training rows; score the held-out rows (one thread)."""
+def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fold,
+             plan: TuningPlan | None = None
+             ) -> tuple[BaseEstimator, np.ndarray, float, Search | None]:
+    """Fit a fresh clone on the training rows; score the held-out rows (one thread).
+
+    With a tuning ``plan`` the parameters are first searched on inner folds of the
+    training rows alone (nested: the held-out rows never inform the choice)."""
     import time
 
     start = time.perf_counter()
+    found = None
     with threadpool_limits(1):
-        model = clone(estimator).fit(X.iloc[fold.train], y[fold.train])
+        model = clone(estimator)
+        X_train, y_train = X.iloc[fold.train], y[fold.train]
+        if plan is not None:
+            found = search(model, plan.space, X_train, y_train, budget=plan.budget,
+                           inner_folds=plan.inner_folds, metric=plan.metric,
+                           seed=seed_for(plan.seed, fold.repeat + 1, fold.fold + 1),
+                           threshold=plan.threshold)
+            model.set_params(**found.best_params)
+        model.fit(X_train, y_train)
         p_test = (model.predict_proba(X.iloc[fold.test])[:, 1] if fold.test.size
                   else np.empty(0))
-    return model, p_test, time.perf_counter() - start
+    return model, p_test, time.perf_counter() - start, found
 
 
 def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
               folds: list[Fold], n_jobs: int = 1,
               progress: Progress | None = None) -> FoldResults:
-    """Fit every model on every fold in parallel; keep the fold models and their scores."""
+    """Fit every model on every fold in parallel; keep the fold models and their scores
+    (and, for a model with a tuning plan, each fold's search in ``searches``)."""
     tasks = [(m, f) for m in models for f in folds]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_one)(m.estimator, frame[m.columns], y, f) for m, f in tasks)
+        delayed(_fit_one)(m.estimator, frame[m.columns], y, f, m.tuning) for m, f in tasks)
     repeats = max(f.repeat for f in folds) + 1
     out = FoldResults({m.name: np.full((repeats, y.size), np.nan) for m in models})
-    for done, ((model, fold), (fitted, p_test, seconds)) in enumerate(
+    for done, ((model, fold), (fitted, p_test, seconds, found)) in enumerate(
             zip(tasks, results, strict=True), start=1):
         out.oof[model.name][fold.repeat, fold.test] = p_test
         out.fold_models.setdefault(model.name, {})[(fold.repeat, fold.fold)] = fitted
+        if found is not None:
+            out.searches.setdefault(model.name, {})[(fold.repeat, fold.fold)] = found
         out.fit_seconds[model.name] = out.fit_seconds.get(model.name, 0.0) + seconds
         if progress is not None:
             progress(done, len(tasks))
@@ -332,5 +397,6 @@ def fit_final(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
     """Each model refitted on every citizen: the model that scores new applicants."""
     everyone = Fold(repeat=-1, fold=-1, train=np.arange(y.size), test=np.arange(0))
     fitted = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_one)(m.estimator, frame[m.columns], y, everyone) for m in models)
-    return {m.name: model for m, (model, _, _) in zip(models, fitted, strict=True)}
+        delayed(_fit_one)(m.estimator, frame[m.columns], y, everyone, m.tuning)
+        for m in models)
+    return {m.name: model for m, (model, *_) in zip(models, fitted, strict=True)}

@@ -199,6 +199,21 @@ def decide(points: Any, rule: Any) -> tuple[np.ndarray, float]:
     return points >= cutoff, cutoff
 
 
+def approve_share(points: Any, share: float, seed: int = 0) -> tuple[np.ndarray, float]:
+    """Approve exactly ``round(share * n)`` citizens, the best scores first, so that
+    models compared at a matched approval rate approve the same number even when their
+    scores tie (the points systems'): tied citizens at the margin are ordered by a
+    seeded random draw, which favours no group. Returns the mask and the lowest score
+    approved."""
+    points = np.asarray(points, dtype=np.float64)
+    n_approved = int(round(share * points.size))
+    tie_break = np.random.default_rng(seed).random(points.size)
+    order = np.lexsort((tie_break, -points))
+    approved = np.zeros(points.size, dtype=bool)
+    approved[order[:n_approved]] = True
+    return approved, float(points[order[n_approved - 1]]) if n_approved else float("inf")
+
+
 # --------------------------------------------------------------------------- society scale
 
 #: Share of citizens with a score of at least 600 from which a society is "++".

@@ -23,6 +23,9 @@ from sklearn.base import BaseEstimator
 
 from scorelab.data.loaders import table_batches
 from scorelab.exceptions import DataError, OutputError
+from scorelab.config import Explain
+from scorelab.explain.applicant import ApplicantReasons, applicant_reasons
+from scorelab.explain.catalogue import catalogue_for
 from scorelab.explain.explainers import EXACT_KINDS, background_sample, explain
 from scorelab.models.persist import load_model
 from scorelab.runs.contract import InputColumn, ModelManifest
@@ -154,8 +157,10 @@ def _chunks(n: int, size: int) -> Iterator[slice]:
 
 def score_frame(model: BaseEstimator, manifest: ModelManifest, X: pd.DataFrame,
                 scale: ScoreScale, background: pd.DataFrame | None, k: int,
-                max_evals: int = 200, seed: int = 0) -> pd.DataFrame:
-    """P(default), score, category, decision and the top-``k`` adverse-action reasons."""
+                max_evals: int = 200, seed: int = 0,
+                ranking: ApplicantReasons | None = None) -> pd.DataFrame:
+    """P(default), score, category, decision and the top-``k`` adverse-action reasons
+    (with ``ranking``: declined applicants only, by the stated method, with codes)."""
     p = model.predict_proba(X)[:, 1]
     points = scale.points(p)
     out = pd.DataFrame({"model": manifest.name, "p_default": p, "score": points,
@@ -163,6 +168,17 @@ def score_frame(model: BaseEstimator, manifest: ModelManifest, X: pd.DataFrame,
                         "approved": points >= manifest.cutoff_score}, index=X.index)
     if k > 0 and background is not None:
         e = explain(model, X, background, max_evals=max_evals, seed=seed)
+        if ranking is not None:
+            sources = {c.name: c.source for c in manifest.inputs}
+            found = ranking.rank(model, X, e, out["approved"].to_numpy())
+            for j in range(1, ranking.k + 1):
+                feature = found[f"reason_{j}"]
+                out[f"reason_{j}"] = feature
+                out[f"reason_{j}_code"] = found[f"reason_{j}_code"]
+                out[f"reason_{j}_text"] = found[f"reason_{j}_text"]
+                out[f"reason_{j}_source"] = [sources.get(f) if f else None for f in feature]
+                out[f"reason_{j}_points"] = -found[f"reason_{j}_gap"] * scale.factor
+            return out
         values = e.values
         order = np.argsort(-values, axis=1, kind="stable")[:, :k]
         columns = np.asarray(e.columns, dtype=object)
@@ -191,12 +207,13 @@ class _Scorer:
     background: pd.DataFrame | None
     reasons: int
     seed: int
+    ranking: ApplicantReasons | None = None
 
     def score(self, X: pd.DataFrame, first_row: int, ids: dict[str, np.ndarray]
               ) -> pd.DataFrame:
         scored = score_frame(self.model, self.manifest, X, self.scale, self.background,
                              self.reasons if self.background is not None else 0,
-                             seed=self.seed)
+                             seed=self.seed, ranking=self.ranking)
         scored.insert(0, "row", np.arange(first_row, first_row + len(X)))
         for column, values in ids.items():
             scored.insert(1, column, values)
@@ -209,15 +226,34 @@ def _scorer(run: RunData, model: str | None, reasons: int, sampled_reasons: bool
     name = run.resolve_model(model)
     manifest, fitted = load_final_model(run, name)
     kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
-    background = None
+    background, ranking = None, None
     if reasons > 0 and (kind == "exact" or sampled_reasons):
         population = check_applicants(run.population(), manifest.inputs, "population")
         background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
+        ranking = reason_ranking(run, fitted, manifest, population, background, min(reasons, 4))
     elif reasons > 0:
         kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); ask for "
                 "sampled reasons (--sampled-reasons) for budgeted, slower ones")
-    return _Scorer(name, kind, manifest, fitted, scale_of(run), background, reasons,
-                   int(run.manifest["seed"]))
+    return _Scorer(name, kind, manifest, fitted, scale_of(run), background,
+                   min(reasons, 4) if background is not None else reasons,
+                   int(run.manifest["seed"]), ranking)
+
+
+def reason_ranking(run: RunData, model: BaseEstimator, manifest: ModelManifest,
+             population: pd.DataFrame, background: pd.DataFrame, k: int) -> ApplicantReasons:
+    """Adverse-action ranking of a final model (Regulation B: at most four reasons)."""
+    explained = explain(model, background, background, seed=int(run.manifest["seed"]),
+                        max_evals=Explain.model_validate(run.config["explain"]).max_evals)
+    approved = scale_of(run).points(model.predict_proba(background)[:, 1]) \
+        >= manifest.cutoff_score
+    barred = (run.adverse_action or {}).get("barred") or {
+        **dict.fromkeys(run.config["fairness"]["prohibited"]),
+        **dict.fromkeys(run.config["population"].get("protected") or
+                        ("age", "sex", "minority", "region"))}
+    catalogue = catalogue_for(Explain.model_validate(run.config["explain"]).reasons,
+                              list(population.columns),
+                              run.study.population.source == "synthetic")
+    return applicant_reasons(model, population, explained, approved, catalogue, barred, k)
 
 
 def _id_columns(columns: list[str]) -> list[str]:

@@ -23,16 +23,37 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from scorelab.config import ExperimentConfig, TablePopulation, config_hash, dump_config
+from scorelab.compute.backend import DaskBackend, open_backend
+from scorelab.config import (
+    ExperimentConfig,
+    TablePopulation,
+    age_attribute,
+    config_hash,
+    dump_config,
+)
 from scorelab.data.card import render_data_card_markdown
 from scorelab.data.synthetic import Population
+from scorelab.evaluate.practice import decision_practice, policy_of
 from scorelab.evaluate.summary import evaluate, predictions_table
+from scorelab.evaluate.time_split import time_folds
 from scorelab.exceptions import ScorelabError
+from scorelab.explain.adverse_artifacts import AdverseResult, adverse_action
 from scorelab.explain.artifacts import explain_folds, explanation_artifacts
 from scorelab.export import export_models
-from scorelab.fairness.artifacts import fairness_artifacts, score_twins, twin_population
+from scorelab.fairness.artifacts import (
+    fairness_artifacts,
+    score_twins,
+    true_outcome_fits,
+    twin_population,
+)
+from scorelab.fairness.age_rule import age_rule_artifact
+from scorelab.fairness.planted import validity_artifact
+from scorelab.fairness.matched import matched_rate_fairness
 from scorelab.generate import population_for
+from scorelab.models.tuning import tuning_report
+from scorelab.progress import step as progress_step
 from scorelab.protocol import (
+    Fold,
     FoldResults,
     PreparedModel,
     Progress,
@@ -89,10 +110,14 @@ class StudyResult:
     importance: dict[str, Any] | None = None
     fairness: dict[str, Any] | None = None
     fairness_by_group: pd.DataFrame | None = None
+    validity: dict[str, Any] | None = None
+    adverse: AdverseResult | None = None
+    age_rule: dict[str, Any] | None = None
 
 
 def study_info(config: ExperimentConfig, population: Population,
-               models: list[PreparedModel], skipped: dict[str, str]) -> StudyInfo:
+               models: list[PreparedModel], skipped: dict[str, str],
+               compute: dict[str, Any] | None = None) -> StudyInfo:
     """What every reader of the run needs to know of the study (study.json)."""
     scale = scale_from_config(config.scale)
     table = config.population if isinstance(config.population, TablePopulation) else None
@@ -108,8 +133,7 @@ def study_info(config: ExperimentConfig, population: Population,
         "scale": {"name": scale.name, "pdo": scale.pdo, "base_score": scale.base_score,
                   "base_odds": scale.base_odds, "factor": scale.factor, "low": scale.low,
                   "high": scale.high, "bands": [list(b) for b in scale.bands]},
-        "decision": {"rule": ("approval_rate" if decision.target_approval_rate is not None
-                              else "cutoff"),
+        "decision": {"rule": policy_of(config),
                      "cutoff_score": decision.cutoff_score,
                      "target_approval_rate": decision.target_approval_rate},
         "society_classes": SOCIETY_CLASSES,
@@ -117,13 +141,15 @@ def study_info(config: ExperimentConfig, population: Population,
                              inputs=m.columns, dropped_features=list(m.spec.drop_features),
                              params=m.spec.model_dump(mode="json")["params"])
                    for m in models],
-        "skipped_models": skipped,
-        "folds": config.evaluation.folds, "repeats": config.evaluation.repeats,
+        "skipped_models": skipped, "compute": compute,
+        "folds": config.evaluation.folds + (config.evaluation.split == "time"),
+        "repeats": config.evaluation.repeats,
     })
 
 
 def run_study(config: ExperimentConfig, population: Population, card: dict[str, Any],
-              progress: Progress | None = None, clock: Stopwatch | None = None) -> StudyResult:
+              progress: Progress | None = None, clock: Stopwatch | None = None,
+              backend: DaskBackend | None = None) -> StudyResult:
     """Train every configured model on the same folds and measure them (no I/O)."""
     clock = clock or Stopwatch()
     real_table = population.meta.get("source") == "table"
@@ -132,26 +158,38 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     y = frame[population.schema.target].to_numpy().astype(np.int64)
     ev = config.evaluation
     with clock.stage("splits"):
-        folds = make_folds(y, ev.folds, ev.repeats, config.seed)
+        folds = _folds(config, population, y)
     with clock.stage("fit_predict"):
-        fits = fit_folds(models, frame, y, folds, n_jobs=ev.n_jobs, progress=progress)
+        fits = (backend.fit_folds(models, frame, y, folds, population.schema.target, progress)
+                if backend else fit_folds(models, frame, y, folds, n_jobs=ev.n_jobs,
+                                          progress=progress))
     finals: dict[str, BaseEstimator] = {}
     if config.output.save_models in ("final", "both"):
         with clock.stage("fit_final"):
-            finals = fit_final(models, frame, y, n_jobs=ev.n_jobs)
+            finals = (backend.fit_final(models, frame, y, population.schema.target)
+                      if backend else fit_final(models, frame, y, n_jobs=ev.n_jobs))
     with clock.stage("metrics"):
-        metrics, board = evaluate(models, fits.oof, y, frame, folds, config)
+        practice = decision_practice(models, fits, frame, y, folds, config, list(
+            dict.fromkeys(c for m in models for c in m.columns)))
+        fold_cuts = practice.cutoffs or {}
+        metrics, board = evaluate(models, fits.oof, y, frame, folds, config, {
+            name: (cuts[0], practice.reported_cutoffs[name]) for name, cuts in fold_cuts.items()})
+        metrics["practice"] = practice.summary
+        board = board.merge(practice.board, on="model", how="left")
         metrics["skipped_models"] = skipped
         if "true_pd" not in frame:
             metrics["truth_analyses"] = TRUTH_SKIPPED
         outcomes = {"defaulted": y.astype(np.int8)}
         if "true_default" in frame:
             outcomes["true_default"] = frame["true_default"].to_numpy(dtype=np.int8)
-        cutoffs = {name: m["decision"]["cutoff_score"] for name, m in metrics["models"].items()}
+        cutoffs = {name: fold_cuts.get(name, m["decision"]["cutoff_score"])
+                   for name, m in metrics["models"].items()}
         predictions = predictions_table(models, fits.oof, folds, frame["citizen_id"].to_numpy(),
                                         config, cutoffs, outcomes)
     result = StudyResult(config, population, card, models,
-                         study_info(config, population, models, skipped), fits, predictions,
+                         study_info(config, population, models, skipped,
+                                    backend.info(models, predictions, frame) if backend
+                                    else None), fits, predictions,
                          metrics, board, finals, clock.seconds)
     if config.explain.enabled:
         with clock.stage("explanations"):
@@ -161,7 +199,7 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
                                                          config.seed),
                 audit_sample(n, min(config.explain.agnostic_sample_size,
                                     config.explain.sample_size), config.seed),
-                config.explain, config.seed, n_jobs=ev.n_jobs)
+                config.explain, config.seed, n_jobs=ev.n_jobs, progress=progress_step)
             result.explanations, result.importance = explanation_artifacts(
                 models, explained, fits.oof, population, seconds)
     if config.fairness.enabled:
@@ -169,19 +207,70 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
             twin_frame = twin_population(config, population)
             twin_oof = (score_twins(models, fits, twin_frame, folds)
                         if twin_frame is not None else {})
+            true_fits = true_outcome_fits(config, population, models, fits, folds, ev.n_jobs)
+            true_label = None if true_fits is None else (
+                {name: p[0] for name, p in true_fits.oof.items()},
+                score_twins(models, true_fits, twin_frame, folds)
+                if twin_frame is not None else {})
             result.fairness, result.fairness_by_group, columns = fairness_artifacts(
                 config, population, models, predictions, twin_oof, twin_frame,
-                result.explanations)
-            result.leaderboard = board.merge(columns, on="model", how="left")
+                result.explanations, true_label)
+            result.validity = validity_artifact(config, frame, result.fairness, twin_frame,
+                                                population.features)
+            first = predictions[predictions["repeat"] == 0]
+            matched, matched_columns = matched_rate_fairness(
+                config, frame.assign(defaulted=y), first,
+                practice.summary["matched_approval_rate"])
+            result.fairness["matched_rate"] = matched
+            result.leaderboard = board.merge(columns, on="model", how="left").merge(
+                matched_columns, on="model", how="left")
+    if config.explain.enabled and config.explain.reasons.enabled:
+        with clock.stage("adverse_action"):
+            _adverse_action(result, folds)
     return result
+
+
+def _adverse_action(result: StudyResult, folds: list[Fold]) -> None:
+    """Adverse-action reasons and recourse (explain) and the age rule (fairness); a
+    barred input that would rank among the reasons joins the policy flags."""
+    config, population = result.config, result.population
+    cutoffs = {n: m["decision"]["cutoff_score"] for n, m in result.metrics["models"].items()}
+    result.adverse = adverse_action(config, population, result.models, result.fits, folds,
+                                    result.predictions, result.explanations, cutoffs,
+                                    scale_from_config(config.scale))
+    result.age_rule = age_rule_artifact(
+        age_attribute(config), population.frame, {m.name: m.columns for m in result.models},
+        result.explanations, config.fairness.age_bands,
+        (result.fairness or {}).get("proxy_audit"))
+    if result.fairness is not None and result.adverse.policy_flags:
+        result.fairness["policy_flags"] = [*result.fairness["policy_flags"],
+                                           *result.adverse.policy_flags]
+        if "n_policy_flags" in result.leaderboard:
+            extra = pd.Series([f["model"] for f in result.adverse.policy_flags]).value_counts()
+            result.leaderboard["n_policy_flags"] += result.leaderboard["model"].map(
+                extra).fillna(0).astype(int)
+
+
+def _folds(config: ExperimentConfig, population: Population, y: np.ndarray) -> list[Fold]:
+    """Stratified folds, or (evaluation.split: time) folds of the earlier applications
+    plus the out-of-time fold of the latest ones."""
+    ev = config.evaluation
+    if ev.split != "time":
+        return make_folds(y, ev.folds, ev.repeats, config.seed)
+    (date_column,) = population.schema.with_role("date")
+    return time_folds(y, population.frame[date_column].to_numpy(), ev.folds, ev.repeats,
+                      config.seed, ev.time_test_share, date_column)
 
 
 def run(config: ExperimentConfig, runs_dir: Path | None = None,
         progress: Progress | None = None, population: pd.DataFrame | None = None,
-        on_stage: Callable[[str, float], None] | None = None) -> StudyResult:
+        on_stage: Callable[[str, float], None] | None = None,
+        after_study: Callable[[RunWriter, StudyResult], None] | None = None) -> StudyResult:
     """The whole study: population, protocol, metrics, and the run directory.
 
     ``population`` is a table study's table given as a DataFrame (instead of a file).
+    ``after_study(writer, result)`` adds artifacts of a command built on the study (e.g.
+    ``scorelab lda``) before the manifest is written, inside the same guards.
 
     The run folder is claimed first (so an unwritable location fails before any work)
     and published only when every artifact is written; on any failure, on SIGINT or
@@ -191,17 +280,23 @@ def run(config: ExperimentConfig, runs_dir: Path | None = None,
     digest = config_hash(config)
     on_stage, progress = _time_limit(config, on_stage, progress)
     clock = Stopwatch(on_stage)
-    with stop_on_signals() as guard:  # the command line's guard when it opened one
+    # The cluster (compute.backend: dask) opens first: an unreachable one claims no folder.
+    with open_backend(config) as backend, stop_on_signals() as guard:
         writer = RunWriter(runs_dir or config.output.runs_dir, run_id(config.name, digest))
         try:
             guard.cleanups.append(writer.discard)
             with clock.stage("generate"):
-                people, card = population_for(config, frame=population)
-            result = run_study(config, people, card, progress=progress, clock=clock)
+                people, card = population_for(config, frame=population,
+                                              generator=backend.generate if backend else None)
+            result = run_study(config, people, card, progress=progress, clock=clock,
+                               backend=backend)
             with clock.stage("write"):
                 _write_artifacts(writer, result)
+            if after_study is not None:
+                after_study(writer, result)
             _write_manifest(writer, result, digest)
-            build_report(writer.tmp, unpublished=True)  # reads only the unpublished folder
+            with clock.stage("report"):
+                build_report(writer.tmp, unpublished=True)  # reads only the unpublished folder
             result.run_dir = writer.publish()
             guard.committed = True
         except BaseException as exc:
@@ -272,6 +367,17 @@ def _write_artifacts(writer: RunWriter, result: StudyResult) -> None:
     if result.fairness is not None:
         writer.write_json("fairness.json", result.fairness)
         writer.write_parquet("fairness_by_group.parquet", result.fairness_by_group)
+    if result.validity is not None:
+        writer.write_json("validity.json", result.validity)
+    if result.adverse is not None:
+        writer.write_json("adverse_action.json", result.adverse.summary)
+        writer.write_parquet("adverse_reasons.parquet", result.adverse.reasons)
+        writer.write_parquet("recourse.parquet", result.adverse.recourse)
+    if result.age_rule is not None:
+        writer.write_json("age_rule.json", result.age_rule)
+    tuning = tuning_report(result.models, result.fits, config.evaluation.tuning)
+    if tuning is not None:
+        writer.write_json("tuning.json", tuning)
     if config.output.save_models != "none":
         fits = result.fits
         if config.output.save_models == "final":

@@ -23,7 +23,7 @@ def test_catalogue_shape_and_defaults():
     assert {k: set(v) for k, v in FAMILIES.items()} == {
         "expert": {"suining", "sesame"}, "logit": {"scorecard"},
         "trees": {"lightgbm", "forest"}, "neural": {"mlp"},
-        "hybrid": {"yim_mitchell", "expert_boost", "stacking"},
+        "hybrid": {"yim_mitchell", "expert_boost", "stacking", "hces_bag"},
         "mitigation": {"exponentiated_gradient", "threshold_optimizer"}}
     assert DEFAULT_KIND == {"expert": "suining", "logit": "scorecard", "trees": "lightgbm",
                             "neural": "mlp", "hybrid": "yim_mitchell",
@@ -32,7 +32,7 @@ def test_catalogue_shape_and_defaults():
         assert DEFAULT_KIND[family] in kinds
         for cls in kinds.values():
             assert cls.family == family
-            assert cls.explainer in {"exact-additive", "linear", "tree", "agnostic"}
+            assert cls.explainer in {"exact-additive", "linear", "tree", "agnostic", "weighted"}
 
 
 @pytest.mark.parametrize("family,kind", [(f, k) for f, ks in registry._CATALOGUE.items()

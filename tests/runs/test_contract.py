@@ -151,7 +151,7 @@ def test_a_parquet_artifact_without_a_column_is_named(run_copy: Path) -> None:
         load_run(run_copy)
 
 
-@pytest.mark.parametrize("version", [1, 3, None])
+@pytest.mark.parametrize("version", [1, FORMAT_VERSION - 1, FORMAT_VERSION + 1, None])
 def test_another_format_version_is_refused(run_copy: Path, version: int | None) -> None:
     manifest = json.loads((run_copy / "manifest.json").read_text())
     manifest["format_version"] = version

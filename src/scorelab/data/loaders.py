@@ -335,8 +335,11 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
     _check_columns_exist("population.sources", cfg.sources, columns, path)
     if cfg.id_column is not None:
         _check_columns_exist("population.id_column", [cfg.id_column], columns, path)
+    if cfg.date_column is not None:
+        _check_columns_exist("population.date_column", [cfg.date_column], columns, path)
 
-    special = {"population.target": [target], "population.id_column": [cfg.id_column]}
+    special = {"population.target": [target], "population.id_column": [cfg.id_column],
+               "population.date_column": [cfg.date_column]}
     for what, names in special.items():
         for lst_name, lst in (("protected", cfg.protected), ("drop", cfg.drop)):
             clash = [n for n in names if n is not None and n in lst]
@@ -349,9 +352,7 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
                         "remove it from one of them")
     _check_age_declared(cfg)
 
-    dropped = set(cfg.drop)
-    if cfg.id_column is not None:
-        dropped.add(cfg.id_column)
+    dropped = set(cfg.drop) | {c for c in (cfg.id_column, cfg.date_column) if c is not None}
     kept = [c for c in columns if c not in dropped]
     given_cats = None if cfg.categorical is None else set(cfg.categorical)
     if given_cats is not None:
@@ -368,6 +369,11 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
     origin = f"column {cfg.id_column}" if cfg.id_column else "row number"
     specs: list[ColumnSpec] = [ColumnSpec(ID_COLUMN, "none", "none", "id",
                                           f"Applicant id ({origin} of {path.name}).")]
+    if cfg.date_column is not None:
+        out[cfg.date_column] = application_dates(raw[cfg.date_column], path)
+        specs.append(ColumnSpec(cfg.date_column, "none", "none", "date",
+                                f"Application date (column '{cfg.date_column}' of "
+                                f"{path.name}); orders applications, never an input."))
     categorical: list[str] = []
     for name in kept:
         if name == target:
@@ -439,6 +445,24 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
     if folds is not None:
         check_rows_for_folds(pop, folds)
     return pop
+
+
+def application_dates(series: pd.Series, path: Path) -> pd.Series:
+    """The date column as dates (ISO 8601 text such as 2021-03-15 is parsed) or numbers
+    (e.g. a month index); one line naming the first row that is neither."""
+    what = f"population.date_column '{excerpt(series.name)}' of '{path.name}'"
+    if pd.api.types.is_datetime64_any_dtype(series) or (
+            pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        values = series
+    else:
+        values = pd.to_datetime(series.astype("string"), format="ISO8601", errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        shown = "missing" if pd.isna(series.iloc[row]) else repr(excerpt(series.iloc[row]))
+        raise DataError(f"{what}: row {row + 1} is {shown}, not a date; every application "
+                        "needs a date (e.g. 2021-03-15) or a number such as a month index")
+    return values.reset_index(drop=True)
 
 
 def _delimiter_hint(columns: Sequence[str]) -> str:

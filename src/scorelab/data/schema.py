@@ -13,10 +13,11 @@ from typing import Literal
 
 Source = Literal["administrative", "personal", "business", "organisation", "webspace", "none"]
 Kind = Literal["direct", "indirect", "none"]
-Role = Literal["id", "feature", "protected", "prohibited", "target", "truth"]
+Role = Literal["id", "feature", "protected", "prohibited", "target", "truth", "date"]
 
 SOURCES: tuple[str, ...] = ("administrative", "personal", "business", "organisation", "webspace")
-ROLES: tuple[str, ...] = ("id", "feature", "protected", "prohibited", "target", "truth")
+ROLES: tuple[str, ...] = ("id", "feature", "protected", "prohibited", "target", "truth",
+                          "date")
 SCHEMA_METADATA_KEY = b"scorelab.schema"
 
 

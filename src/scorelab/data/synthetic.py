@@ -85,6 +85,16 @@ _COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 SCHEMA = Schema(tuple(ColumnSpec(*row) for row in _COLUMNS))  # type: ignore[arg-type]
+#: The application month (population.months > 0): orders applications for an
+#: out-of-time split; never a model input.
+MONTH_COLUMN = "application_month"
+MONTH_SPEC = ColumnSpec(MONTH_COLUMN, "none", "none", "date",
+                        "Month of the application (0 = first); orders applications in time.")
+
+
+def schema_for(cfg: SyntheticPopulation) -> Schema:
+    """The population's schema: with the application month when months are drawn."""
+    return Schema((*SCHEMA.columns, MONTH_SPEC)) if cfg.months > 0 else SCHEMA
 THIN_FILE_COLUMNS = ("credit_history_years", "open_credit_lines", "utilisation",
                      "bill_payment_regularity")
 CATEGORIES: dict[str, list[str]] = {
@@ -101,6 +111,7 @@ _UNIFORMS = (
     "thin_file", "tax_arrears", "court_judgments", "traffic_violations", "late_payments",
     "unpaid_debts", "insurance_claims", "exemplary_conduct", "flagged_posts",
     "open_credit_lines", "situational_events", "health_events", "true_default", "label_bias",
+    "application_month",
 )
 _NORMALS = (
     "latent_reliability", "income", "debt_to_income", "credit_history_years",
@@ -123,19 +134,52 @@ class Population:
         return self.schema.with_role("feature")
 
 
-def _stream(seed: int, name: str) -> np.random.Generator:
-    """An independent generator per (seed, draw name), stable across code changes."""
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
+#: Citizens per block of the random streams. Citizen ``i`` takes its draws from block
+#: ``i // BLOCK_CITIZENS``, so any range of citizen ids can be drawn on its own (one
+#: partition of a Dask study) and gives the same citizens whatever the partitioning.
+#: Block 0 is the original single stream: populations up to this size are unchanged.
+BLOCK_CITIZENS = 2**20
+
+
+def _stream(seed: int, name: str, block: int = 0) -> np.random.Generator:
+    """An independent generator per (seed, draw name, block), stable across code changes."""
+    key = [seed, zlib.crc32(name.encode())] + ([block] if block else [])
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+def _block_draws(seed: int, name: str, block: int, start: int, stop: int) -> np.ndarray:
+    """Draws ``start:stop`` (positions within ``block``) of one named stream.
+
+    A uniform takes one 64-bit output, so the stream jumps ahead; the normal and beta
+    samplers take a variable number, so their block prefix is drawn and dropped (at most
+    one block's worth, whatever the population's size).
+    """
+    rng = _stream(seed, name, block)
+    if name in _UNIFORMS:
+        rng.bit_generator.advance(start)
+        return rng.random(stop - start)
+    if name == "age":
+        return 18.0 + 62.0 * rng.beta(1.6, 2.6, stop)[start:]
+    return rng.standard_normal(stop)[start:]
+
+
+def draw_exogenous_range(seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    """The exogenous noise of citizens ``start`` to ``stop - 1``, the same whichever range
+    they are drawn in (see :data:`BLOCK_CITIZENS`)."""
+    pieces = []
+    for block in range(start // BLOCK_CITIZENS, -(-stop // BLOCK_CITIZENS)):
+        lo = max(start, block * BLOCK_CITIZENS) - block * BLOCK_CITIZENS
+        hi = min(stop, (block + 1) * BLOCK_CITIZENS) - block * BLOCK_CITIZENS
+        pieces.append({name: _block_draws(seed, name, block, lo, hi)
+                       for name in ("age", *_UNIFORMS, *_NORMALS)})
+    if len(pieces) == 1:
+        return pieces[0]
+    return {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
 
 
 def draw_exogenous(n: int, seed: int) -> dict[str, np.ndarray]:
     """All exogenous noise of ``n`` citizens: the only randomness of the model."""
-    noise: dict[str, np.ndarray] = {"age": 18.0 + 62.0 * _stream(seed, "age").beta(1.6, 2.6, n)}
-    for name in _UNIFORMS:
-        noise[name] = _stream(seed, name).random(n)
-    for name in _NORMALS:
-        noise[name] = _stream(seed, name).standard_normal(n)
-    return noise
+    return draw_exogenous_range(seed, 0, n)
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
@@ -204,6 +248,7 @@ class _Simulator:
         self.u = noise
         self.do = dict(do)
         self.v: dict[str, np.ndarray] = {}
+        self.risk: np.ndarray | None = None
 
     def set(self, name: str, value: np.ndarray) -> np.ndarray:
         """Store a node's value, replaced by its intervention if one is given."""
@@ -242,9 +287,12 @@ class _Simulator:
             u["sector"], np.array([0.2, 0.25, 0.35, 0.08 + 0.1 * demo.rural_share, 0.12]))
             .astype(np.int8))
 
+        drift = self._drift()
+
         # --- events that must not count (suggestions 4 and 5)
-        sit = self.set("situational_events",
-                       poisson_from_uniform(u["situational_events"], causes.situational_events.rate))
+        sit_rate = causes.situational_events.rate
+        sit = self.set("situational_events", poisson_from_uniform(
+            u["situational_events"], sit_rate * np.exp(drift) if c.drift else sit_rate))
         health = self.set("health_events",
                           poisson_from_uniform(u["health_events"], causes.health_events.rate))
         sit_effect = causes.situational_events.strength if causes.situational_events.enabled else 0
@@ -265,7 +313,8 @@ class _Simulator:
         # --- business: capacity and conduct
         income = self.set("income", np.exp(
             1.0 + 0.15 * edu + 0.15 * rel - 0.15 * rural + 0.35 * u["income"]))
-        dti = self.set("debt_to_income", np.exp(np.log(0.3) + 0.4 * u["debt_to_income"]))
+        dti = self.set("debt_to_income", np.exp(np.log(0.3) + 0.4 * u["debt_to_income"]
+                                                + (drift / 2.0 if c.drift else 0.0)))
         self.set("open_credit_lines", poisson_from_uniform(
             u["open_credit_lines"], 1.5 + 0.2 * income).astype(float))
         self.set("utilisation", _sigmoid(-0.6 - 0.6 * rel + 0.7 * u["utilisation"]))
@@ -312,6 +361,7 @@ class _Simulator:
         young = np.clip((LEGIT_AGE_FADE - age) / (LEGIT_AGE_FADE - AGE_MIN), 0.0, 1.0)
         risk = (-c.risk_signal * rel + 1.0 * np.log(dti / 0.3)
                 + (legit.strength * young if legit.enabled else 0.0))
+        self.risk = risk  # the intercept's input: a partitioned study solves it over all
         if intercept is None:
             intercept = solve_intercept(risk, c.true_default_rate)
         true_pd = self.set("true_pd", _sigmoid(intercept + risk))
@@ -328,6 +378,16 @@ class _Simulator:
                             f"population model (nodes: {', '.join(sorted(self.v))})")
         return self.v, intercept
 
+    def _drift(self) -> np.ndarray | float:
+        """The application month (when ``months`` is set) and how far the causes have
+        drifted by then: 0 in the first month, ``drift`` in the last."""
+        months = self.cfg.months
+        if months < 1:
+            return 0.0
+        month = self.set("application_month", np.minimum(
+            np.floor(self.u["application_month"] * months), months - 1).astype(np.int16))
+        return self.cfg.drift * month / max(months - 1, 1)
+
     def _targeted(self, attribute: str, value: str, young_below: float) -> np.ndarray:
         if attribute == "young":
             return self.v["age"] < young_below
@@ -337,9 +397,9 @@ class _Simulator:
         return self.v[attribute] == CATEGORIES[attribute].index(value)
 
 
-def _to_frame(values: Mapping[str, np.ndarray], n: int) -> pd.DataFrame:
+def _to_frame(values: Mapping[str, np.ndarray], n: int, start: int = 0) -> pd.DataFrame:
     """Columns in schema order; categories as pandas categoricals (no copies, no rounding)."""
-    data: dict[str, Any] = {"citizen_id": np.arange(n, dtype=np.int64)}
+    data: dict[str, Any] = {"citizen_id": np.arange(start, start + n, dtype=np.int64)}
     for spec in SCHEMA.columns[1:]:
         col = values[spec.name]
         if spec.name in CATEGORIES:
@@ -349,6 +409,8 @@ def _to_frame(values: Mapping[str, np.ndarray], n: int) -> pd.DataFrame:
             data[spec.name] = col.astype(np.int8, copy=False)
         else:
             data[spec.name] = col
+    if MONTH_COLUMN in values:
+        data[MONTH_COLUMN] = values[MONTH_COLUMN]
     # Built column by column: a dict-of-arrays DataFrame would consolidate (copy) them all.
     return pd.concat([pd.Series(v, name=k) for k, v in data.items()], axis=1)
 
@@ -358,7 +420,24 @@ def generate_population(cfg: SyntheticPopulation, seed: int) -> Population:
     noise = draw_exogenous(cfg.n_citizens, seed)
     values, intercept = _Simulator(cfg, noise, {}).run(intercept=None)
     meta = {"seed": seed, "risk_intercept": intercept, "n_citizens": cfg.n_citizens}
-    return Population(_to_frame(values, cfg.n_citizens), SCHEMA, meta)
+    return Population(_to_frame(values, cfg.n_citizens), schema_for(cfg), meta)
+
+
+def citizen_risk(cfg: SyntheticPopulation, seed: int, start: int, stop: int) -> np.ndarray:
+    """The log-odds of default of citizens ``start:stop`` before the intercept: what the
+    intercept is solved over when the population is drawn in parts."""
+    simulator = _Simulator(cfg, draw_exogenous_range(seed, start, stop), {})
+    simulator.run(intercept=0.0)
+    assert simulator.risk is not None
+    return simulator.risk
+
+
+def simulate_citizens(cfg: SyntheticPopulation, seed: int, start: int, stop: int,
+                      intercept: float) -> pd.DataFrame:
+    """Citizens ``start`` to ``stop - 1`` of the population, with the risk intercept solved
+    over the whole population: one partition of a partitioned population."""
+    values, _ = _Simulator(cfg, draw_exogenous_range(seed, start, stop), {}).run(intercept)
+    return _to_frame(values, stop - start, start)
 
 
 def counterfactual_twins(cfg: SyntheticPopulation, seed: int,

@@ -17,6 +17,7 @@ chain that is locally convex everywhere is the hull).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,6 +322,27 @@ def _k_approval(weights: np.ndarray | None, y: np.ndarray, approved: np.ndarray
         }
 
 
+@functools.lru_cache(maxsize=1)
+def _draw_counts(n: int, n_boot: int, seed: int) -> tuple[np.ndarray, ...]:
+    """How often each citizen is drawn in each replicate, in blocks of replicates.
+
+    Cached (the last call only): every model of a study is bootstrapped on the same
+    citizens with the same seed, so the draws are made once, not once per model (the
+    numbers are those of drawing them anew). Kept as uint8 (a citizen drawn 256 times
+    in one replicate has a probability far below 1e-300).
+    """
+    rng = np.random.default_rng(seed)
+    block = max(1, _BLOCK_CELLS // n)
+    out = []
+    for start in range(0, n_boot, block):
+        b = min(block, n_boot - start)
+        idx = rng.integers(0, n, size=(b, n))
+        idx += (np.arange(b) * n)[:, None]
+        counts = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n)
+        out.append(counts.astype(np.uint8) if counts.max() < 256 else counts)
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -463,14 +485,8 @@ def bootstrap_intervals(y: Any, p: Any, approved: Any = None, n_boot: int = 200,
     n, n_boot = yy.size, int(n_boot)
     lay = _layout(yy, pp, n_bins)
     yf = yy.astype(np.float64)
-    rng = np.random.default_rng(seed)
-    block = max(1, _BLOCK_CELLS // n)
     chunks: list[dict[str, np.ndarray]] = []
-    for start in range(0, n_boot, block):
-        b = min(block, n_boot - start)
-        idx = rng.integers(0, n, size=(b, n))
-        idx += (np.arange(b) * n)[:, None]
-        counts = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n)
+    for counts in _draw_counts(n, n_boot, seed):
         P, N = _group_counts(lay, counts)
         res = _all_kernels(P, N, lay, alpha=alpha, beta=beta, max_fpr=max_fpr)
         if app is not None:

@@ -20,11 +20,17 @@ __all__ = ["evaluate", "leaderboard", "predictions_table"]
 
 def _model_metrics(p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
                    held_out_by: np.ndarray, scale: ScoreScale, config: ExperimentConfig,
-                   truth: bool) -> dict[str, Any]:
-    """Accuracy, decision and scale figures of one model's out-of-fold probabilities."""
+                   truth: bool, cut: tuple[np.ndarray, float] | None = None
+                   ) -> dict[str, Any]:
+    """Accuracy, decision and scale figures of one model's out-of-fold probabilities.
+
+    ``cut`` (the cost policy): each citizen's cut-off (their fold's) and the model's
+    reported cut-off, instead of the configured rule."""
     ev = config.evaluation
     points = scale.points(p)
     approved, cutoff = decide(points, config.decision)
+    if cut is not None:
+        approved, cutoff = points >= cut[0], cut[1]
     result: dict[str, Any] = {
         "observed": metric_table(y, p, approved),
         "intervals": {k: list(v) for k, v in bootstrap_intervals(
@@ -51,9 +57,13 @@ def _model_metrics(p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
 
 
 def evaluate(models: list[PreparedModel], oof: dict[str, np.ndarray], y: np.ndarray,
-             frame: pd.DataFrame, folds: list[Fold],
-             config: ExperimentConfig) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Metrics per model (first repeat pooled), paired tests and fold ranks."""
+             frame: pd.DataFrame, folds: list[Fold], config: ExperimentConfig,
+             cutoffs: dict[str, tuple[np.ndarray, float]] | None = None
+             ) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Metrics per model (first repeat pooled), paired tests and fold ranks.
+
+    ``cutoffs`` (the cost policy): per model, each citizen's first-repeat cut-off and
+    the model's reported cut-off."""
     scale = scale_from_config(config.scale)
     truth = "true_pd" in frame and "true_default" in frame
     held_out_by = fold_of(folds, y.size)
@@ -61,7 +71,7 @@ def evaluate(models: list[PreparedModel], oof: dict[str, np.ndarray], y: np.ndar
     per_model = {m.name: {"family": m.spec.family, "kind": m.kind, "role": m.role,
                           "inputs": m.columns,
                           **_model_metrics(first[m.name], y, frame, held_out_by, scale, config,
-                                           truth)}
+                                           truth, (cutoffs or {}).get(m.name))}
                  for m in models}
     fold_scores = pd.DataFrame({
         name: [auc(y[f.test], p[f.repeat, f.test]) for f in folds] for name, p in oof.items()},
@@ -135,11 +145,13 @@ def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
 
 def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
                       folds: list[Fold], citizen_id: np.ndarray, config: ExperimentConfig,
-                      cutoffs: dict[str, float], outcomes: dict[str, np.ndarray]
+                      cutoffs: dict[str, Any], outcomes: dict[str, np.ndarray]
                       ) -> pd.DataFrame:
     """The long table: citizen, model, family, kind, repeat, fold, p_default, score,
-    category, approved (at the model's cut-off) and the outcomes (observed ``defaulted``;
-    ``true_default`` on synthetic data), so every reader works from the run directory."""
+    category, approved (at the model's cut-off), that cut-off and the outcomes (observed
+    ``defaulted``; ``true_default`` on synthetic data), so every reader works from the
+    run directory. A model's cut-off is one number, or (the cost policy) one per
+    repeat and citizen: the cut-off of the fold that held the citizen out."""
     scale = scale_from_config(config.scale)
     repeats = max(f.repeat for f in folds) + 1
     held_out_by = [fold_of(folds, citizen_id.size, r).astype(np.int16) for r in range(repeats)]
@@ -148,11 +160,12 @@ def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
         p = oof[m.name]
         for repeat in range(p.shape[0]):
             points = scale.points(p[repeat])
+            cut = np.broadcast_to(np.asarray(cutoffs[m.name], dtype=np.float64), p.shape)[repeat]
             parts.append(pd.DataFrame({
                 "citizen_id": citizen_id, "model": m.name, "family": m.spec.family,
                 "kind": m.kind, "repeat": np.int16(repeat), "fold": held_out_by[repeat],
                 "p_default": p[repeat], "score": points,
-                "category": scale.category(points), "approved": points >= cutoffs[m.name],
+                "category": scale.category(points), "approved": points >= cut, "cutoff": cut,
                 **outcomes}))
     table = pd.concat(parts, ignore_index=True)
     for col in ("model", "family", "kind", "category"):

@@ -13,6 +13,8 @@ ExpertBoostHybrid             ``tree-shap (exact) + rules fold``: ``pred_contrib
                               ``expert_points`` share folded back onto the rule columns
 StackingHybrid                ``stacking (...)``: the meta-learner's coefficients times
                               each base model's own explanation (SHAP is linear)
+EnsembleSelectionHybrid       ``ensemble (...)``: the selection weights times each
+                              member's own explanation (the ensemble averages log-odds)
 neural, Yim-Mitchell,         ``permutation (budget N evals x B background rows)``:
 anything else                 antithetic permutation sampling over an Independent masker
                               on ``background`` (shap's PermutationExplainer estimator)
@@ -142,6 +144,8 @@ def explainer_kind(model: Any) -> str:
         return "expert_boost"
     if isinstance(model, StackingHybrid) and hasattr(model, "meta_"):
         return "stacking"
+    if getattr(model, "explainer", None) == "weighted" and hasattr(model, "weights_"):
+        return "ensemble"
     kind = getattr(model, "explainer", "agnostic")
     if kind == "exact-additive" and hasattr(model, "log_odds_contributions"):
         return "rules"
@@ -527,6 +531,29 @@ def _explain_stacking(model: Any, X: pd.DataFrame, background: pd.DataFrame, max
                        "stacking (" + "; ".join(parts) + ")", index=X.index)
 
 
+def _explain_ensemble(model: Any, X: pd.DataFrame, background: pd.DataFrame, max_evals: int,
+                      seed: int, engine: str) -> Explanation:
+    """Ensemble selection: its log-odds are ``a + b * sum_m w_m * z_m`` (weights summing
+    to 1), so on the log-odds scale its SHAP values are ``b * sum_m w_m * phi_m`` and its
+    base ``a + b * sum_m w_m * base_m``, each member by its own explainer; additive term
+    by term."""
+    frame = model._validate_predict(X)
+    frame_b = model._validate_predict(background)
+    a, b = model.calibration_
+    values = np.zeros((len(X), X.shape[1]))
+    base = np.full(len(X), a)
+    parts = []
+    for weight, member, est in zip(model.weights_, model.members_, model.estimators_,
+                                   strict=True):
+        sub = explain(est, frame, frame_b, max_evals=max_evals, seed=seed, engine=engine)
+        values += b * weight * sub.values
+        base += b * weight * sub.base
+        parts.append(f"{weight:.2f} x {member['candidate']}: {sub.method}")
+    output = np.asarray(model.decision_function(X), dtype=float)
+    return Explanation(values, base, output, _as_columns(X),
+                       "ensemble (" + "; ".join(parts) + ")", index=X.index)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -557,4 +584,6 @@ def explain(model: Any, X: pd.DataFrame, background: pd.DataFrame | None = None,
         return _explain_expert_boost(model, X, background)
     if kind == "stacking":
         return _explain_stacking(model, X, background, max_evals, seed, engine)
+    if kind == "ensemble":
+        return _explain_ensemble(model, X, background, max_evals, seed, engine)
     return _explain_agnostic(model, X, background, max_evals, seed, engine)

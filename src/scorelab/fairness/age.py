@@ -218,7 +218,10 @@ DECOMPOSITION_PARTS = {
                                  "descendants; positive: the model does not reflect an age "
                                  "difference in risk and scores the young better than their "
                                  "true risk warrants",
-    "label_bias": "the extra gap the recorded outcomes carry beyond the true outcomes",
+    "label_bias": "the extra gap the recorded outcomes carry beyond the true outcomes: "
+                  "against the same model trained on the true outcome when one was "
+                  "(what reaches the scores), else the gap in the recorded default rates' "
+                  "log-odds (the bias in the labels themselves)",
     "residual": "everything else (model error, interactions, the twins' shift against the "
                 "age gap)",
 }
@@ -274,10 +277,19 @@ def _decomposition_parts(sums: np.ndarray, cols: dict[str, int],
             "slope": b}
 
 
-def _weighted_sums(X: np.ndarray, replicates: int, seed: int) -> np.ndarray:
+def _weighted_sums(X: np.ndarray, replicates: int, seed: int,
+                   weights: np.ndarray | None = None) -> np.ndarray:
     """Column sums of ``X`` under weight 1, then under ``replicates`` Poisson(1) bootstrap
     weightings of the citizens (chunks of replicates: bounded memory, no loop over
-    citizens)."""
+    citizens). ``weights`` ((n, 1 + replicates), column 0 all ones, as
+    :func:`scorelab.fairness.counts.bootstrap_weights` draws them once for every model)
+    replaces the draws."""
+    if weights is not None:
+        step = max(1, _BOOT_CELLS // weights.shape[1])
+        sums = np.zeros((weights.shape[1], X.shape[1]))
+        for i in range(0, X.shape[0], step):  # chunks of citizens: bounded memory
+            sums += weights[i:i + step].T.astype(float) @ X[i:i + step]
+        return sums
     out = [X.sum(axis=0, keepdims=True)]
     rng = np.random.default_rng(seed)
     step = max(1, _BOOT_CELLS // max(1, X.shape[0]))
@@ -325,7 +337,9 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
                           points_true_label: Any | None = None,
                           y_observed: Any | None = None, y_true: Any | None = None,
                           bootstrap: int = 0, seed: int = 0, level: float = 0.95,
-                          folds: Any | None = None) -> dict[str, Any]:
+                          folds: Any | None = None,
+                          twin_points_true_label: Any | None = None,
+                          weights: np.ndarray | None = None) -> dict[str, Any]:
     """Split the young-vs-rest gap in mean score (points) into additive parts.
 
     With S the model's points, L = logit(true_pd), Y the young indicator and
@@ -350,14 +364,22 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
     * ``label_bias``: with ``points_true_label`` (the same model trained on the true
       outcome, out of fold): ``gap(S) - gap(S_true_label)``. Else, with both outcomes:
       ``b * (D_obs - D_true)``, D = logit(default rate young) - logit(default rate
-      rest), the extra gap in recorded log-odds, in points. Else 0 (not estimable).
+      rest), the extra gap in recorded log-odds, in points: the bias in the labels, which
+      reaches the scores only as far as the model can see the targeted group. Else 0
+      (not estimable). With ``twin_points_true_label`` too (the twins scored by the
+      true-outcome model), the twin-based part is that model's: what the recorded labels
+      add through age's descendants is then counted once, under ``label_bias``.
     * ``residual = total - true_risk - response_beyond_true_risk - label_bias``:
       everything else. The parts add up to ``total`` exactly by construction.
 
     With ``bootstrap`` > 0 every part gets a percentile interval at ``level`` from a
     seeded Poisson bootstrap of the citizens (each replicate re-weights the citizens;
     computed from weighted sums, vectorised). The models are held fixed: the interval is
-    the sampling uncertainty of the audited population, not that of training. A part
+    the sampling uncertainty of the audited population; the parts that depend on a fit
+    (the twin part, the label part from a re-trained model, the residual) add the fold
+    models' disagreement (``folds``, see :func:`_fold_spread`). ``weights`` (citizens x
+    (1 + bootstrap), column 0 all ones) are given bootstrap weights, shared between
+    models (:func:`scorelab.fairness.counts.bootstrap_weights`), instead of drawing. A part
     whose interval covers zero is reported as not distinguishable from zero.
 
     Returns a dict: total, true_risk, response_beyond_true_risk, proxy (alias),
@@ -376,8 +398,13 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         "L_rest": L * ~Y, "L": L, "S": S, "LL": L * L, "LS": L * S}
     available = {"true_risk": True, "proxy": False, "response_beyond_true_risk": False,
                  "label_bias": False}
+    response_model = "the model itself"
     if twin_points is not None:
         dS = np.asarray(twin_points, dtype=float) - S
+        if points_true_label is not None and twin_points_true_label is not None:
+            dS = np.asarray(twin_points_true_label, dtype=float) - \
+                np.asarray(points_true_label, dtype=float)
+            response_model = "the same model trained on the true outcome"
         has = Y & np.isfinite(dS)  # twins may cover an audit sample only (NaN elsewhere)
         dL = np.zeros_like(S)
         if twin_true_pd is not None:
@@ -396,7 +423,7 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         available["label_bias"], method = True, "observed vs true default-rate gap"
     cols = {name: i for i, name in enumerate(columns)}
     X = np.column_stack([np.asarray(v, dtype=float) for v in columns.values()])
-    sums = _weighted_sums(X, max(0, int(bootstrap)), seed)
+    sums = _weighted_sums(X, max(0, int(bootstrap)), seed, weights)
     parts = _decomposition_parts(sums, cols)
     point = {k: float(v[0]) for k, v in parts.items()}
     total, true_risk = point["total"], point["true_risk"]
@@ -410,17 +437,20 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         "proxy_share_of_unexplained": (response / unexplained if abs(unexplained) > 1e-9
                                        else None),
         "slope_points_per_logit": point["slope"], "label_bias_method": method,
+        "response_model": response_model,
         "available": available, "parts": DECOMPOSITION_PARTS,
         "aliases": DECOMPOSITION_ALIASES, "n_young": int(Y.sum()), "n_rest": int((~Y).sum()),
         "mean_score_young": float(S[Y].mean()), "mean_score_rest": float(S[~Y].mean())}
     if sums.shape[0] > 1:
         z = float(norm.ppf(0.5 + level / 2))
         key = "response_beyond_true_risk"
-        train, by_fold = _fold_spread(X, cols, folds, key, point["slope"],
-                                      float(np.nanvar(parts[key][1:], ddof=1)))
+        fitted = [key, "residual"] + (["label_bias"] if "Stl_young" in cols else [])
+        spread = {k: _fold_spread(X, cols, folds, k, point["slope"],
+                                  float(np.nanvar(parts[k][1:], ddof=1))) for k in fitted}
+        train, by_fold = spread[key]
         intervals = {}
         for k in DECOMPOSITION_PARTS:
-            fit = train if k in (key, "residual") else 0.0
+            fit = spread[k][0] if k in spread else 0.0
             se = float(np.sqrt(np.nanvar(parts[k][1:], ddof=1) + fit))
             intervals[k] = [point[k] - z * se, point[k] + z * se]
         intervals["proxy"] = intervals["response_beyond_true_risk"]
@@ -434,10 +464,11 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         out["bootstrap"] = {
             "replicates": int(bootstrap), "level": level, "seed": int(seed),
             "fit_se_twin_part": float(np.sqrt(train)), "twin_part_by_fold": by_fold,
+            "fit_se": {k: float(np.sqrt(v[0])) for k, v in spread.items()},
             "method": "normal intervals from a Poisson bootstrap of the citizens (models "
-                      "held fixed); the twin-based part and the residual add a "
-                      "delete-a-group jackknife over the K fold models, since a model's "
-                      "response to age's descendants depends on the fit"}
+                      "held fixed); the parts that depend on a fit (the twin-based part, "
+                      "the residual and a label part from a re-trained model) add a "
+                      "delete-a-group jackknife over the K fold models"}
     return out
 
 

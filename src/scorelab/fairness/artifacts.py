@@ -18,10 +18,11 @@ from scorelab.data.synthetic import Population, counterfactual_twins
 from scorelab.fairness.age import cut_point_sweep, sweep_note
 from scorelab.fairness.audit import fairness_audit
 from scorelab.jsonable import jsonable
-from scorelab.protocol import Fold, FoldResults, PreparedModel
+from scorelab.protocol import Fold, FoldResults, PreparedModel, fit_folds
 from scorelab.scale import scale_from_config
 
-__all__ = ["fairness_artifacts", "label_cut_sweep", "score_twins", "twin_population"]
+__all__ = ["fairness_artifacts", "label_cut_sweep", "score_twins", "true_outcome_fits",
+           "twin_population"]
 
 
 def twin_population(config: ExperimentConfig, population: Population) -> pd.DataFrame | None:
@@ -50,30 +51,64 @@ def score_twins(models: list[PreparedModel], fits: FoldResults, twin_frame: pd.D
     return out
 
 
+def true_outcome_fits(config: ExperimentConfig, population: Population,
+                      models: list[PreparedModel], fits: FoldResults, folds: list[Fold],
+                      n_jobs: int = 1) -> FoldResults | None:
+    """Every model re-trained on the true outcome, on the first repeat's folds (so each
+    citizen is scored by a model that never saw them, as in the study itself).
+
+    None unless ``fairness.label_bias_refit`` is on and the population carries its true
+    outcome. Where the recorded and true outcomes agree on every citizen the re-trained
+    models would be the study's own (same data, labels and seeds): those are returned.
+    """
+    frame = population.frame
+    if not (config.fairness.label_bias_refit and "true_default" in frame):
+        return None
+    y_true = frame["true_default"].to_numpy().astype(np.int64)
+    if np.array_equal(y_true, frame[population.schema.target].to_numpy().astype(np.int64)):
+        return fits
+    return fit_folds(models, frame, y_true, [f for f in folds if f.repeat == 0],
+                     n_jobs=n_jobs)
+
+
 def fairness_artifacts(config: ExperimentConfig, population: Population,
                        models: list[PreparedModel], predictions: pd.DataFrame,
                        twin_oof: dict[str, np.ndarray], twin_frame: pd.DataFrame | None,
-                       explanations: pd.DataFrame | None
+                       explanations: pd.DataFrame | None,
+                       true_label: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+                       | None = None
                        ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """fairness.json, fairness_by_group and the leaderboard's fairness columns."""
+    """fairness.json, fairness_by_group and the leaderboard's fairness columns.
+
+    ``true_label`` is (P(default), twins' P(default)) per model from the models
+    re-trained on the true outcome (:func:`true_outcome_fits`), for the label part of the
+    age-gap decomposition.
+    """
     frame = population.frame
     target = population.schema.target
     if target != "defaulted":
         frame = frame.assign(defaulted=frame[target].to_numpy())
     first = predictions[predictions["repeat"] == 0]
-    twins = None
+    twins = tl_scores = tl_twins = None
+    scale = scale_from_config(config.scale)
+    ids = frame["citizen_id"].to_numpy()
+
+    def long(p_by_model: dict[str, np.ndarray]) -> pd.DataFrame:
+        return pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,
+                                        "score": scale.points(p)})
+                          for name, p in p_by_model.items()], ignore_index=True)
+
     if twin_frame is not None and twin_oof:
-        scale = scale_from_config(config.scale)
-        ids = frame["citizen_id"].to_numpy()
         factual = first[["citizen_id", "model", "p_default", "score"]].assign(
             model=lambda t: t["model"].astype(str))
-        twin = pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,
-                                        "score": scale.points(p)})
-                          for name, p in twin_oof.items()], ignore_index=True)
-        twins = (factual, twin)
+        twins = (factual, long(twin_oof))
+    if true_label is not None:
+        tl_scores = long(true_label[0])
+        tl_twins = long(true_label[1]) if true_label[1] else None
     fairness, by_group, columns = fairness_audit(
         config, frame, first, {m.name: m.columns for m in models},
         explanations=explanations, twins=twins, twin_frame=twin_frame,
+        true_label_predictions=tl_scores, true_label_twins=tl_twins,
         feature_columns=population.schema.with_role("feature"),
         protected_columns=population.schema.with_role("protected"))
     age_column = fairness["thresholds"].get("age_attribute")

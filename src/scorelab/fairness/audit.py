@@ -24,9 +24,11 @@ from scorelab.fairness.age import (
     shap_by_age_band,
     twin_effects,
 )
-from scorelab.fairness.groups import disparities, group_metrics
+from scorelab.fairness.counts import bootstrap_weights
+from scorelab.fairness.groups import attribute_groups, disparities, group_metrics
 from scorelab.fairness.policy import policy_checks
 from scorelab.jsonable import jsonable
+from scorelab.progress import step as progress_step
 from scorelab.scale import decide, scale_from_config
 
 __all__ = ["fairness_audit", "shap_importance"]
@@ -58,6 +60,7 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                    twins: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                    twin_frame: pd.DataFrame | None = None,
                    true_label_predictions: pd.DataFrame | None = None,
+                   true_label_twins: pd.DataFrame | None = None,
                    feature_columns: Sequence[str] | None = None,
                    protected_columns: Sequence[str] | None = None
                    ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
@@ -77,6 +80,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     twin_frame : optional twin population (citizen_id, true_pd) for the decomposition.
     true_label_predictions : optional predictions (citizen_id, model, score) of the same
         models trained on the true outcome (label-bias part of the decomposition).
+    true_label_twins : optional twin scores (citizen_id, model, score) of those models:
+        the twin-based part is then theirs (label bias counted once, in its own part).
     feature_columns : columns the schema marks as features (default: the union of the
         model inputs minus protected columns).
     protected_columns : the population's protected columns (default: the synthetic
@@ -129,14 +134,20 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     young_band = f"{age_column} < {young_limit:g}" if age_column else None
     models = [str(m) for m in pd.unique(preds["model"].astype(str))]
 
+    # shared by every model: the groups, and the bootstrap weights (drawn once per citizen)
+    groups = attribute_groups(frame, fair, age_column)
+    weights = bootstrap_weights(ids, fair.bootstrap, config.seed)
     tables, boards, per_model = [], [], {}
     for model in models:
         p = _by_citizen(preds, model, ids, "p_default")
         points = _by_citizen(preds, model, ids, "score") if "score" in preds else \
             scale.points(p)
         approved, cutoff = decide(points, config.decision)
+        if "cutoff" in preds:  # the run's own decisions (per fold under the cost policy)
+            cuts = _by_citizen(preds, model, ids, "cutoff")
+            approved, cutoff = points >= cuts, float(np.median(cuts))
         table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, config.seed,
-                              age_column=age_column)
+                              age_column=age_column, groups=groups, weights=weights)
         tables.append(table.assign(model=model))
         disp = disparities(table, fair.four_fifths)
         obs = disp[disp["outcome"] == "observed"]
@@ -183,7 +194,7 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                         fact_m, twin_m, frame.set_index("citizen_id")[age_column], edges,
                         cutoff)
             if "true_pd" in frame:
-                twin_points = twin_true = tl_points = None
+                twin_points = twin_true = tl_points = tl_twin = None
                 if twins is not None:
                     twin_points = _by_citizen(twins[1], model, ids, "score")
                     fact_points = _by_citizen(twins[0], model, ids, "score")
@@ -196,12 +207,16 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                     tl_points = _by_citizen(true_label_predictions, model, ids, "score")
                     if np.isnan(tl_points).any():
                         tl_points = None
+                    elif true_label_twins is not None:
+                        tl_twin = _by_citizen(true_label_twins, model, ids, "score")
                 age_info["decomposition"] = age_gap_decomposition(
                     points, young, frame["true_pd"].to_numpy(), twin_points, twin_true,
                     tl_points, y_obs, y_true, bootstrap=fair.bootstrap, seed=config.seed,
-                    folds=_by_citizen(preds, model, ids, "fold") if "fold" in preds else None)
+                    folds=_by_citizen(preds, model, ids, "fold") if "fold" in preds else None,
+                    twin_points_true_label=tl_twin, weights=weights)
             entry["age"] = age_info
         per_model[model] = entry
+        progress_step(len(per_model), len(models))  # the fairness bar moves per model
         worst = obs.sort_values("worst_approval_ratio", na_position="last")
         boards.append({
             "model": model,

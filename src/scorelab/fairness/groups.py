@@ -14,10 +14,15 @@ Conventions (stated once, used everywhere in scorelab's fairness tables):
 * ``outcome`` is ``observed`` (the recorded label) or ``true`` (synthetic truth): a gap
   against the observed outcome that vanishes against the true one is label bias.
 
-Point estimates come from fairlearn's :class:`~fairlearn.metrics.MetricFrame`; intervals
-from a seeded, stratified bootstrap (citizens resampled within their group, the same
-replicates for both outcomes and every metric), vectorised as multinomial count
-matrices (replicates x citizens of the group); no loop over citizens.
+Every value and interval comes from the counts kernel of :mod:`scorelab.fairness.counts`
+(one pass over the citizens for all attributes, groups, outcomes and replicates at once,
+mergeable across chunks; fairlearn's metrics are its reference in the tests). Intervals
+are a seeded Poisson bootstrap: each citizen's weight in a replicate is a Poisson(1)
+draw keyed by (seed, citizen id, replicate), the same replicates for every attribute,
+outcome, metric and model. (Until issue 14 the resampling was multinomial within each
+group, group sizes fixed; intervals moved only within bootstrap noise.) The group AUC
+is read from a P(default) histogram of at most 512 bins, exact when the model has that
+few distinct values (see :func:`scorelab.fairness.counts.auc_binning_bound`).
 
 Suppression: a group smaller than ``min_group_size`` has every metric suppressed; a group
 without defaulters has tpr/fnr/auc suppressed, without non-defaulters fpr/auc. A
@@ -26,7 +31,6 @@ suppressed value (and its interval, difference and ratio) is NaN, never 0 or 1.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import numpy as np
@@ -34,6 +38,13 @@ import pandas as pd
 from scipy.stats import norm
 
 from scorelab.data.groups import band_name, group_column
+from scorelab.fairness.counts import (
+    bootstrap_weights,
+    by_outcome,
+    count_groups,
+    group_rates,
+    score_edges,
+)
 
 __all__ = ["METRICS", "approval_ratio", "attribute_groups", "disparities", "group_metrics", "two_proportion_test"]
 
@@ -79,136 +90,24 @@ def attribute_groups(frame: pd.DataFrame, fairness_cfg: Any, age_column: str | N
     return out
 
 
-# --------------------------------------------------------------------------- point metrics
-
-
-def _rate(num: float, den: float) -> float:
-    return float(num / den) if den > 0 else np.nan
-
-
-def _approval(y: np.ndarray, rejected: np.ndarray) -> float:
-    return 1.0 - float(np.mean(rejected))
-
-
-def _tpr(y: np.ndarray, rejected: np.ndarray) -> float:
-    return _rate(np.sum(rejected * y), np.sum(y))
-
-
-def _fpr(y: np.ndarray, rejected: np.ndarray) -> float:
-    return _rate(np.sum(rejected * (1 - y)), np.sum(1 - y))
-
-
-def _fnr(y: np.ndarray, rejected: np.ndarray) -> float:
-    return _rate(np.sum((1 - rejected) * y), np.sum(y))
-
-
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    y = np.asarray(y)
-    n1 = int(y.sum())
-    n0 = y.size - n1
-    if n1 == 0 or n0 == 0:
-        return np.nan
-    from scipy.stats import rankdata
-
-    ranks = rankdata(p)
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def _mean_pred(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean(p))
-
-
-def _default_rate(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean(y))
-
-
-def _calibration_gap(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean(p) - np.mean(y))
-
-
-def _point_estimates(y: np.ndarray, p: np.ndarray, points: np.ndarray, rejected: np.ndarray,
-                     labels: pd.Series) -> pd.DataFrame:
-    """group x metric via fairlearn's MetricFrame.
-
-    MetricFrame is given citizens' positions as y_true / y_pred and one metric that
-    returns every metric of the group at once (looked up from the positions): fairlearn
-    converts each array passed to it element by element, so passing positions once
-    instead of y, P, points and decisions once per metric keeps it fast.
-    """
-    from fairlearn.metrics import MetricFrame
-
-    fns = {"approval_rate": _approval, "tpr": _tpr, "fpr": _fpr, "fnr": _fnr}
-    score_fns = {"auc": _auc, "mean_p": _mean_pred, "default_rate": _default_rate,
-                 "calibration_gap": _calibration_gap}
-
-    def every_metric(pos: np.ndarray, _: np.ndarray) -> tuple[float, ...]:
-        pos = np.asarray(pos, dtype=np.int64)
-        yy, rr = y[pos], rejected[pos]
-        return (*(f(yy, rr) for f in fns.values()),
-                *(f(yy, p[pos]) for f in score_fns.values()),
-                _mean_pred(yy, points[pos]))
-
-    known = labels.notna().to_numpy()  # fairlearn refuses missing groups: a dropped value
-    positions = np.flatnonzero(known)   # belongs to no group
-    # fairlearn also reduces the per-group results (min/max) at once; a group without
-    # both outcomes holds NaN there, which numpy warns about on every real table. The NaN
-    # is the right answer (the metric is undefined) and is suppressed downstream.
-    with np.errstate(invalid="ignore"):
-        frame = MetricFrame(metrics={"all": every_metric}, y_true=positions,
-                            y_pred=positions,
-                            sensitive_features=labels[known].astype(str).to_numpy())
-    by_group = frame.by_group["all"]
-    table = pd.DataFrame([list(v) for v in by_group.to_numpy()],
-                         index=by_group.index.astype(str),
-                         columns=[*fns, *score_fns, "mean_score"])
-    return table.astype(float)
-
-
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _resample_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
-    """(n_boot, n) float matrix: how often each citizen is drawn in each replicate."""
-    draws = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
-    return np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n) \
-        .astype(np.float64)
-
-
-def _weighted_auc(W: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """AUC of every replicate (rows of count matrix W), ties counted half."""
-    order = np.argsort(p, kind="mergesort")
-    ps, ys, Ws = p[order], y[order], W[:, order]
-    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    P = np.add.reduceat(Ws * ys, starts, axis=1)
-    N = np.add.reduceat(Ws * (1 - ys), starts, axis=1)
-    below = np.cumsum(N, axis=1) - N
-    n1, n0 = P.sum(axis=1), N.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((n1 > 0) & (n0 > 0),
-                        (P * (below + 0.5 * N)).sum(axis=1) / (n1 * n0), np.nan)
-
-
-def _replicates(W: np.ndarray, y: np.ndarray, p: np.ndarray, points: np.ndarray,
-                rejected: np.ndarray) -> dict[str, np.ndarray]:
-    n = W.sum(axis=1).astype(float)
-    pos = W @ y
-    neg = n - pos
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tpr = np.where(pos > 0, (W @ (y * rejected)) / pos, np.nan)
-        fpr = np.where(neg > 0, (W @ ((1 - y) * rejected)) / neg, np.nan)
-    mean_p = (W @ p) / n
-    return {"approval_rate": 1.0 - (W @ rejected) / n, "tpr": tpr, "fpr": fpr,
-            "fnr": 1.0 - tpr, "auc": _weighted_auc(W, y, p), "mean_p": mean_p,
-            "default_rate": pos / n, "calibration_gap": mean_p - pos / n,
-            "mean_score": (W @ points) / n}
-
-
-def _quantiles(reps: np.ndarray, alpha: float) -> tuple[float, float]:
-    finite = reps[np.isfinite(reps)]
-    if finite.size < max(10, reps.size // 2):
-        return np.nan, np.nan
-    lo, hi = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
+def _intervals(reps: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of every column of ``(replicates, columns)``; NaN where fewer
+    than max(10, half the replicates) are finite (the metric is mostly undefined)."""
+    ranked = np.sort(np.where(np.isfinite(reps), reps, np.nan), axis=0)  # NaN sorts last
+    m = np.isfinite(reps).sum(axis=0)
+    bounds = []
+    for q in (alpha / 2, 1 - alpha / 2):  # numpy's default ("linear") quantile, per column
+        at = q * np.maximum(m - 1, 0)
+        i = np.floor(at).astype(np.int64)
+        below = np.take_along_axis(ranked, i[None], axis=0)[0]
+        above = np.take_along_axis(ranked, np.minimum(i + 1, np.maximum(m - 1, 0))[None],
+                                   axis=0)[0]
+        bounds.append(below + (above - below) * (at - i))
+    enough = m >= max(10, reps.shape[0] // 2)
+    return np.where(enough, bounds[0], np.nan), np.where(enough, bounds[1], np.nan)
 
 
 # --------------------------------------------------------------------------- the table
@@ -216,7 +115,9 @@ def _quantiles(reps: np.ndarray, alpha: float) -> tuple[float, float]:
 
 def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: Any,
                   approved: Any, frame: pd.DataFrame, fairness_cfg: Any, seed: int = 0,
-                  confidence: float = 0.95, age_column: str | None = "age") -> pd.DataFrame:
+                  confidence: float = 0.95, age_column: str | None = "age", *,
+                  groups: list[tuple[str, pd.Series]] | None = None,
+                  weights: np.ndarray | None = None) -> pd.DataFrame:
     """The long table of group metrics (see the module docstring for definitions).
 
     One row per (outcome, attribute, group, metric) with columns: outcome (observed |
@@ -228,90 +129,115 @@ def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: A
     The reference is ``fairness_cfg.reference_groups[attribute]`` (keys may name the
     attribute as in the table or the raw attribute, e.g. ``age``) or else the largest
     unsuppressed group. ``age_column`` is the population's age attribute (banded).
+
+    ``groups`` (from :func:`attribute_groups`) and ``weights`` (from
+    :func:`~scorelab.fairness.counts.bootstrap_weights` of ``frame.citizen_id``) may be
+    given to share them between models; they are computed when not.
     """
     p = np.asarray(p_default, dtype=float)
-    pts = np.asarray(points, dtype=float)
-    rejected = 1.0 - np.asarray(approved, dtype=float)
-    outcomes = [("observed", np.asarray(y_observed, dtype=float))]
+    outcomes = [("observed", np.asarray(y_observed, dtype=np.int64))]
     if y_true is not None:
-        outcomes.append(("true", np.asarray(y_true, dtype=float)))
+        outcomes.append(("true", np.asarray(y_true, dtype=np.int64)))
     n_boot = int(fairness_cfg.bootstrap)
     alpha = 1.0 - confidence
-    rows: list[dict[str, Any]] = []
-    for attribute, labels in attribute_groups(frame, fairness_cfg, age_column):
-        lab = labels.astype(str).to_numpy()  # a dropped value is NaN: in no group
-        present = [str(g) for g in labels.cat.categories if (lab == str(g)).any()]
-        index = {g: np.flatnonzero(lab == g) for g in present}
-        rng = np.random.default_rng([int(seed), zlib.crc32(attribute.encode())])
-        weights = {g: (_resample_counts(rng, idx.size, n_boot) if n_boot > 0 and idx.size
-                       else None) for g, idx in index.items()}
-        for outcome, y in outcomes:
-            point = _point_estimates(y, p, pts, rejected, labels)
-            reps = {g: (_replicates(W, y[index[g]], p[index[g]], pts[index[g]],
-                                    rejected[index[g]]) if W is not None else None)
-                    for g, W in weights.items()}
-            attr_rows = []
-            for g in present:
-                idx = index[g]
-                n, npos = int(idx.size), int(y[idx].sum())
-                for metric in METRICS:
-                    reason = ""
-                    if n < fairness_cfg.min_group_size:
-                        reason = f"group smaller than min_group_size ({n} < " \
-                                 f"{fairness_cfg.min_group_size})"
-                    elif metric in _NEEDS_POS and npos == 0:
-                        reason = "no defaulters in the group"
-                    elif metric in _NEEDS_NEG and npos == n:
-                        reason = "no non-defaulters in the group"
-                    value = np.nan if reason else float(point.loc[g, metric])
-                    lo, hi = (np.nan, np.nan) if reason or reps[g] is None else \
-                        _quantiles(reps[g][metric], alpha)
-                    attr_rows.append({"outcome": outcome, "attribute": attribute, "group": g,
-                                      "metric": metric, "value": value, "ci_low": lo,
-                                      "ci_high": hi, "n": n, "n_positive": npos,
-                                      "n_negative": n - npos, "suppressed": bool(reason),
-                                      "suppressed_reason": reason})
-            ref = _reference(attribute, present, index, attr_rows, fairness_cfg, age_column)
-            _add_reference(attr_rows, ref, reps)
-            rows.extend(attr_rows)
-    table = pd.DataFrame(rows, columns=_COLUMNS)
+    if groups is None:
+        groups = attribute_groups(frame, fairness_cfg, age_column)
+    if weights is None:
+        ids = frame["citizen_id"].to_numpy() if "citizen_id" in frame else np.arange(p.size)
+        weights = bootstrap_weights(ids, n_boot, seed)
+    names, codes, offset = [], [], 0
+    for _, labels in groups:
+        names.append([str(c) for c in labels.cat.categories])
+        c = labels.cat.codes.to_numpy().astype(np.int64)
+        codes.append(np.where(c >= 0, c + offset, -1))
+        offset += len(names[-1])
+    counts = count_groups(np.column_stack(codes) if codes else np.empty((p.size, 0), int),
+                          offset, [y for _, y in outcomes], np.asarray(approved, dtype=bool),
+                          p, points, weights, score_edges(p))
+    per_outcome = []
+    for j, (outcome, _) in enumerate(outcomes):
+        pos, neg = (x.sum(axis=-1) for x in by_outcome(counts.cells[0], j, counts.n_outcomes))
+        per_outcome.append((outcome, group_rates(counts, j), pos, neg))
+    tables, start = [], 0
+    for (attribute, _), labels in zip(groups, names, strict=True):
+        cols = np.arange(start, start + len(labels))
+        start += len(labels)
+        tables += [_attribute_table(outcome, attribute, labels, cols, rates, pos[cols],
+                                    neg[cols], n_boot, alpha, fairness_cfg, age_column)
+                   for outcome, rates, pos, neg in per_outcome]
+    if not tables:
+        return pd.DataFrame(columns=_COLUMNS)
+    return pd.concat(tables, ignore_index=True)[_COLUMNS]
+
+
+def _attribute_table(outcome: str, attribute: str, labels: list[str], cols: np.ndarray,
+                     rates: dict[str, np.ndarray], n_pos: np.ndarray, n_neg: np.ndarray,
+                     n_boot: int, alpha: float, cfg: Any, age_column: str | None
+                     ) -> pd.DataFrame:
+    """The rows of one attribute against one outcome (metric-major within each group)."""
+    n = (n_pos + n_neg).astype(int)
+    present = n > 0
+    labels = [g for g, keep in zip(labels, present, strict=True) if keep]
+    cols, n, n_pos = cols[present], n[present], n_pos[present].astype(int)
+    G, M = len(labels), len(METRICS)
+    small = n < cfg.min_group_size
+    reason = np.full((G, M), "", dtype=object)
+    for k, metric in enumerate(METRICS):
+        reason[(n_pos == 0) & (metric in _NEEDS_POS), k] = "no defaulters in the group"
+        reason[(n_pos == n) & (metric in _NEEDS_NEG), k] = "no non-defaulters in the group"
+    reason[small, :] = np.array([f"group smaller than min_group_size ({v} < "
+                                 f"{cfg.min_group_size})" for v in n[small]], dtype=object
+                                )[:, None] if small.any() else ""
+    suppressed = reason != ""
+    value = np.column_stack([rates[m][0, cols] for m in METRICS])
+    value[suppressed] = np.nan
+    lo = np.full((G, M), np.nan)
+    hi = lo.copy()
+    if n_boot > 0 and G:
+        for k, m in enumerate(METRICS):
+            lo[:, k], hi[:, k] = _intervals(rates[m][1:, cols], alpha)
+        lo[suppressed] = hi[suppressed] = np.nan
+    size = dict(zip(labels, n.tolist(), strict=True))
+    unsuppressed = [g for g, s in zip(labels, suppressed[:, 0], strict=True) if not s]
+    ref = _reference(attribute, labels, size, unsuppressed, cfg, age_column)
+    diff = np.full((G, M), np.nan)
+    ratio = diff.copy()
+    r_lo, r_hi = diff.copy(), diff.copy()
+    if ref is not None:
+        r = labels.index(ref)
+        base = value[r]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            diff = value - base
+            ratio = np.where(base != 0, value / base, np.nan)
+        if n_boot > 0:
+            for k, m in enumerate(METRICS):
+                reps = rates[m][1:, cols]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rr = np.where(reps[:, [r]] != 0, reps / reps[:, [r]], np.nan)
+                r_lo[:, k], r_hi[:, k] = _intervals(rr, alpha)
+        r_lo[r], r_hi[r] = 1.0, 1.0
+        r_lo[~np.isfinite(ratio)] = r_hi[~np.isfinite(ratio)] = np.nan
+    table = pd.DataFrame({
+        "outcome": outcome, "attribute": attribute, "group": np.repeat(labels, M),
+        "metric": np.tile(METRICS, G), "value": value.ravel(), "ci_low": lo.ravel(),
+        "ci_high": hi.ravel(), "n": np.repeat(n, M), "n_positive": np.repeat(n_pos, M),
+        "n_negative": np.repeat(n - n_pos, M), "reference_group": ref,
+        "difference": diff.ravel(), "ratio": ratio.ravel(), "ratio_ci_low": r_lo.ravel(),
+        "ratio_ci_high": r_hi.ravel(), "suppressed": suppressed.ravel(),
+        "suppressed_reason": reason.ravel().astype(str)})
     return table
 
 
-def _reference(attribute: str, present: list[str], index: dict[str, np.ndarray],
-               attr_rows: list[dict[str, Any]], cfg: Any, age_column: str | None
-               ) -> str | None:
+def _reference(attribute: str, present: list[str], size: dict[str, int],
+               unsuppressed: list[str], cfg: Any, age_column: str | None) -> str | None:
     refs = dict(cfg.reference_groups)
     raw = attribute.replace(band_name(age_column), age_column) if age_column else attribute
     for key in (attribute, raw):
         if key in refs and str(refs[key]) in present:
             return str(refs[key])
-    unsuppressed = {r["group"] for r in attr_rows if not r["suppressed"]}
-    candidates = [g for g in present if g in unsuppressed]
-    if not candidates:
+    if not unsuppressed:
         return None
-    return max(candidates, key=lambda g: index[g].size)
-
-
-def _add_reference(attr_rows: list[dict[str, Any]], ref: str | None,
-                   reps: dict[str, dict[str, np.ndarray] | None]) -> None:
-    values = {(r["group"], r["metric"]): r["value"] for r in attr_rows}
-    for r in attr_rows:
-        r["reference_group"] = ref
-        base = values.get((ref, r["metric"]), np.nan) if ref is not None else np.nan
-        v = r["value"]
-        r["difference"] = v - base if np.isfinite(v) and np.isfinite(base) else np.nan
-        r["ratio"] = v / base if np.isfinite(v) and np.isfinite(base) and base != 0 else np.nan
-        lo = hi = np.nan
-        if np.isfinite(r["ratio"]) and ref is not None and reps.get(r["group"]) is not None \
-                and reps.get(ref) is not None and r["group"] != ref:
-            num, den = reps[r["group"]][r["metric"]], reps[ref][r["metric"]]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(den != 0, num / den, np.nan)
-            lo, hi = _quantiles(ratio, 0.05)
-        elif r["group"] == ref and np.isfinite(r["ratio"]):
-            lo = hi = 1.0
-        r["ratio_ci_low"], r["ratio_ci_high"] = lo, hi
+    return max(unsuppressed, key=lambda g: size[g])
 
 
 # --------------------------------------------------------------------------- disparities
@@ -348,8 +274,10 @@ def disparities(table: pd.DataFrame, four_fifths: float = 0.8) -> pd.DataFrame:
     rows = []
     for (outcome, attribute), part in table.groupby(["outcome", "attribute"], sort=False):
         live = part[~part["suppressed"]]
-        wide = live.pivot_table(index="group", columns="metric", values="value",
-                                aggfunc="first")
+        metric = live["metric"].to_numpy()
+        wide = {m: pd.Series(live["value"].to_numpy()[metric == m],
+                             index=live["group"].to_numpy()[metric == m])
+                for m in ("approval_rate", "tpr", "fpr")}  # group -> value (a cheap pivot)
         sizes = part.drop_duplicates("group").set_index("group")
         row: dict[str, Any] = {"outcome": outcome, "attribute": attribute,
                                "n_groups": int(part["group"].nunique()),

@@ -14,6 +14,15 @@
 The expert and logit classes are imported inside ``fit`` (their modules are optional at
 import time of this one).
 
+Inner models on large data (``inner_max_rows``, default 50,000): an inner fold model is
+fitted on at most that many of its training rows, a stratified sample drawn with
+``numpy.random.default_rng([random_state, k])`` for inner fold ``k`` (each class keeps
+its share, rounded), and still predicts every row it holds out; the models refitted on
+all rows are never subsampled. Below the limit nothing changes (the default study's
+16,000 training rows per outer fold are all used); above it the inner fits cost
+``inner_folds`` fits of ``inner_max_rows`` rows instead of growing with the data.
+``None`` switches the rule off.
+
 Seeds: ``random_state`` seeds the inner folds. Components built by default get the
 hybrid's ``random_state``; a component passed in gets it only when its own
 ``random_state`` is None (so an explicit seed is kept).
@@ -80,6 +89,27 @@ def _inner_splits(y01: np.ndarray, n_splits: int, random_state: Any, owner: str
     return list(skf.split(np.zeros((y01.size, 1)), y01))
 
 
+#: Default ``inner_max_rows`` of the cross-fitted hybrids (see the module docstring).
+INNER_MAX_ROWS = 50_000
+
+
+def _inner_fit_rows(train: np.ndarray, y01: np.ndarray, max_rows: int | None,
+                    random_state: Any, k: int) -> np.ndarray:
+    """The rows inner fold ``k``'s model is fitted on: all of ``train`` up to
+    ``max_rows``, else a seeded stratified sample of ``max_rows`` of them (sorted)."""
+    if max_rows is None or train.size <= max_rows:
+        return train
+    seed = random_state if isinstance(random_state, Integral) else 0
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, k])
+    labels = y01[train]
+    picked = []
+    for c in (0, 1):
+        rows = train[labels == c]
+        picked.append(rng.choice(rows, size=round(max_rows * rows.size / train.size),
+                                 replace=False))
+    return np.sort(np.concatenate(picked))
+
+
 def _free_name(base: str, columns: list[str]) -> str:
     name = base
     while name in columns:
@@ -104,6 +134,9 @@ class _HybridBase(TabularInputMixin, ScorelabClassifier):
 
     def _check_inner_folds(self) -> None:
         _check_param("inner_folds", self.inner_folds, Integral, 2, owner=type(self).__name__)
+        limit = getattr(self, "inner_max_rows", None)
+        if limit is not None:
+            _check_param("inner_max_rows", limit, Integral, 2, owner=type(self).__name__)
 
 
 # --------------------------------------------------------------------------- Yim & Mitchell
@@ -122,6 +155,9 @@ class YimMitchellHybrid(_HybridBase):
     inner_folds : int, default 5
         K of the inner stratified K-fold that produces the training rows' first-stage
         log-odds out of fold.
+    inner_max_rows : int or None, default 50,000
+        Rows an inner first stage is fitted on at most (seeded stratified sample; see
+        the module docstring); None = all.
     random_state : int or None, default 0
         Seeds the inner folds and the network (and the first stage, see module doc).
 
@@ -133,10 +169,13 @@ class YimMitchellHybrid(_HybridBase):
     of the other folds).
     """
 
+    search_space: ClassVar[dict[str, Any]] = MLPFamily.search_space  # the network's
+
     def __init__(self, first_stage: Any = None, hidden_layer_sizes: tuple[int, ...] = (64,),
                  alpha: float = 1e-3, learning_rate_init: float = 1e-3, max_iter: int = 200,
                  early_stopping: bool = True, validation_fraction: float = 0.1,
-                 inner_folds: int = 5, random_state: int | None = 0) -> None:
+                 inner_folds: int = 5, random_state: int | None = 0,
+                 inner_max_rows: int | None = INNER_MAX_ROWS) -> None:
         self.first_stage = first_stage
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
@@ -146,6 +185,7 @@ class YimMitchellHybrid(_HybridBase):
         self.validation_fraction = validation_fraction
         self.inner_folds = inner_folds
         self.random_state = random_state
+        self.inner_max_rows = inner_max_rows
 
     def _components(self) -> list[Any]:
         return [self.first_stage]
@@ -187,7 +227,8 @@ class YimMitchellHybrid(_HybridBase):
         fold = np.empty(len(frame), dtype=np.int64)
         for k, (train, test) in enumerate(_inner_splits(y01, self.inner_folds,
                                                          self.random_state, owner)):
-            inner = clone(first).fit(frame.iloc[train], y01[train])
+            rows = _inner_fit_rows(train, y01, self.inner_max_rows, self.random_state, k)
+            inner = clone(first).fit(frame.iloc[rows], y01[rows])
             oof[test] = log_odds_of(inner, frame.iloc[test])
             fold[test] = k
         self.first_stage_ = clone(first).fit(frame, y01)
@@ -232,6 +273,8 @@ class ExpertBoostHybrid(_HybridBase):
     Fitted attributes: ``expert_``, ``booster_`` (a fitted :class:`LightGBMFamily` on
     the raw features plus ``points_column_``).
     """
+
+    search_space: ClassVar[dict[str, Any]] = LightGBMFamily.search_space  # the booster's
 
     def __init__(self, expert: Any = None, n_estimators: int = 400,
                  learning_rate: float = 0.03, num_leaves: int = 7,
@@ -324,6 +367,9 @@ class StackingHybrid(_HybridBase):
         (``LightGBMFamily()``) and mlp (``MLPFamily()``).
     inner_folds : int, default 5
         K of the inner stratified K-fold producing the meta-learner's training inputs.
+    inner_max_rows : int or None, default 50,000
+        Rows an inner base model is fitted on at most (seeded stratified sample; see
+        the module docstring); None = all.
     C : float, default 1.0
         Inverse L2 strength of the logistic-regression meta-learner.
     random_state : int or None, default 0
@@ -334,11 +380,13 @@ class StackingHybrid(_HybridBase):
     """
 
     def __init__(self, estimators: list[tuple[str, Any]] | None = None, inner_folds: int = 5,
-                 C: float = 1.0, random_state: int | None = 0) -> None:
+                 C: float = 1.0, random_state: int | None = 0,
+                 inner_max_rows: int | None = INNER_MAX_ROWS) -> None:
         self.estimators = estimators
         self.inner_folds = inner_folds
         self.C = C
         self.random_state = random_state
+        self.inner_max_rows = inner_max_rows
 
     def _components(self) -> list[Any]:
         try:
@@ -389,8 +437,9 @@ class StackingHybrid(_HybridBase):
         z = np.empty((len(frame), len(bases)), dtype=float)
         fitted = []
         for j, (_, est) in enumerate(bases):
-            for train, test in splits:
-                inner = clone(est).fit(frame.iloc[train], y01[train])
+            for k, (train, test) in enumerate(splits):
+                rows = _inner_fit_rows(train, y01, self.inner_max_rows, self.random_state, k)
+                inner = clone(est).fit(frame.iloc[rows], y01[rows])
                 z[test, j] = log_odds_of(inner, frame.iloc[test])
             fitted.append(clone(est).fit(frame, y01))
         self.meta_ = LogisticRegression(C=float(self.C), max_iter=1000).fit(z, y01)

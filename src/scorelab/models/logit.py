@@ -110,6 +110,9 @@ class LogitScorecard(_ValidatedClassifier):
     family: ClassVar[str] = "logit"
     explainer: ClassVar[Explainer] = "linear"
 
+    search_space: ClassVar[dict[str, Any]] = {  # searched by evaluation.tuning
+        "max_n_bins": (2, 10), "C": (1e-3, 10.0, "log"), "min_bin_size": (0.02, 0.15)}
+
     def __init__(self, max_n_bins: int = 6, C: float = 1.0, pdo: float = 50.0,
                  odds: float = 4.0, base_points: float = 600.0, min_bin_size: float = 0.05,
                  max_n_prebins: int = 20, monotonic_trend: str | None = "auto_asc_desc",

@@ -42,7 +42,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
     "neural": {"mlp": "scorelab.models.neural:MLPFamily"},
     "hybrid": {"yim_mitchell": "scorelab.models.hybrid:YimMitchellHybrid",
                "expert_boost": "scorelab.models.hybrid:ExpertBoostHybrid",
-               "stacking": "scorelab.models.hybrid:StackingHybrid"},
+               "stacking": "scorelab.models.hybrid:StackingHybrid",
+               "hces_bag": "scorelab.models.ensemble:EnsembleSelectionHybrid"},
     "mitigation": {"exponentiated_gradient": "scorelab.models.mitigation:ReductionsMitigator",
                    "threshold_optimizer": "scorelab.models.mitigation:ThresholdMitigator"},
 }
@@ -233,6 +234,9 @@ def all_estimators() -> list[tuple[str, Any]]:
             "estimators": [("lr", logistic()),
                            ("lightgbm", fam["trees"]["lightgbm"](**small_lgbm))],
             "inner_folds": 3},
+        ("hybrid", "hces_bag"): {  # no search space in the candidates: one trial each
+            "estimators": [("lr", logistic()), ("lr_strong", LogisticRegression(C=0.01))],
+            "inner_folds": 2, "bags": 3},
         # the common checks' data has no age column: band the first column instead
         ("mitigation", "exponentiated_gradient"): {"sensitive": 0, "age_bands": (-1e9, 0.0),
                                                    "max_iter": 5},

@@ -271,6 +271,27 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
         """Intercept and slope applied to the raw score; (0, 1) means none (boosting)."""
         return 0.0, 1.0
 
+    def lightgbm_settings(self, X: Any, y: Any) -> dict[str, Any]:
+        """The LightGBM parameters of a fit on ``X`` (validated, monotone constraints by
+        column), fixing the input columns and categories from ``X`` and ``y``, a sample of
+        the training rows: what a trainer elsewhere (``lightgbm.dask``) needs."""
+        self._validate_params_values()
+        frame, _, _ = self._validate_fit(X, y)
+        params = self._lgbm_params()
+        self.monotone_constraints_ = self._monotone_list(frame)
+        if self.monotone_constraints_ is not None:
+            params["monotone_constraints"] = self.monotone_constraints_
+        return params
+
+    def adopt(self, model: Any) -> _LightGBMBase:
+        """Take ``model``, an ``LGBMClassifier`` trained elsewhere with
+        :meth:`lightgbm_settings` on the same columns, as this estimator's fitted model
+        (no recalibration: only for estimators whose raw score is the log-odds)."""
+        self.model_ = model
+        self.booster_ = model.booster_
+        self.platt_ = (0.0, 1.0)
+        return self
+
     def _lgb_input(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "booster_")
         return self._validate_predict(X)
@@ -323,6 +344,14 @@ class LightGBMFamily(_LightGBMBase):
     n_jobs : threads of LightGBM (default 1).
     random_state : seed of the subsampling.
     """
+
+    #: Searched by ``evaluation.tuning`` (scorelab.models.tuning): ranges around the
+    #: defaults that suit a few hundred to 100k rows.
+    search_space: ClassVar[dict[str, Any]] = {
+        "n_estimators": (100, 600, "log"), "learning_rate": (0.01, 0.2, "log"),
+        "num_leaves": (3, 31, "log"), "min_child_samples": (5, 200, "log"),
+        "subsample": (0.5, 1.0), "colsample_bytree": (0.3, 1.0),
+        "reg_lambda": (1e-3, 30.0, "log")}
 
     def __init__(self, n_estimators: int = 400, learning_rate: float = 0.03,
                  num_leaves: int = 7, max_depth: int = -1, min_child_samples: int = 50,
@@ -383,6 +412,11 @@ class RandomForestFamily(_LightGBMBase):
         stay ``a + b * raw``, ``pred_contrib`` remains exact TreeSHAP (scaled by ``b``).
     monotone_constraints, n_jobs, random_state : as in :class:`LightGBMFamily`.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {  # searched by evaluation.tuning
+        "n_estimators": (50, 200, "log"), "num_leaves": (7, 127, "log"),
+        "min_child_samples": (5, 100, "log"), "subsample": (0.3, 0.8),
+        "colsample_bytree": (0.2, 0.9)}
 
     def __init__(self, n_estimators: int = 100, num_leaves: int = 63, max_depth: int = -1,
                  min_child_samples: int = 20, subsample: float = 0.632,

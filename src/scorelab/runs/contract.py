@@ -21,6 +21,13 @@ Layout (``<run>/``)::
     importance.json          Importance: importance, agreement, additivity (optional)
     fairness.json            FairnessReport: verdicts, age analyses, policy (optional)
     fairness_by_group.parquet FAIRNESS_BY_GROUP (optional)
+    validity.json            Validity: the age analyses against the planted truth
+                             (synthetic populations only; optional)
+    tuning.json              TuningReport: budget, chosen parameters per fold (optional)
+    adverse_action.json      AdverseAction: reason methods, codes, recourse, fidelity
+    adverse_reasons.parquet  ADVERSE_REASONS: up to four reasons per declined citizen
+    recourse.parquet         RECOURSE: each declined citizen's counterfactual
+    age_rule.json            AgeRule: Regulation B's age rule per model (all optional)
     models/<name>/           ModelManifest (model.json), final.skops, folds/r0f0.skops..,
                              card.json + card.md, points_table.csv, binning.csv, rules.csv
     report.html / .md / .json  the report (report.formats chooses which; listed)
@@ -37,10 +44,12 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = ["DELIVERABLES", "EXPLANATIONS", "FAIRNESS_BY_GROUP", "FORMAT_VERSION", "JSON_ARTIFACTS",
            "LEADERBOARD", "OPTIONAL_ARTIFACTS", "PARQUET_ARTIFACTS", "PREDICTIONS",
            "REQUIRED_ARTIFACTS", "FairnessReport", "Importance", "InputColumn", "Manifest",
-           "Metrics", "ModelCard", "ModelInfo", "ModelManifest", "ScaleInfo", "StudyInfo"]
+           "Metrics", "ModelCard", "ModelInfo", "ModelManifest", "ScaleInfo", "StudyInfo",
+           "TuningReport", "Validity", "AdverseAction", "AgeRule", "ADVERSE_REASONS",
+           "RECOURSE"]
 
 #: Version of this format; a reader refuses any other.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 Role = Literal["original", "ablation", "mitigation"]
 Number = float | None  # JSON policy: a missing or undefined number is null, never NaN
@@ -86,7 +95,7 @@ class ScaleInfo(_Artifact):
 class DecisionInfo(_Artifact):
     """The decision rule; each model's own cut-off is in metrics.json."""
 
-    rule: Literal["cutoff", "approval_rate"]
+    rule: Literal["cutoff", "approval_rate", "cost"]
     cutoff_score: Number
     target_approval_rate: Number
 
@@ -124,6 +133,9 @@ class StudyInfo(_Artifact):
     skipped_models: dict[str, str]
     folds: int
     repeats: int
+    compute: dict[str, Any] | None = Field(
+        None, description="The Dask backend of the study (cluster, workers, partitions, "
+        "how each model trained); null = this machine (compute.backend: local).")
 
 
 class ModelMetrics(_Artifact):
@@ -150,6 +162,11 @@ class Metrics(_Artifact):
     oracle: dict[str, Number] | None = None
     skipped_models: dict[str, str]
     truth_analyses: str | None = None
+    practice: dict[str, Any] | None = Field(
+        None, description="Decision policies (fixed cut-off, matched approval rate, "
+        "cost-minimising cut-offs chosen on training folds), expected costs with "
+        "intervals, cost curves, and score and input stability between training and "
+        "test folds (scorelab.evaluate.practice).")
 
 
 class Importance(_Artifact):
@@ -170,6 +187,9 @@ class FairnessReport(_Artifact):
     policy_flags: list[dict[str, Any]]
     shap_by_age_band: list[dict[str, Any]] | None = None
     label_cut_sweep: dict[str, Any] | None = None
+    matched_rate: dict[str, Any] | None = Field(
+        None, description="Disparities when every model approves the same share "
+        "(scorelab.fairness.matched).")
 
 
 class InputColumn(_Artifact):
@@ -220,9 +240,60 @@ class ModelCard(_Artifact):
     limits: list[str]
 
 
+class Validity(_Artifact):
+    """The run's age analyses checked against what the population model planted."""
+
+    scenario: str
+    checks: list[dict[str, Any]]
+    by_analysis: list[dict[str, Any]]
+    n_checks: int
+    n_passed: int
+    n_failed: int
+
+
+class TuningReport(_Artifact):
+    """How every model was tuned: the shared budget, each model's status (tuned,
+    ensemble or untuned and why), its space and the parameters chosen per outer fold."""
+
+    enabled: bool = Field(description="evaluation.tuning was set.")
+    budget: int | None
+    inner_folds: int | None
+    metric: str | None
+    sampler: str
+    models: dict[str, dict[str, Any]]
+
+
+class AdverseAction(_Artifact):
+    """Adverse-action reasons of the audit sample's declined citizens, per model: the
+    ranking method, first reasons, recourse, fidelity to the truth and agreement."""
+
+    max_reasons: int
+    methods: dict[str, str]
+    catalogue: str
+    codes: dict[str, dict[str, Any]] = Field(description="input -> code, reason, actionable.")
+    barred: dict[str, str] = Field(description="input -> protected | prohibited.")
+    truth: bool = Field(description="Fidelity measured against the population's truth.")
+    models: dict[str, dict[str, Any]]
+    agreement: list[dict[str, Any]]
+    policy_flags: list[dict[str, Any]]
+
+
+class AgeRule(_Artifact):
+    """Regulation B's age rule: the elderly's age contribution per model."""
+
+    elderly_age: float | None
+    age_attribute: str | None
+    groups: list[str]
+    proxies: list[str]
+    models: dict[str, dict[str, Any]]
+    note: str | None = None
+
+
 JSON_ARTIFACTS: dict[str, type[_Artifact]] = {
     "manifest.json": Manifest, "study.json": StudyInfo, "metrics.json": Metrics,
     "importance.json": Importance, "fairness.json": FairnessReport,
+    "validity.json": Validity, "tuning.json": TuningReport,
+    "adverse_action.json": AdverseAction, "age_rule.json": AgeRule,
 }
 
 # Parquet artifacts: column -> dtype kind ("i" int, "f" float, "b" bool, "O" text or
@@ -230,7 +301,7 @@ JSON_ARTIFACTS: dict[str, type[_Artifact]] = {
 PREDICTIONS = ({"citizen_id": "i", "model": "O", "family": "O", "kind": "O", "repeat": "i",
                 "fold": "i", "p_default": "f", "score": "f", "category": "O",
                 "approved": "b", "defaulted": "i"},
-               {"true_default": "i"})
+               {"true_default": "i", "cutoff": "f"})
 EXPLANATIONS = ({"citizen_id": "i", "model": "O", "family": "O", "feature": "O",
                  "source": "O", "value": "O", "shap": "f", "base_value": "f", "output": "f",
                  "method": "O"}, {})
@@ -238,10 +309,16 @@ FAIRNESS_BY_GROUP = ({"model": "O", "outcome": "O", "attribute": "O", "group": "
                       "metric": "O", "value": "f", "ci_low": "f", "ci_high": "f", "n": "i",
                       "suppressed": "b"}, {})
 POPULATION = ({"citizen_id": "i"}, {})
+ADVERSE_REASONS = ({"citizen_id": "i", "model": "O", "rank": "i", "code": "O", "feature": "O",
+                    "reason": "O", "value": "O", "gap": "f", "shap": "f", "method": "O"}, {})
+RECOURSE = ({"citizen_id": "i", "model": "O", "found": "b", "change": "O", "cost": "f",
+             "new_score": "f"}, {})
 PARQUET_ARTIFACTS = {"predictions.parquet": PREDICTIONS,
                      "explanations.parquet": EXPLANATIONS,
                      "fairness_by_group.parquet": FAIRNESS_BY_GROUP,
-                     "population.parquet": POPULATION}
+                     "population.parquet": POPULATION,
+                     "adverse_reasons.parquet": ADVERSE_REASONS,
+                     "recourse.parquet": RECOURSE}
 LEADERBOARD = ("model", "family", "kind", "auc")
 
 #: Deliverable tables a model folder may hold (CSV).
@@ -251,4 +328,6 @@ REQUIRED_ARTIFACTS = ("manifest.json", "config.resolved.yaml", "study.json", "me
                       "leaderboard.csv", "predictions.parquet", "population.parquet",
                       "data_card.json")
 OPTIONAL_ARTIFACTS = ("explanations.parquet", "importance.json", "fairness.json",
+                      "validity.json", "tuning.json", "adverse_action.json",
+                      "adverse_reasons.parquet", "recourse.parquet", "age_rule.json",
                       "fairness_by_group.parquet")

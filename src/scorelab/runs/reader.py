@@ -46,7 +46,10 @@ LEADERBOARD_NUMBERS = ("auc", "auc_low", "auc_high", "gini", "ks", "brier", "log
                        "h_measure", "approval_rate", "default_rate_approved", "auc_true",
                        "oracle_ratio", "p_vs_best", "p_vs_best_holm", "mean_rank",
                        "worst_approval_ratio", "worst_equalized_odds_difference", "age_gap",
-                       "age_approval_ratio", "age_score_gap")
+                       "age_approval_ratio", "age_score_gap", "matched_approval_rate",
+                       "matched_default_rate_approved", "expected_cost", "expected_cost_low",
+                       "expected_cost_high", "score_psi_worst",
+                       "worst_approval_ratio_matched")
 
 
 @dataclass
@@ -65,12 +68,26 @@ class RunData:
     importance: dict[str, Any] | None = None
     fairness: dict[str, Any] | None = None
     fairness_by_group: pd.DataFrame | None = None
+    validity: dict[str, Any] | None = None
+    tuning: dict[str, Any] | None = None
+    adverse_action: dict[str, Any] | None = None
+    age_rule: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
     def model_names(self) -> list[str]:
         """Models in leaderboard order (best AUC first)."""
         return [str(m) for m in self.leaderboard["model"]]
+
+    def adverse_reasons(self) -> pd.DataFrame | None:
+        """The declined citizens' reasons (adverse_reasons.parquet; None if absent)."""
+        path = self.run_dir / "adverse_reasons.parquet"
+        return _read_parquet(path) if path.is_file() else None
+
+    def recourse(self) -> pd.DataFrame | None:
+        """The declined citizens' counterfactuals (recourse.parquet; None if absent)."""
+        path = self.run_dir / "recourse.parquet"
+        return _read_parquet(path) if path.is_file() else None
 
     def population(self) -> pd.DataFrame:
         """The study's citizens (read on demand: the largest artifact)."""
@@ -246,6 +263,10 @@ def load_run(run_dir: str | Path, *, unpublished: bool = False) -> RunData:
         data_card=_raw_json(run_dir / "data_card.json"),
         importance=json_parts.get("importance.json"),
         fairness=json_parts.get("fairness.json"),
+        validity=json_parts.get("validity.json"),
+        tuning=json_parts.get("tuning.json"),
+        adverse_action=json_parts.get("adverse_action.json"),
+        age_rule=json_parts.get("age_rule.json"),
     )
     if (run_dir / "explanations.parquet").is_file():
         run.explanations = _read_parquet(run_dir / "explanations.parquet")

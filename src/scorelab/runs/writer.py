@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from scorelab import progress
 from scorelab.exceptions import OutputError
 from scorelab.jsonable import dumps, jsonable
 from scorelab.runs.contract import JSON_ARTIFACTS, PARQUET_ARTIFACTS
@@ -75,12 +76,14 @@ class Stopwatch:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        progress.begin(name)  # the command line's bar for this stage, if it shows one
         start = time.perf_counter()
         try:
             yield
         finally:
             took = time.perf_counter() - start
             self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 4)
+        progress.end(name, took)
         if self.on_stage is not None:
             self.on_stage(name, took)
 

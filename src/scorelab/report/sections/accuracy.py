@@ -64,7 +64,9 @@ def _leaderboard(ctx: ReportContext) -> dict[str, Any]:
     ctx.add_table("leaderboard", board)
     return table(cols, rows, title="Leaderboard", align=["right", "left", "left"] +
                  ["right"] * (len(cols) - 4) + ["left"],
-                 caption="out of fold, first repeat; intervals are bootstrap intervals; "
+                 caption="out of fold, first repeat; approvals under the "
+                        f"{ctx.run.study.decision.rule.replace('_', ' ')} policy (others: "
+                        "Credit practice); intervals are bootstrap intervals; "
                          "tied or worse by paired DeLong tests against the best model, "
                          "Holm-corrected",
                  csv="tables/leaderboard.csv")

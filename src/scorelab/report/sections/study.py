@@ -16,6 +16,9 @@ def decision_words(ctx: ReportContext) -> str:
     d = ctx.run.study.decision
     if d.rule == "approval_rate":
         return f"approve the best-scoring {pct(d.target_approval_rate)} of applicants"
+    if d.rule == "cost":
+        return ("approve applicants scoring at least their fold's cost-minimising cut-off, "
+                "chosen on that fold's training citizens only (see Credit practice)")
     return f"approve applicants scoring at least {fmt(d.cutoff_score, 'g')} points"
 
 
@@ -30,9 +33,14 @@ def _facts(ctx: ReportContext) -> list[list[str]]:
         facts.append(["known truth", f"true default rate {pct(card.get('true_default_rate'))};"
                                      f" oracle AUC (true risk against the observed outcome) "
                                      f"{fmt(card.get('oracle_auc'))}"])
-    facts += [["protocol", f"stratified {study.folds}-fold cross-validation x "
-                           f"{study.repeats} repeat(s), the same folds for every model; "
-                           f"every score comes from a model that never saw the applicant"],
+    oot = ev.get("split") == "time"
+    folds = study.folds - 1 if oot else study.folds
+    protocol = (f"stratified {folds}-fold cross-validation x {study.repeats} repeat(s)"
+                + (f" of the earlier applications, and out of time: the latest "
+                   f"{pct(get(run.metrics, 'practice', 'out_of_time_share'))} (fold {folds}) scored by models "
+                   "trained on every earlier application" if oot else ""))
+    facts += [["protocol", f"{protocol}; the same folds for every model; every score "
+                           "comes from a model that never saw the applicant"],
               ["intervals", f"{pct(ev.get('confidence'), 0)} bootstrap intervals, "
                             f"{fmt(ev.get('bootstrap'))} replicates"],
               ["decision rule", decision_words(ctx)],

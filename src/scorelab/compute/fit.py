@@ -1,0 +1,157 @@
+"""The fold engine on a Dask cluster: the same folds, the same out-of-fold contract.
+
+Tree families whose raw score is the log-odds (LightGBM, the forest without its inner
+cross-fitted calibration) train on every training citizen of a fold with
+``lightgbm.dask`` (data-parallel: each worker holds its partitions). Families that
+cannot train distributed (scorecard binning, MLP, expert calibrators, hybrids,
+mitigation variants, the calibrated forest) train on a seeded sample of the fold's
+training citizens (:func:`training_sample`). Every fold model then scores the
+citizens it held out, partition by partition, where the partitions live.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from threadpoolctl import threadpool_limits
+
+from scorelab.compute.population import Bounds
+from scorelab.protocol import Fold, FoldResults, PreparedModel, Progress, fold_of
+from scorelab.models.trees import LightGBMFamily, RandomForestFamily
+
+__all__ = ["DistributedFit", "distributed", "training_sample", "training_note"]
+
+_HELD = "_held_out_in_repeat_"
+
+
+def distributed(estimator: BaseEstimator) -> bool:
+    """Whether ``lightgbm.dask`` trains this estimator exactly as it trains here."""
+    return type(estimator) is LightGBMFamily or (
+        type(estimator) is RandomForestFamily and not estimator.get_params()["calibrate"])
+
+
+def training_sample(train: np.ndarray, size: int, seed: int, repeat: int,
+                    fold: int) -> np.ndarray:
+    """The fold's training positions a non-distributed family trains on: all of them up
+    to ``size``, else ``size`` drawn without replacement by the seeded generator
+    ``(seed, 6, repeat, fold)`` (sorted, so the sample is in citizen order)."""
+    if train.size <= size:
+        return train
+    rng = np.random.default_rng([seed, 6, repeat + 1, fold + 1])
+    return np.sort(rng.choice(train, size=size, replace=False))
+
+
+def training_note(estimator: BaseEstimator, size: int) -> str:
+    """How a model was trained, in words, for the run's study.json and report."""
+    if distributed(estimator):
+        return "distributed: lightgbm.dask on every training citizen of each fold"
+    return (f"sample: a seeded sample of at most {size:,} training citizens per fold "
+            "(cannot train distributed); scored on every partition")
+
+
+def _with_held(frame: pd.DataFrame, held: np.ndarray) -> pd.DataFrame:
+    """A partition with, per repeat, the fold that holds each citizen out."""
+    return frame.assign(**{f"{_HELD}{r}": held[r] for r in range(held.shape[0])})
+
+
+def _score(frame: pd.DataFrame, models: dict[tuple[int, int], BaseEstimator],
+           columns: list[str], repeats: int) -> np.ndarray:
+    """Each citizen of a partition scored by the fold model that held it out."""
+    out = np.full((repeats, len(frame)), np.nan)
+    with threadpool_limits(1):
+        for (repeat, fold), model in models.items():
+            rows = np.flatnonzero(frame[f"{_HELD}{repeat}"].to_numpy() == fold)
+            if rows.size:
+                out[repeat, rows] = model.predict_proba(frame.iloc[rows][columns])[:, 1]
+    return out
+
+
+def _fit_sample(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray) -> BaseEstimator:
+    with threadpool_limits(1):
+        return clone(estimator).fit(X, y)
+
+
+@dataclass
+class DistributedFit:
+    """The fold engine over a cluster's partitions (futures of pandas frames)."""
+
+    client: Any
+    partitions: list[Any]
+    bounds: list[Bounds]
+    sample_size: int
+    seed: int
+
+    def fit_folds(self, models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+                  folds: list[Fold], target: str,
+                  progress: Progress | None = None) -> FoldResults:
+        """Every model on every fold; out-of-fold P(default) of every citizen."""
+        repeats = max(f.repeat for f in folds) + 1
+        held = np.stack([fold_of(folds, y.size, r) for r in range(repeats)])
+        return self._fit(models, frame, y, folds, held, target, progress)
+
+    def fit_final(self, models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+                  target: str) -> dict[str, BaseEstimator]:
+        """Each model on every citizen (the distributed ones) or on the seeded sample."""
+        everyone = Fold(repeat=-1, fold=-1, train=np.arange(y.size), test=np.arange(0))
+        held = np.full((1, y.size), -1)
+        fits = self._fit(models, frame, y, [everyone], held, target, None, score=False)
+        return {name: fitted[(-1, -1)] for name, fitted in fits.fold_models.items()}
+
+    def _fit(self, models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+             folds: Sequence[Fold], held: np.ndarray, target: str,
+             progress: Progress | None, score: bool = True) -> FoldResults:
+        import dask.dataframe as dd
+
+        parts = [self.client.submit(_with_held, p, held[:, a:b], pure=False)
+                 for p, (a, b) in zip(self.partitions, self.bounds, strict=True)]
+        meta = _with_held(frame.iloc[:0], held[:, :0])
+        data = dd.from_delayed(parts, meta=meta, verify_meta=False)
+        out = FoldResults({m.name: np.full((held.shape[0], y.size), np.nan) for m in models})
+        total, done = len(models) * len(folds), 0
+        for m in models:
+            start = time.perf_counter()
+            fitted: dict[tuple[int, int], BaseEstimator] = {}
+            for fold in folds:
+                sample = training_sample(fold.train, self.sample_size, self.seed,
+                                         fold.repeat, fold.fold)
+                X, y_s = frame.iloc[sample][m.columns], y[sample]
+                if distributed(m.estimator):
+                    rows = (data[data[f"{_HELD}{fold.repeat}"] != fold.fold]
+                            if fold.test.size else data)
+                    fitted[(fold.repeat, fold.fold)] = self._fit_lightgbm(
+                        m.estimator, X, y_s, rows[m.columns], rows[target])
+                else:
+                    fitted[(fold.repeat, fold.fold)] = self.client.submit(
+                        _fit_sample, m.estimator, X, y_s, pure=False).result()
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            out.fold_models[m.name] = fitted
+            if score:
+                scored = self.client.gather([self.client.submit(
+                    _score, p, fitted, m.columns, held.shape[0], pure=False) for p in parts])
+                out.oof[m.name] = np.concatenate(scored, axis=1)
+            out.fit_seconds[m.name] = time.perf_counter() - start
+        return out
+
+    def _fit_lightgbm(self, estimator: BaseEstimator, X_sample: pd.DataFrame,
+                      y_sample: np.ndarray, X: Any, y: Any) -> BaseEstimator:
+        """``lightgbm.dask`` on the partitions, adopted by a clone of ``estimator``."""
+        from lightgbm import DaskLGBMClassifier
+
+        model = clone(estimator)
+        params = model.lightgbm_settings(X_sample, y_sample)
+        params.pop("n_jobs", None)  # a worker's threads are its own (threads_per_worker)
+        # lightgbm.dask waits through the current client, and warns on every fit that the
+        # wrapper's own n_jobs gives way to the workers' threads (which is what we want).
+        with self.client.as_current(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
+            trained = DaskLGBMClassifier(client=self.client, **params).fit(X, y)
+        return model.adopt(trained.to_local())

@@ -1,0 +1,348 @@
+"""The adverse-action stage of a run: reasons, counterfactuals, fidelity and agreement.
+
+Reads what the earlier stages made (the audit sample's explanations, each citizen's
+out-of-fold decision and the fold models) and gives every declined citizen of the audit
+sample up to four principal reasons (:mod:`scorelab.explain.adverse`) and the smallest
+actionable change that would have turned the decline
+(:mod:`scorelab.explain.counterfactual`), both from the fold model that held the citizen
+out, so reasons, counterfactual and score always agree. On synthetic data it measures
+the reasons' fidelity to the true risk and, for every pair of models, their agreement
+(:mod:`scorelab.explain.fidelity`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from scorelab.config import ExperimentConfig, ReasonEntry, SyntheticPopulation
+from scorelab.data.synthetic import Population
+from scorelab.explain.adverse import (
+    ADDITIVE_KINDS,
+    RankedReasons,
+    additive_terms,
+    approved_reference,
+    barred_flags,
+    membership,
+    rank_reasons,
+    reason_method,
+)
+from scorelab.explain.artifacts import explain_fold_rows
+from scorelab.explain.catalogue import Catalogue, catalogue_for, value_in_words
+from scorelab.explain.counterfactual import Grid, counterfactuals, search_grid
+from scorelab.explain.explainers import EXACT_KINDS, explainer_kind
+from scorelab.explain.fidelity import (
+    jaccard,
+    reason_fidelity,
+    terms_reproduce_truth,
+    true_terms,
+)
+from scorelab.protocol import Fold, FoldResults, PreparedModel
+from scorelab.scale import ScoreScale
+
+__all__ = ["ADVERSE_REASONS_COLUMNS", "RECOURSE_COLUMNS", "AdverseResult", "adverse_action",
+           "reason_rows", "recourse_text"]
+
+ADVERSE_REASONS_COLUMNS = ["citizen_id", "model", "rank", "code", "feature", "reason",
+                           "value", "gap", "shap", "method"]
+RECOURSE_COLUMNS = ["citizen_id", "model", "found", "change", "cost", "new_score"]
+NO_CHANGE = "no actionable change found"
+
+
+@dataclass
+class AdverseResult:
+    """What the stage writes: the reasons and recourse tables and the summary."""
+
+    reasons: pd.DataFrame
+    recourse: pd.DataFrame
+    summary: dict[str, Any]
+    policy_flags: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    config: ExperimentConfig
+    frame: pd.DataFrame
+    position: pd.Index  # citizen id -> row of frame
+    catalogue: Catalogue
+    category: dict[str, str]  # barred column -> protected | prohibited
+    grids: dict[str, Grid]
+    scale: ScoreScale
+
+
+def _words(entry: ReasonEntry, values: np.ndarray) -> np.ndarray:
+    """Each value in words: numbers formatted by numpy in one pass, other values once
+    per distinct value."""
+    series = pd.Series(values, dtype=object)
+    numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    if not entry.labels and np.isnan(numbers).sum() == series.isna().sum():
+        shown = np.where(numbers == np.round(numbers),
+                         np.char.mod("%d", np.nan_to_num(numbers).astype(np.int64)),
+                         np.char.mod("%.2f", numbers))
+        if entry.percent:
+            shown = np.char.add(np.char.mod("%.0f", 100 * np.nan_to_num(numbers)), "%")
+        text = np.char.strip(np.char.add(np.char.add(shown, " "), entry.unit))
+        return np.where(np.isnan(numbers), entry.missing, text).astype(object)
+    table = {v: value_in_words(entry, v) for v in pd.unique(series) if v == v}
+    return series.map(table).fillna(entry.missing).to_numpy(dtype=object)
+
+
+def reason_rows(ranked: RankedReasons, ids: np.ndarray, columns: list[str],
+                raw: pd.DataFrame, catalogue: Catalogue, model: str, method: str
+                ) -> pd.DataFrame:
+    """The long reasons table of one model: one row per reason (``raw`` holds each
+    citizen's input values, rows aligned with ``ids``)."""
+    rows, ranks = np.nonzero(ranked.index >= 0)
+    feature = np.asarray(columns, dtype=object)[ranked.index[rows, ranks]]
+    code = np.empty(rows.size, dtype=object)
+    text = np.empty(rows.size, dtype=object)
+    words = np.empty(rows.size, dtype=object)
+    for col in pd.unique(feature):
+        sel = feature == col
+        entry = catalogue[col]
+        code[sel], text[sel] = entry.code, entry.text
+        words[sel] = _words(entry, raw[col].to_numpy(dtype=object)[rows[sel]])
+    return pd.DataFrame({"citizen_id": ids[rows], "model": model, "rank": ranks + 1,
+                         "code": code, "feature": feature, "reason": text, "value": words,
+                         "gap": ranked.gap[rows, ranks], "shap": ranked.shap[rows, ranks],
+                         "method": method}, columns=ADVERSE_REASONS_COLUMNS)
+
+
+def recourse_text(catalogue: Catalogue, raw: pd.DataFrame, columns: np.ndarray,
+                  values: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Each counterfactual in words: "<input>: <from> -> <to>" per changed input."""
+    out = np.full(len(found), NO_CHANGE, dtype=object)
+    parts = np.full((len(found), columns.shape[1]), "", dtype=object)
+    for t in range(columns.shape[1]):
+        for col in pd.unique(columns[found, t]):
+            if col is None:
+                continue
+            sel = found & (columns[:, t] == col)
+            entry = catalogue[col]
+            before = _words(entry, raw[col].to_numpy(dtype=object)[sel])
+            after = _words(entry, values[sel, t])
+            name = str(col).replace("_", " ")
+            parts[sel, t] = name + ": " + before + " -> " + after
+    joined = pd.DataFrame(parts).agg(lambda r: "; ".join(p for p in r if p), axis=1)
+    out[found] = joined.to_numpy(dtype=object)[found]
+    return out
+
+
+def _explained(explanations: pd.DataFrame, name: str, inputs: list[str]
+               ) -> tuple[np.ndarray, list[str], np.ndarray]:
+    ex = explanations[explanations["model"].astype(str) == name]
+    wide = ex.pivot(index="citizen_id", columns="feature", values="shap")
+    wide.columns = [str(c) for c in wide.columns]
+    columns = [c for c in inputs if c in wide.columns] + \
+        [c for c in wide.columns if c not in inputs]
+    return wide.index.to_numpy(), columns, wide[columns].to_numpy(dtype=float)
+
+
+def _gaps(kind: str, fold_models: dict[int, Any], X_all: pd.DataFrame, pos: np.ndarray,
+          fold: np.ndarray, shap: np.ndarray, approved: np.ndarray) -> np.ndarray:
+    """The ranking value of every explained citizen (method: by explainer kind)."""
+    gap = np.empty_like(shap)
+    for f in np.unique(fold):
+        sel = fold == f
+        if kind in ADDITIVE_KINDS:
+            terms = additive_terms(fold_models[int(f)], X_all)
+            gap[sel] = terms[pos[sel]] - terms.min(axis=0)
+        else:
+            gap[sel] = shap[sel] - approved_reference(shap[sel], approved[sel])
+    return gap
+
+
+def _points_of(model: Any, scale: ScoreScale):  # type: ignore[no-untyped-def]
+    return lambda X: scale.points(model.predict_proba(X)[:, 1])
+
+
+def _one_model(ctx: _Context, m: PreparedModel, fits: FoldResults, explanations: pd.DataFrame,
+               predictions: pd.DataFrame, cutoff: float
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], list, RankedReasons,
+                          np.ndarray, list[str], np.ndarray]:
+    cfg = ctx.config.explain.reasons
+    ids, columns, shap = _explained(explanations, m.name, m.columns)
+    pred = predictions[(predictions["model"].astype(str) == m.name)
+                       & (predictions["repeat"] == 0)].set_index("citizen_id").loc[ids]
+    approved = pred["approved"].to_numpy(dtype=bool)
+    fold = pred["fold"].to_numpy()
+    # a policy may set each fold's own cut-off (predictions' cutoff column)
+    cut = (pred["cutoff"].to_numpy(dtype=float) if "cutoff" in pred
+           else np.full(len(ids), cutoff))
+    fold_models = {f: model for (r, f), model in fits.fold_models[m.name].items() if r == 0}
+    kind = explainer_kind(fold_models[int(fold[0])]) if len(fold) else "agnostic"
+    if kind in ADDITIVE_KINDS and columns != m.columns:
+        kind = "agnostic"  # an additive model explained on other columns: rank by SHAP
+    method = reason_method(kind)
+    pos = ctx.position.get_indexer(ids)
+    X_all = ctx.frame[m.columns]
+    barred = np.array([c in ctx.category for c in columns])
+    gap = _gaps(kind, fold_models, X_all, pos, fold, shap, approved)
+    ranked = rank_reasons(gap, shap, ~approved, barred, cfg.max_reasons)
+    raw = ctx.frame.iloc[pos]
+    reasons = reason_rows(ranked, ids, columns, raw, ctx.catalogue, m.name, method)
+    flags = barred_flags(m.name, ranked, columns, ctx.category, cfg.max_reasons)
+    declined = ~approved
+    summary: dict[str, Any] = {
+        "method": method, "explainer": kind, "n_explained": int(len(ids)),
+        "n_declined": int(declined.sum()),
+        "n_with_reasons": int((ranked.count > 0).sum()),
+        "n_declined_without_adverse_factor": int((declined & (ranked.count == 0)).sum()),
+        "first_reasons": _first_reasons(reasons),
+        "barred_would_rank": {f["column"]: int(ranked.barred_top[:, columns.index(
+            f["column"])].sum()) for f in flags},
+    }
+    recourse = pd.DataFrame(columns=RECOURSE_COLUMNS)
+    if cfg.counterfactuals and declined.any():
+        actionable = [c for c in m.columns if ctx.catalogue[c].actionable
+                      and c not in ctx.category]
+        recourse = _recourse(ctx, m.name, fold_models, X_all, ids, pos, fold, declined,
+                             ranked, actionable, cut)
+        no = int((~recourse["found"]).sum())
+        summary["recourse"] = {
+            "searched": True, "actionable_inputs": actionable, "n_declined": len(recourse),
+            "n_no_recourse": no, "share_no_recourse": no / len(recourse),
+            "median_cost": (float(recourse.loc[recourse["found"], "cost"].median())
+                            if recourse["found"].any() else None)}
+    else:
+        summary["recourse"] = {"searched": False, "n_declined": int(declined.sum())}
+    return reasons, recourse, summary, flags, ranked, ids, columns, approved
+
+
+def _first_reasons(reasons: pd.DataFrame) -> list[dict[str, Any]]:
+    first = reasons[reasons["rank"] == 1]
+    counts = first.groupby(["code", "feature", "reason"], sort=False).size()
+    counts = counts.sort_values(ascending=False, kind="stable")
+    return [{"code": c, "feature": f, "reason": r, "n": int(n)}
+            for (c, f, r), n in counts.items()]
+
+
+def _recourse(ctx: _Context, name: str, fold_models: dict[int, Any], X_all: pd.DataFrame,
+              ids: np.ndarray, pos: np.ndarray, fold: np.ndarray, declined: np.ndarray,
+              ranked: RankedReasons, actionable: list[str], cutoff: np.ndarray
+              ) -> pd.DataFrame:
+    parts = []
+    for f in np.unique(fold[declined]):
+        sel = np.flatnonzero(declined & (fold == f))
+        X = X_all.iloc[pos[sel]]
+        with threadpool_limits(1):
+            cf = counterfactuals(_points_of(fold_models[int(f)], ctx.scale), X, cutoff[sel],
+                                 actionable, ctx.grids, ranked.index[sel])
+        parts.append(pd.DataFrame({
+            "citizen_id": ids[sel], "model": name, "found": cf.found,
+            "change": recourse_text(ctx.catalogue, ctx.frame.iloc[pos[sel]], cf.columns,
+                                    cf.values, cf.found),
+            "cost": cf.cost, "new_score": cf.new_score}))
+    return pd.concat(parts, ignore_index=True).sort_values("citizen_id", ignore_index=True)
+
+
+def _refit_agreement(ctx: _Context, m: PreparedModel, fits: FoldResults, folds: list[Fold],
+                     y: np.ndarray, ranked: RankedReasons, ids: np.ndarray,
+                     columns: list[str], approved: np.ndarray, cutoff: float
+                     ) -> dict[str, Any] | None:
+    """Jaccard of the first fold's reasons against those of refits on bootstrap samples
+    of its training rows (same citizens, same method)."""
+    cfg = ctx.config.explain.reasons
+    first = next(f for f in folds if f.repeat == 0 and f.fold == 0)
+    original = fits.fold_models[m.name][(0, 0)]
+    kind = explainer_kind(original)
+    if cfg.bootstrap_refits == 0 or kind not in EXACT_KINDS:
+        return None
+    pos = ctx.position.get_indexer(ids)
+    in_fold = np.isin(pos, first.test)
+    declined = in_fold & ~approved
+    if not declined.any():
+        return None
+    X_all = ctx.frame[m.columns]
+    base = membership(ranked, ids, columns)[declined]
+    barred = np.array([c in ctx.category for c in columns])
+    scores = []
+    for b in range(cfg.bootstrap_refits):
+        rng = np.random.default_rng([ctx.config.seed, 7919, b])
+        boot = rng.choice(first.train, size=first.train.size, replace=True)
+        with threadpool_limits(1):
+            model = clone(m.estimator).fit(X_all.iloc[boot], y[boot])
+            rows = pos[in_fold]
+            e = explain_fold_rows(model, X_all, first.train, rows, ctx.config.explain,
+                                  ctx.config.seed, 0)
+        shap = pd.DataFrame(e.values, columns=e.columns)[columns].to_numpy(dtype=float)
+        now_approved = ctx.scale.points(model.predict_proba(X_all.iloc[rows])[:, 1]) \
+            >= cutoff
+        gap = _gaps(kind, {0: model}, X_all, rows, np.zeros(rows.size, dtype=int), shap,
+                    now_approved)
+        refit = rank_reasons(gap, shap, ~approved[in_fold], barred, cfg.max_reasons)
+        scores.append(jaccard(base, membership(refit, ids[in_fold], columns)))
+    values = [s["jaccard"] for s in scores if s["jaccard"] is not None]
+    return {"refits": cfg.bootstrap_refits, "fold": 0,
+            "jaccard": float(np.mean(values)) if values else None,
+            "n": int(declined.sum())}
+
+
+def adverse_action(config: ExperimentConfig, population: Population,
+                   models: list[PreparedModel], fits: FoldResults, folds: list[Fold],
+                   predictions: pd.DataFrame, explanations: pd.DataFrame,
+                   cutoffs: dict[str, float], scale: ScoreScale) -> AdverseResult:
+    """Reasons, recourse and the summary (adverse_action.json) of every model."""
+    frame = population.frame
+    schema = population.schema
+    synthetic = isinstance(config.population, SyntheticPopulation)
+    features = sorted({c for m in models for c in m.columns})
+    category = {c: "prohibited" for c in config.fairness.prohibited}
+    category.update({c: "prohibited" for c in schema.with_role("prohibited")})
+    category.update({c: "protected" for c in schema.with_role("protected")})
+    ctx = _Context(config, frame, pd.Index(frame["citizen_id"].to_numpy()),
+                   catalogue_for(config.explain.reasons, features, synthetic), category,
+                   search_grid(frame, features), scale)
+    terms = true_terms(frame, config.population) if synthetic and "true_pd" in frame \
+        else None
+    fidelity_note = None
+    if terms is not None and not terms_reproduce_truth(frame, terms):
+        terms, fidelity_note = None, ("not measured: the population's true_pd does not "
+                                      "follow the generator's terms")
+    y = frame[schema.target].to_numpy().astype(np.int64)
+    reasons, recourse, flags, per_model, members = [], [], [], {}, {}
+    for m in models:
+        if not (explanations["model"].astype(str) == m.name).any():
+            per_model[m.name] = {"method": None, "n_explained": 0,
+                                 "note": "no explanations for this model"}
+            continue
+        r, c, summary, f, ranked, ids, columns, approved = _one_model(
+            ctx, m, fits, explanations, predictions, float(cutoffs[m.name]))
+        if terms is not None:
+            first = np.where(ranked.index[:, 0] >= 0,
+                             np.asarray(columns, dtype=object)[np.maximum(ranked.index[:, 0],
+                                                                          0)], "")
+            t = terms.iloc[ctx.position.get_indexer(ids)].reset_index(drop=True)
+            summary["fidelity"] = reason_fidelity(
+                first, t, ~approved, approved, [c for c in columns if c not in category])
+        elif fidelity_note:
+            summary["fidelity"] = {"fidelity": None, "note": fidelity_note}
+        summary["bootstrap"] = _refit_agreement(ctx, m, fits, folds, y, ranked, ids, columns,
+                                                approved, float(cutoffs[m.name]))
+        reasons.append(r)
+        recourse.append(c)
+        flags.extend(f)
+        per_model[m.name] = summary
+        members[m.name] = membership(ranked, ids, columns)[~approved]
+    agreement = [{"a": a, "b": b, **jaccard(members[a], members[b])}
+                 for a, b in combinations(members, 2)]
+    summary_all = {
+        "max_reasons": config.explain.reasons.max_reasons,
+        "methods": {"additive": reason_method("rules"), "shap": reason_method("tree")},
+        "catalogue": (config.explain.reasons.catalogue
+                      if isinstance(config.explain.reasons.catalogue, str) else "config"),
+        "codes": {c: {"code": e.code, "reason": e.text, "actionable": e.actionable}
+                  for c, e in ctx.catalogue.items()},
+        "barred": category, "truth": terms is not None, "models": per_model,
+        "agreement": agreement, "policy_flags": flags}
+    table = (pd.concat(reasons, ignore_index=True) if reasons
+             else pd.DataFrame(columns=ADVERSE_REASONS_COLUMNS))
+    recourse_table = (pd.concat(recourse, ignore_index=True) if recourse
+                      else pd.DataFrame(columns=RECOURSE_COLUMNS))
+    return AdverseResult(table, recourse_table, summary_all, flags)

@@ -1,0 +1,129 @@
+"""The age rule of US lending law (Regulation B, 12 CFR 1002.6(b)(2)).
+
+An empirically derived scoring system may use an applicant's age only if "the age of an
+elderly applicant is not assigned a negative factor or value": applicants aged 62 or
+older must get an age contribution at least as favourable as the most favoured of the
+other age groups (the official interpretation, comment 6(b)(2)-4).
+
+Tested per model from its own age contributions (SHAP of the age input, log-odds of
+default: lower is more favourable), averaged per age group over the explained
+applicants. The groups are the fairness age bands cut at 62, everything from 62 up being
+one group. A model without age among its inputs is not tested ("does not apply"), and
+for every model the summed contribution of age's proxies by group is shown beside it:
+the rule speaks of age itself, and a proxy can carry age into a model that never sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from scorelab.data.groups import age_band_labels, age_bands
+from scorelab.fairness.age import AGE_PROXIES
+
+__all__ = ["ELDERLY_AGE", "age_rule", "age_rule_artifact", "rule_groups"]
+
+ELDERLY_AGE = 62.0
+
+
+def rule_groups(edges: Sequence[float], elderly: float = ELDERLY_AGE) -> list[float]:
+    """The age-band edges below ``elderly``, then ``elderly`` itself (the last group)."""
+    return [*(e for e in edges if e < elderly), elderly]
+
+
+def _by_group(shap: pd.DataFrame, ages: pd.Series, edges: list[float],
+              features: Sequence[str]) -> pd.DataFrame:
+    """Mean summed SHAP of ``features`` per age group and model."""
+    part = shap[shap["feature"].astype(str).isin(list(features))]
+    if part.empty:
+        return pd.DataFrame(columns=["model", "group", "mean", "n"])
+    total = (part.assign(model=part["model"].astype(str))
+             .groupby(["model", "citizen_id"], observed=True)["shap"].sum().reset_index())
+    band = pd.Series(age_bands(ages.to_numpy(dtype=float), edges), index=ages.index)
+    total["group"] = band.reindex(total["citizen_id"].to_numpy()).to_numpy()
+    total = total.dropna(subset=["group"])
+    return (total.groupby(["model", "group"], observed=True)["shap"]
+            .agg(["mean", "size"]).rename(columns={"size": "n"}).reset_index())
+
+
+def _verdict(groups: pd.DataFrame, elderly_label: str) -> dict[str, Any]:
+    """Pass / fail of one model's age contributions by group (see the module docstring)."""
+    table = [{"group": str(g), "mean_age_contribution": float(m), "n": int(n)}
+             for g, m, n in groups[["group", "mean", "n"]].itertuples(index=False)]
+    old = groups[groups["group"].astype(str) == elderly_label]
+    others = groups[groups["group"].astype(str) != elderly_label]
+    if old.empty or others.empty:
+        missing = "aged 62 or older" if old.empty else "younger than 62"
+        return {"verdict": "not tested", "groups": table,
+                "evidence": f"no explained applicant is {missing}, so the groups cannot be "
+                            "compared"}
+    elderly = float(old["mean"].iloc[0])
+    best = others.loc[others["mean"].idxmin()]
+    margin = float(best["mean"]) - elderly  # >= 0: the elderly are at least as favoured
+    passed = margin >= 0
+    return {
+        "verdict": "pass" if passed else "fail", "groups": table,
+        "elderly_mean": elderly, "most_favoured_other": str(best["group"]),
+        "most_favoured_other_mean": float(best["mean"]), "margin": margin,
+        "evidence": (f"applicants aged 62+ get a mean age contribution of {elderly:+.3f} "
+                     f"log-odds, the most favoured other group ({best['group']}) "
+                     f"{float(best['mean']):+.3f}: "
+                     + ("at least as favourable" if passed else
+                        f"less favourable by {-margin:.3f} log-odds"))}
+
+
+def age_rule(explanations: pd.DataFrame, ages: pd.Series,
+             model_inputs: Mapping[str, Sequence[str]], age_column: str,
+             edges: Sequence[float], proxies: Sequence[str]) -> dict[str, Any]:
+    """The age rule for every model (JSON-ready).
+
+    ``explanations`` is the long table (citizen_id, model, feature, shap); ``ages`` the
+    applicants' ages indexed by citizen id; ``model_inputs`` each model's input columns.
+    Returns {"elderly_age", "groups", "proxies", "models": {name: {"applies", "verdict",
+    "evidence", "groups", "proxy_groups", ...}}}.
+    """
+    cut = rule_groups(edges)
+    labels = age_band_labels(cut)
+    elderly_label = labels[-1]
+    age_part = _by_group(explanations, ages, cut, [age_column])
+    proxy_part = _by_group(explanations, ages, cut, proxies)
+    models: dict[str, Any] = {}
+    for name, inputs in model_inputs.items():
+        proxy_rows = proxy_part[proxy_part["model"] == name]
+        entry: dict[str, Any] = {
+            "applies": age_column in inputs,
+            "proxy_groups": [{"group": str(g), "mean_proxy_contribution": float(m),
+                              "n": int(n)}
+                             for g, m, n in proxy_rows[["group", "mean", "n"]]
+                             .itertuples(index=False)]}
+        if not entry["applies"]:
+            entry.update(verdict="does not apply",
+                         evidence=f"'{age_column}' is not an input of this model, so the "
+                                  "rule on age contributions does not apply; its proxies' "
+                                  "contribution by age group is shown beside it")
+        else:
+            entry.update(_verdict(age_part[age_part["model"] == name], elderly_label))
+        models[str(name)] = entry
+    return {"elderly_age": ELDERLY_AGE, "age_attribute": age_column, "groups": labels,
+            "proxies": list(proxies), "models": models}
+
+
+def age_rule_artifact(age_column: str | None, frame: pd.DataFrame,
+                      model_inputs: Mapping[str, Sequence[str]], explanations: pd.DataFrame,
+                      edges: Sequence[float], proxy_audit: Any = None) -> dict[str, Any]:
+    """age_rule.json: :func:`age_rule` with the proxies the fairness audit names (the
+    known age proxies among the inputs and the audit's three strongest), or a plain note
+    when the population has no age."""
+    if age_column is None or age_column not in frame:
+        return {"elderly_age": None, "age_attribute": None, "groups": [], "proxies": [],
+                "models": {}, "note": "the population has no age attribute, so the age rule "
+                                      "cannot be tested"}
+    inputs = {c for cols in model_inputs.values() for c in cols}
+    audit = pd.DataFrame(proxy_audit if proxy_audit is not None else [])
+    strongest = audit["feature"].head(3).tolist() if "feature" in audit else []
+    proxies = [c for c in dict.fromkeys([*AGE_PROXIES, *strongest])
+               if c in inputs and c != age_column]
+    ages = frame.set_index("citizen_id")[age_column]
+    return age_rule(explanations, ages, model_inputs, age_column, edges, proxies)

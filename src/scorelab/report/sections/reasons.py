@@ -1,0 +1,117 @@
+"""Adverse-action reasons and the age rule of lending law (US Regulation B).
+
+Built only from the run's adverse_action.json, adverse_reasons.parquet and
+age_rule.json: which method ranked each model's reasons, the reasons declined
+applicants were given most often, who has no recourse, how faithful and stable the
+reasons are (synthetic truth), and per model whether the age rule passes, fails or does
+not apply, with the proxies' contribution by age group beside it. Absent (None) when the
+run has no adverse-action artifacts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scorelab.report.blocks import Section, details, fmt, light, pct, table
+from scorelab.report.context import ReportContext
+
+__all__ = ["reasons"]
+
+VERDICT_LIGHT = {"pass": "pass", "fail": "fail", "does not apply": "n/a", "not tested": "n/a"}
+
+
+def _reason_rows(ctx: ReportContext, summary: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for name in ctx.order:
+        entry = summary["models"].get(name) or {}
+        if not entry.get("n_explained"):
+            continue
+        first = entry.get("first_reasons") or []
+        top = (f"{first[0]['code']} {first[0]['reason']} ({first[0]['n']})" if first else "-")
+        rec = entry.get("recourse") or {}
+        no_rec = pct(rec.get("share_no_recourse")) if rec.get("searched") else "not searched"
+        fidelity = entry.get("fidelity") or {}
+        fid = fidelity.get("fidelity")
+        boot = (entry.get("bootstrap") or {}).get("jaccard")
+        rows.append([name, entry["method"], str(entry["n_declined"]), top, no_rec,
+                     f"{pct(fid)} of {fidelity['n_counted']}" if fid is not None else "-",
+                     fmt(boot, ".2f") if boot is not None else "-"])
+    return rows
+
+
+def _age_rows(ctx: ReportContext, rule: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for name in ctx.order:
+        entry = rule["models"].get(name)
+        if entry is None:
+            continue
+        proxies = "; ".join(f"{g['group']}: {g['mean_proxy_contribution']:+.3f}"
+                            for g in entry.get("proxy_groups", [])) or "-"
+        rows.append([name, light(VERDICT_LIGHT.get(entry["verdict"], "n/a"), entry["verdict"]),
+                     entry["evidence"], proxies])
+    return rows
+
+
+def reasons(ctx: ReportContext) -> Section | None:
+    summary = ctx.run.adverse_action
+    rule = ctx.run.age_rule
+    if summary is None and rule is None:
+        return None
+    blocks: list[dict[str, Any]] = []
+    parts = []
+    if summary is not None:
+        rows = _reason_rows(ctx, summary)
+        declined = sum(int(r[2]) for r in rows)
+        parts.append(
+            f"Declined applicants of the audit sample ({declined} decisions over "
+            f"{len(rows)} model(s)) get up to {summary['max_reasons']} principal reasons, "
+            f"ranked by {summary['methods']['additive']} for expert rules and scorecards and "
+            f"by {summary['methods']['shap']} for the other families; an input with a zero "
+            "or favourable contribution is never a reason, approved applicants get none, and "
+            "protected or prohibited inputs are never given as reasons.")
+        flagged = sorted({f"{f['model']} ({f['column']})" for f in summary["policy_flags"]})
+        if flagged:
+            parts.append("A barred input would have ranked among the reasons of "
+                         f"{', '.join(flagged)}: flagged in the policy checks.")
+        blocks.append(table(
+            ["model", "ranking method", "declined", "most frequent first reason",
+             "no recourse", "fidelity", "refit Jaccard"], rows,
+            align=["left", "left", "right", "left", "right", "right", "right"],
+            caption="No recourse: share of declined applicants for whom no change of "
+                    "actionable inputs (single inputs over population percentiles, then "
+                    "pairs of their own reasons) reaches the cut-off. Fidelity (synthetic "
+                    "truth only): share of declined applicants, among those whose largest "
+                    "true risk term is a nameable input, whose first reason is that input."))
+        if summary["agreement"]:
+            blocks.append(details("Agreement of the top reasons between models (Jaccard)", [
+                table(["model", "model", "mean Jaccard", "declined by both"],
+                      [[a["a"], a["b"], fmt(a["jaccard"], ".2f"), str(a["n"])]
+                       for a in summary["agreement"]],
+                      align=["left", "left", "right", "right"])]))
+        codes = summary["codes"]
+        blocks.append(details("Reason catalogue (codes and texts)", [table(
+            ["code", "input", "reason", "actionable"],
+            [[c["code"], name, c["reason"], "yes" if c["actionable"] else "no"]
+             for name, c in codes.items() if name not in summary["barred"]],
+            align=["left", "left", "left", "left"])]))
+    if rule is not None:
+        if rule.get("age_attribute") is None:
+            parts.append(f"Age rule (Regulation B): {rule.get('note')}.")
+        else:
+            verdicts = {n: e["verdict"] for n, e in rule["models"].items()}
+            failing = [n for n, v in verdicts.items() if v == "fail"]
+            applies = [n for n, v in verdicts.items() if v != "does not apply"]
+            parts.append(
+                "Age rule (Regulation B): applicants aged 62 or older must get an age "
+                "contribution at least as favourable as any other age group. "
+                + (f"It applies to {', '.join(applies)} (age is an input); "
+                   f"{', '.join(failing) or 'none'} fail(s)." if applies else
+                   "It does not apply to any model of this run: none has age as an input.")
+                + " The proxies' contribution by age group is shown beside it.")
+            blocks.append(table(
+                ["model", "age rule", "evidence", "proxies by age group (mean log-odds)"],
+                _age_rows(ctx, rule), align=["left", "left", "left", "left"],
+                caption=f"Proxies: {', '.join(rule['proxies']) or 'none among the inputs'}; "
+                        "positive values raise the risk."))
+    return Section("reasons", "Adverse-action reasons and the age rule", " ".join(parts),
+                   blocks)

@@ -1,0 +1,295 @@
+"""Adverse-action reasons, counterfactuals, reason fidelity and the age rule.
+
+One small study (2,000 citizens, 2 folds) on a population where one planted cause,
+debt-to-income, dominates the declines: latent reliability hardly matters
+(risk_signal 0.2), no label bias, no legitimate age effect. Five exact-explainer
+models: the scorecard, LightGBM, a Suining expert with a debt rule, and two Suining
+variants given age (one penalising age, one favouring it) for the age rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scorelab.config import config_from_dict
+from scorelab.explain.adverse import (
+    METHOD_APPROVED,
+    METHOD_POINTS,
+    additive_terms,
+    rank_reasons,
+)
+from scorelab.explain.adverse_artifacts import NO_CHANGE, adverse_action
+from scorelab.explain.catalogue import catalogue_for, value_in_words
+from scorelab.explain.counterfactual import counterfactuals, search_grid
+from scorelab.explain.fidelity import (
+    jaccard,
+    reason_fidelity,
+    terms_reproduce_truth,
+    true_terms,
+)
+from scorelab.data.synthetic import SCHEMA, generate_population, solve_intercept
+from scorelab.fairness.age_rule import age_rule
+from scorelab.scale import scale_from_config
+from scorelab.protocol import make_folds
+from scorelab.study import run_study
+from tests.conftest import ROOT
+
+DEBT_RULES = {"debt_to_income": -1500.0, "late_payments": -10.0, "unpaid_debts": -50.0}
+EXACT = ["scorecard", "lightgbm", "expert_debt"]
+KEEP = ["debt_to_income", "income", "late_payments", "utilisation", "employment_years",
+        "education"]
+DEBT_STRENGTH = 5.0  # log-odds per unit of log(debt_to_income / 0.3): the dominant cause
+
+
+def _config():
+    features = [c for c in SCHEMA.with_role("feature") if c not in KEEP]
+    return config_from_dict({
+        "name": "dominant_debt", "seed": 5,
+        "population": {"n_citizens": 1500, "causes": {
+            "label_bias": {"enabled": False}, "legitimate_age_effect": {"enabled": False}}},
+        "models": [
+            {"family": "logit", "name": "scorecard", "kind": "scorecard",
+             "drop_features": features},  # few columns: optbinning fits fast
+            {"family": "trees", "name": "lightgbm", "kind": "lightgbm",
+             "params": {"n_estimators": 60}},
+            {"family": "expert", "name": "expert_debt", "kind": "suining",
+             "params": {"rules": DEBT_RULES}},
+            {"family": "expert", "name": "age_penalised", "kind": "suining",
+             "use_protected": ["age"], "params": {"rules": {**DEBT_RULES, "age": -4.0}}},
+            {"family": "expert", "name": "age_favoured", "kind": "suining",
+             "use_protected": ["age"], "params": {"rules": {**DEBT_RULES, "age": 4.0}}}],
+        "evaluation": {"folds": 2, "bootstrap": 0, "n_jobs": 2},
+        "explain": {"sample_size": 1500, "reasons": {"bootstrap_refits": 1}},
+        "fairness": {"enabled": False},
+        "decision": {"target_approval_rate": 0.7},
+        "output": {"save_models": "none"}})
+
+
+def planted_population(config):
+    """The generator's citizens, their outcome redrawn from one dominant cause: true
+    log-odds = c + 5 log(debt_to_income / 0.3) (c: a 20% default rate)."""
+    population = generate_population(config.population, config.seed)
+    frame = population.frame
+    term = DEBT_STRENGTH * np.log(frame["debt_to_income"].to_numpy() / 0.3)
+    c = solve_intercept(term, 0.2)
+    true_pd = 1 / (1 + np.exp(-(c + term)))
+    drawn = (np.random.default_rng(3).random(len(frame)) < true_pd).astype(np.int8)
+    frame["true_pd"], frame["true_default"], frame["defaulted"] = true_pd, drawn, drawn
+    return population
+
+
+@pytest.fixture(scope="module")
+def study():
+    config = _config()
+    population = planted_population(config)
+    result = run_study(config, population, {})
+    cutoffs = {n: m["decision"]["cutoff_score"] for n, m in result.metrics["models"].items()}
+    y = population.frame["defaulted"].to_numpy()
+    folds = make_folds(y, config.evaluation.folds, config.evaluation.repeats, config.seed)
+    return result, cutoffs, folds
+
+
+@pytest.fixture(scope="module")
+def adverse(study):
+    result, cutoffs, folds = study
+    return adverse_action(result.config, result.population, result.models, result.fits,
+                          folds, result.predictions, result.explanations, cutoffs,
+                          scale_from_config(result.config.scale))
+
+
+def _decisions(result, model):
+    pred = result.predictions
+    return pred[(pred["model"].astype(str) == model) & (pred["repeat"] == 0)] \
+        .set_index("citizen_id")
+
+
+# --------------------------------------------------------------------------- must hold
+
+
+@pytest.mark.parametrize("model", EXACT)
+def test_the_planted_cause_is_the_first_reason_of_the_declined(study, adverse, model):
+    result = study[0]
+    explained = result.explanations.loc[result.explanations["model"] == model,
+                                        "citizen_id"].unique()
+    declined = ~_decisions(result, model).loc[explained, "approved"]
+    first = adverse.reasons[(adverse.reasons["model"] == model)
+                            & (adverse.reasons["rank"] == 1)].set_index("citizen_id")
+    first = first["feature"].reindex(declined.index[declined.to_numpy()])
+    share = float((first == "debt_to_income").mean())
+    assert declined.sum() >= 300
+    assert share >= 0.95, f"{model}: debt first for {share:.1%} of the declined"
+
+
+def test_no_barred_input_and_no_favourable_contribution_is_a_reason(study, adverse):
+    reasons = adverse.reasons
+    barred = set(adverse.summary["barred"])
+    assert {"age", "sex", "minority", "region", "health_events"} <= barred
+    assert not set(reasons["feature"]) & barred
+    assert (reasons["gap"] > 0).all() and (reasons["shap"] > 0).all()
+    assert reasons.groupby(["model", "citizen_id"]).size().max() <= 4
+    assert set(reasons["method"]) == {METHOD_POINTS, METHOD_APPROVED}
+
+
+def test_approved_applicants_get_no_reasons(study, adverse):
+    result = study[0]
+    for model in adverse.summary["models"]:
+        approved = _decisions(result, model)["approved"]
+        mine = adverse.reasons.loc[adverse.reasons["model"] == model, "citizen_id"]
+        assert not approved.loc[mine.unique()].any(), model
+        assert (adverse.reasons.loc[adverse.reasons["model"] == model, "rank"] >= 1).all()
+
+
+def test_a_barred_input_that_would_rank_flags_the_model(adverse):
+    flagged = {(f["model"], f["column"]) for f in adverse.policy_flags}
+    assert ("age_penalised", "age") in flagged
+    assert not any(model in EXACT for model, _ in flagged)
+    assert all(f["check"] == "adverse_reason" for f in adverse.policy_flags)
+
+
+def test_age_rule_fails_a_model_penalising_the_elderly_and_passes_one_favouring_them(study):
+    result = study[0]
+    frame = result.population.frame
+    rule = age_rule(result.explanations, frame.set_index("citizen_id")["age"],
+                    {m.name: m.columns for m in result.models}, "age", [18, 26, 36, 51, 66],
+                    ["credit_history_years", "employment_years"])
+    models = rule["models"]
+    assert rule["groups"] == ["18-25", "26-35", "36-50", "51-61", "62+"]
+    assert models["age_penalised"]["verdict"] == "fail"
+    assert models["age_penalised"]["margin"] < 0
+    assert models["age_favoured"]["verdict"] == "pass"
+    assert models["age_favoured"]["margin"] >= 0
+    for name in EXACT:
+        assert models[name]["verdict"] == "does not apply"
+        assert models[name]["proxy_groups"]  # the proxies are shown beside it
+
+
+# --------------------------------------------------------------------------- recourse
+
+
+def test_counterfactuals_turn_the_decision_with_actionable_inputs_only(study, adverse):
+    result, cutoffs, _ = study
+    recourse = adverse.recourse
+    catalogue = adverse.summary["codes"]
+    for model, rows in recourse.groupby("model"):
+        found = rows[rows["found"]]
+        assert (found["new_score"] >= cutoffs[model]).all()
+        assert (found["cost"] > 0).all()
+        changed = found["change"].str.split(": ").str[0].str.replace(" ", "_")
+        assert all(catalogue[c]["actionable"] for c in changed), model
+        summary = adverse.summary["models"][model]["recourse"]
+        assert summary["share_no_recourse"] == pytest.approx(
+            (~rows["found"]).mean())
+    assert (recourse.loc[~recourse["found"], "change"] == NO_CHANGE).all()
+
+
+def test_the_cheapest_change_is_found():
+    # points = 600 + 10 x - 50 y, cut-off 600; the population has x in -10..10, y in 0..10
+    X = pd.DataFrame({"x": [-1.0, 0.0, -30.0], "y": [1.0, 0.5, 10.0]})
+    population = pd.DataFrame({"x": np.linspace(-10, 10, 21), "y": np.linspace(0, 10, 21)})
+    grids = search_grid(population, ["x", "y"])
+
+    def points(f):
+        return 600 + 10 * f["x"].to_numpy() - 50 * f["y"].to_numpy()
+
+    alone = counterfactuals(points, X, 600.0, ["x", "y"], grids)
+    # row 0 (540): y -> 0 gives 590, so x must reach 5: the smallest grid value >= 5
+    assert alone.columns[0].tolist() == ["x", None]
+    assert alone.values[0, 0] == min(v for v in grids["x"].fine if v >= 5)
+    # row 1 (575): y 0.5 -> 0 (2 percentiles away) beats x 0 -> 2.5 or more
+    assert alone.columns[1, 0] == "y" and alone.values[1, 0] == 0
+    # row 2 (-200): no single change suffices; its two reasons together do
+    assert alone.found.tolist() == [True, True, False]
+    together = counterfactuals(points, X, 600.0, ["x", "y"], grids,
+                               reasons=np.array([[-1, -1], [-1, -1], [0, 1]]))
+    assert together.found[2] and set(together.columns[2]) == {"x", "y"}
+    assert points(pd.DataFrame({"x": [together.values[2, 0]],
+                                "y": [together.values[2, 1]]}))[0] >= 600
+    assert np.all(together.new_score[together.found] >= 600)
+    # only actionable inputs move
+    frozen = counterfactuals(points, X, 600.0, ["y"], grids)
+    assert frozen.found.tolist() == [False, True, False]
+
+
+def test_ranking_is_by_gap_and_skips_barred_and_favourable_inputs():
+    gap = np.array([[0.5, 2.0, 1.0, 0.2, -0.1], [0.5, 2.0, 1.0, 0.2, 3.0]])
+    shap = np.array([[0.1, 0.3, -0.2, 0.1, 0.4], [0.1, 0.3, 0.2, 0.1, 0.4]])
+    ranked = rank_reasons(gap, shap, np.array([True, False]),
+                          np.array([False, True, False, False, False]), k=4)
+    # row 0: column 1 barred (flagged), column 2 favourable (shap < 0), column 4 gap < 0
+    assert ranked.index[0].tolist() == [0, 3, -1, -1]
+    assert ranked.barred_top[0].tolist() == [False, True, False, False, False]
+    assert ranked.index[1].tolist() == [-1, -1, -1, -1]  # approved: none
+
+
+# --------------------------------------------------------------------------- truth, words
+
+
+def test_true_terms_reproduce_the_generator_and_refuse_another_truth(study):
+    config = config_from_dict({"population": {"n_citizens": 2000}, "seed": 1})
+    population = generate_population(config.population, config.seed)
+    terms = true_terms(population.frame, config.population)
+    assert list(terms.columns) == ["latent_reliability", "debt_to_income", "age"]
+    assert terms_reproduce_truth(population.frame, terms)
+    planted = study[0].population.frame
+    assert not terms_reproduce_truth(planted, true_terms(planted, config.population))
+
+
+def test_fidelity_is_not_claimed_for_a_truth_the_terms_do_not_explain(adverse):
+    for model in EXACT:
+        assert adverse.summary["models"][model]["fidelity"]["fidelity"] is None
+
+
+def test_jaccard_of_reason_lists():
+    a = pd.DataFrame({"x": [True, True, False], "y": [True, False, False]}, index=[1, 2, 3])
+    b = pd.DataFrame({"x": [True, False, False], "z": [False, True, False]}, index=[1, 2, 3])
+    # citizen 1: {x,y} vs {x} = 1/2; citizen 2: {x} vs {z} = 0; citizen 3: both empty
+    assert jaccard(a, b) == {"jaccard": 0.25, "n": 2}
+
+
+def test_bootstrap_refits_of_fixed_rules_agree_fully(adverse):
+    boot = adverse.summary["models"]["expert_debt"]["bootstrap"]
+    assert boot["refits"] == 1 and boot["jaccard"] == pytest.approx(1.0)
+    assert 0 < adverse.summary["models"]["lightgbm"]["bootstrap"]["jaccard"] <= 1
+
+
+def test_the_german_catalogue_words_every_coded_value():
+    table = pd.read_csv(ROOT / "data" / "real" / "german_credit.csv")
+    cfg = config_from_dict({}).explain.reasons.model_copy(update={"catalogue":
+                                                                   "german_credit"})
+    columns = [c for c in table.columns if c not in ("applicant_id", "credit_risk",
+                                                     "personal_status_sex")]
+    catalogue = catalogue_for(cfg, columns, synthetic=False)
+    assert not [c for c, e in catalogue.items() if e.code.startswith("X-")]
+    for col in columns:
+        if table[col].dtype == object:
+            for value in table[col].unique():
+                assert value in catalogue[col].labels, (col, value)
+    assert value_in_words(catalogue["checking_status"], "below_0") == "overdrawn (below 0 DM)"
+    assert value_in_words(catalogue["duration_months"], 24) == "24 months"
+
+
+def test_additive_terms_rank_points_below_the_best_attainable(study):
+    result = study[0]
+    model = result.fits.fold_models["expert_debt"][(0, 0)]
+    X = result.population.frame[result.models[2].columns]
+    terms = additive_terms(model, X)
+    j = list(X.columns).index("debt_to_income")
+    slope = model.calibrator_slope_
+    assert np.allclose(terms[:, j], slope * -1500.0 * X["debt_to_income"].to_numpy())
+    assert terms[:, j].min() == pytest.approx(slope * -1500 * X["debt_to_income"].min())
+
+
+def test_fidelity_counts_only_citizens_whose_true_top_term_can_be_named():
+    terms = pd.DataFrame({"latent_reliability": [0.0, 0.0, 2.0, 0.0, -1.0],
+                          "debt_to_income": [1.0, 1.0, 0.0, 0.0, -1.0],
+                          "age": [0.0, 0.0, 0.0, 1.5, -1.0]})
+    declined = np.array([True, True, True, True, False])
+    first = np.array(["debt_to_income", "income", "late_payments", "debt_to_income", ""],
+                     dtype=object)
+    out = reason_fidelity(first, terms, declined, ~declined,
+                          ["debt_to_income", "income", "late_payments"])
+    # counted: citizens 0 and 1 (top term debt); 2 is latent, 3 is age (barred)
+    assert out["n_counted"] == 2 and out["fidelity"] == 0.5
+    assert out["share_not_nameable"] == 0.5

@@ -1,0 +1,34 @@
+"""The adverse-action section of the default study's run directory: artifacts that
+validate, reasons that obey the rules, a report built from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scorelab.runs.reader import load_run
+
+
+def test_the_run_holds_reasons_recourse_and_the_age_rule(default_study_run: Path) -> None:
+    run = load_run(default_study_run)
+    summary, rule = run.adverse_action, run.age_rule
+    assert summary is not None and rule is not None
+    reasons = run.adverse_reasons()
+    recourse = run.recourse()
+    assert not set(reasons["feature"]) & set(summary["barred"])
+    assert (reasons["gap"] > 0).all() and (reasons["shap"] > 0).all()
+    first = run.predictions[run.predictions["repeat"] == 0].set_index(
+        ["model", "citizen_id"])["approved"]
+    keys = list(zip(reasons["model"].astype(str), reasons["citizen_id"], strict=True))
+    assert not first.loc[keys].any()  # approved applicants get no reasons
+    for name, entry in summary["models"].items():
+        if entry.get("recourse", {}).get("searched"):
+            mine = recourse[recourse["model"] == name]
+            assert entry["recourse"]["n_no_recourse"] == int((~mine["found"]).sum())
+    for name, entry in rule["models"].items():
+        inputs = next(m.inputs for m in run.study.models if m.name == name)
+        assert (entry["verdict"] == "does not apply") == ("age" not in inputs)
+    report = (default_study_run / "report.md").read_text()
+    assert "Adverse-action reasons and the age rule" in report
+    for name, entry in summary["models"].items():
+        if entry.get("n_declined"):
+            assert name in report

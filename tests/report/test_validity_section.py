@@ -1,0 +1,48 @@
+"""The validity section: a synthetic run's age analyses against its planted causes,
+built from the run's own validity.json (issue 19)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scorelab.report.context import ReportContext
+from scorelab.report.sections.validity import validity
+from scorelab.runs import load_run
+from scorelab.study import run
+from tests.conftest import make_config
+
+
+@pytest.fixture(scope="module")
+def audited_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic run with the age audit (every cause of the defaults planted)."""
+    config = make_config({
+        "name": "validity", "evaluation": {"folds": 3, "bootstrap": 20, "n_jobs": 1},
+        "models": [{"family": "trees", "name": "lightgbm", "params": {"n_estimators": 40}}],
+        "explain": {"enabled": False}, "output": {"save_models": "none"},
+        "fairness": {"attributes": ["age"], "intersections": [], "bootstrap": 50},
+        "report": {"formats": ["md"]}}, n=1000, seed=5)
+    result = run(config, runs_dir=tmp_path_factory.mktemp("validity-runs"))
+    assert result.run_dir is not None
+    return result.run_dir
+
+
+def test_synthetic_run_reports_its_checks(audited_run: Path):
+    v = json.loads((audited_run / "validity.json").read_text())
+    assert v["n_checks"] == len(v["checks"]) > 0
+    assert v["n_passed"] + v["n_failed"] <= v["n_checks"]
+    report = (audited_run / "report.md").read_text()
+    assert "Validity: planted causes against what was recovered" in report
+    assert f"{v['n_passed']} of {v['n_checks']} checks held, {v['n_failed']} did not" in report
+    for row in v["by_analysis"]:
+        assert row["analysis"] in report
+        if row["failed"]:  # a miss is named with the models that missed it
+            assert "missed by " + ", ".join(row["missed_by"]) in report
+
+
+def test_no_validity_json_no_section(run_copy: Path):
+    """The tiny run has no fairness audit, hence no planted-truth checks: no section."""
+    assert not (run_copy / "validity.json").exists()
+    assert validity(ReportContext(load_run(run_copy))) is None
