@@ -241,7 +241,7 @@ def _adverse_action(result: StudyResult, folds: list[Fold]) -> None:
     result.age_rule = age_rule_artifact(
         age_attribute(config), population.frame, {m.name: m.columns for m in result.models},
         result.explanations, config.fairness.age_bands,
-        (result.fairness or {}).get("proxy_audit"))
+        (result.fairness or {}).get("proxy_audit"), config.fairness.bootstrap, config.seed)
     if result.fairness is not None and result.adverse.policy_flags:
         result.fairness["policy_flags"] = [*result.fairness["policy_flags"],
                                            *result.adverse.policy_flags]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,3 +88,32 @@ def test_partition_bounds_cover_every_citizen_once() -> None:
     assert bounds[0][0] == 0 and bounds[-1][1] == 10
     assert all(b == a2 for (_, b), (a2, _) in zip(bounds, bounds[1:], strict=False))
     assert partition_bounds(2, 5) == [(0, 1), (1, 2)]
+
+
+def test_decision_cells_read_the_fairness_kernel_and_merge_exactly() -> None:
+    """compute.counts reads fairness.counts' GroupCounts: partition counts added with +
+    give the one-pass cells, and the rates equal direct means."""
+    from functools import reduce
+    from operator import add
+
+    from scorelab.compute.counts import decision_cells, decision_rates
+    from scorelab.fairness.counts import bootstrap_weights, count_groups, score_edges
+
+    rng = np.random.default_rng(3)
+    n = 1_001
+    g, ok, y, p = (rng.integers(0, 3, n), rng.random(n) < 0.6, rng.random(n) < 0.2,
+                   rng.random(n))
+    edges, ones = score_edges(p), bootstrap_weights(np.arange(n), 0, 0)
+
+    def cells(a: int, b: int) -> Any:
+        return count_groups(g[a:b], 3, [y[a:b]], ok[a:b], p[a:b], 500 * p[a:b], ones[a:b],
+                            edges)
+
+    whole = decision_cells(cells(0, n))
+    merged = decision_cells(reduce(add, [cells(a, b) for a, b in partition_bounds(n, 7)]))
+    np.testing.assert_array_equal(merged, whole)
+    for k in range(3):
+        m = g == k
+        assert whole[k].tolist() == [int((~ok[m] & ~y[m]).sum()), int((~ok[m] & y[m]).sum()),
+                                     int((ok[m] & ~y[m]).sum()), int((ok[m] & y[m]).sum())]
+        assert decision_rates(whole)["default_rate_approved"][k] == y[m & ok].mean()

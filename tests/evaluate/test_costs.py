@@ -62,6 +62,22 @@ def test_the_interval_is_seeded_and_holds_the_estimate() -> None:
     assert (low, high) == cost_interval(y, approved, GERMAN, n_boot=200, seed=4)
 
 
+def test_the_interval_is_the_citizen_bootstrap() -> None:
+    """The multinomial shortcut has the distribution of resampling citizens."""
+    rng = np.random.default_rng(6)
+    y = (rng.random(1500) < 0.3).astype(int)
+    approved = rng.random(1500) < 0.6
+    per_citizen = np.where(approved & (y == 1), 5.0, 0.0) + np.where(~approved & (y == 0),
+                                                                      1.0, 0.0)
+    resampled = per_citizen[rng.integers(0, 1500, (4000, 1500))].mean(axis=1)
+    want = np.quantile(resampled, [0.025, 0.975])
+    got = cost_interval(y, approved, GERMAN, n_boot=4000, seed=1)
+    np.testing.assert_allclose(got, want, atol=0.01)
+    same_price = Costs(1.0, 1.0)
+    low, high = cost_interval(y, approved, same_price, n_boot=500)
+    assert low < expected_cost(y, approved, same_price) < high <= 1.0
+
+
 @pytest.fixture(scope="module")
 def fold_setup():
     from scorelab.data.synthetic import generate_population

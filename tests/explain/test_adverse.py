@@ -1,10 +1,13 @@
 """Adverse-action reasons, counterfactuals, reason fidelity and the age rule.
 
-One small study (2,000 citizens, 2 folds) on a population where one planted cause,
-debt-to-income, dominates the declines: latent reliability hardly matters
+One small study (1,200 citizens, 2 folds, one process) on a population where one
+planted cause, debt-to-income, dominates the declines: latent reliability hardly matters
 (risk_signal 0.2), no label bias, no legitimate age effect. Five exact-explainer
-models: the scorecard, LightGBM, a Suining expert with a debt rule, and two Suining
-variants given age (one penalising age, one favouring it) for the age rule.
+models: the scorecard (six inputs), LightGBM (every input), a Suining expert with a debt
+rule, and two Suining variants given age (one penalising age, one favouring it) for the
+age rule; the experts see only the inputs their rules name (the others would carry zero
+points, so they could never be reasons). The same properties at 2,000 citizens with
+every model on every input run under ``-m slow``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from scorelab.explain.adverse import (
     additive_terms,
     rank_reasons,
 )
-from scorelab.explain.adverse_artifacts import NO_CHANGE, adverse_action
+from scorelab.explain.adverse_artifacts import NO_CHANGE
 from scorelab.explain.catalogue import catalogue_for, value_in_words
 from scorelab.explain.counterfactual import counterfactuals, search_grid
 from scorelab.explain.fidelity import (
@@ -31,7 +34,7 @@ from scorelab.explain.fidelity import (
 )
 from scorelab.data.synthetic import SCHEMA, generate_population, solve_intercept
 from scorelab.fairness.age_rule import age_rule
-from scorelab.scale import scale_from_config
+from scorelab.runs.contract import AdverseAction, AgeRule
 from scorelab.protocol import make_folds
 from scorelab.study import run_study
 from tests.conftest import ROOT
@@ -43,27 +46,32 @@ KEEP = ["debt_to_income", "income", "late_payments", "utilisation", "employment_
 DEBT_STRENGTH = 5.0  # log-odds per unit of log(debt_to_income / 0.3): the dominant cause
 
 
-def _config():
+def _config(n_citizens: int = 1200, full: bool = False):
+    """The study: ``full`` gives the experts every input and LightGBM 60 trees."""
     features = [c for c in SCHEMA.with_role("feature") if c not in KEEP]
+    unruled = [] if full else [c for c in features if c not in DEBT_RULES]
     return config_from_dict({
         "name": "dominant_debt", "seed": 5,
-        "population": {"n_citizens": 1500, "causes": {
+        "population": {"n_citizens": n_citizens, "causes": {
             "label_bias": {"enabled": False}, "legitimate_age_effect": {"enabled": False}}},
         "models": [
             {"family": "logit", "name": "scorecard", "kind": "scorecard",
              "drop_features": features},  # few columns: optbinning fits fast
             {"family": "trees", "name": "lightgbm", "kind": "lightgbm",
-             "params": {"n_estimators": 60}},
+             "params": {"n_estimators": 60 if full else 40}},
             {"family": "expert", "name": "expert_debt", "kind": "suining",
-             "params": {"rules": DEBT_RULES}},
+             "drop_features": unruled, "params": {"rules": DEBT_RULES}},
             {"family": "expert", "name": "age_penalised", "kind": "suining",
-             "use_protected": ["age"], "params": {"rules": {**DEBT_RULES, "age": -4.0}}},
+             "use_protected": ["age"], "drop_features": unruled,
+             "params": {"rules": {**DEBT_RULES, "age": -4.0}}},
             {"family": "expert", "name": "age_favoured", "kind": "suining",
-             "use_protected": ["age"], "params": {"rules": {**DEBT_RULES, "age": 4.0}}}],
-        "evaluation": {"folds": 2, "bootstrap": 0, "n_jobs": 2},
-        "explain": {"sample_size": 1500, "reasons": {"bootstrap_refits": 1}},
+             "use_protected": ["age"], "drop_features": unruled,
+             "params": {"rules": {**DEBT_RULES, "age": 4.0}}}],
+        # one process: worker start-up would cost more than these fits
+        "evaluation": {"folds": 2, "bootstrap": 0, "n_jobs": 1},
+        "explain": {"sample_size": n_citizens, "reasons": {"bootstrap_refits": 1}},
         "fairness": {"enabled": False},
-        "decision": {"target_approval_rate": 0.7},
+        "decision": {"target_approval_rate": 0.7},  # 30% declined: >= 300 of 1,200
         "output": {"save_models": "none"}})
 
 
@@ -80,9 +88,7 @@ def planted_population(config):
     return population
 
 
-@pytest.fixture(scope="module")
-def study():
-    config = _config()
+def _study(config):
     population = planted_population(config)
     result = run_study(config, population, {})
     cutoffs = {n: m["decision"]["cutoff_score"] for n, m in result.metrics["models"].items()}
@@ -91,12 +97,20 @@ def study():
     return result, cutoffs, folds
 
 
+def _adverse(study):
+    """The study's own adverse-action stage (run_study ran it with these cut-offs)."""
+    assert study[0].adverse is not None
+    return study[0].adverse
+
+
+@pytest.fixture(scope="module")
+def study():
+    return _study(_config())
+
+
 @pytest.fixture(scope="module")
 def adverse(study):
-    result, cutoffs, folds = study
-    return adverse_action(result.config, result.population, result.models, result.fits,
-                          folds, result.predictions, result.explanations, cutoffs,
-                          scale_from_config(result.config.scale))
+    return _adverse(study)
 
 
 def _decisions(result, model):
@@ -108,18 +122,35 @@ def _decisions(result, model):
 # --------------------------------------------------------------------------- must hold
 
 
-@pytest.mark.parametrize("model", EXACT)
-def test_the_planted_cause_is_the_first_reason_of_the_declined(study, adverse, model):
-    result = study[0]
+def _first_reason_share(result, adverse, model) -> tuple[int, float]:
+    """(declined explained citizens, share whose first reason is debt-to-income)."""
     explained = result.explanations.loc[result.explanations["model"] == model,
                                         "citizen_id"].unique()
     declined = ~_decisions(result, model).loc[explained, "approved"]
     first = adverse.reasons[(adverse.reasons["model"] == model)
                             & (adverse.reasons["rank"] == 1)].set_index("citizen_id")
     first = first["feature"].reindex(declined.index[declined.to_numpy()])
-    share = float((first == "debt_to_income").mean())
-    assert declined.sum() >= 300
+    return int(declined.sum()), float((first == "debt_to_income").mean())
+
+
+@pytest.mark.parametrize("model", EXACT)
+def test_the_planted_cause_is_the_first_reason_of_the_declined(study, adverse, model):
+    n, share = _first_reason_share(study[0], adverse, model)
+    assert n >= 300
     assert share >= 0.95, f"{model}: debt first for {share:.1%} of the declined"
+
+
+@pytest.mark.slow
+def test_the_planted_cause_leads_at_full_size_with_every_input():
+    """2,000 citizens, 30% declined, experts and LightGBM on every input."""
+    full = _study(_config(2000, full=True))
+    adverse = _adverse(full)
+    for model in EXACT:
+        n, share = _first_reason_share(full[0], adverse, model)
+        assert n >= 500
+        assert share >= 0.95, f"{model}: debt first for {share:.1%} of the declined"
+    assert not set(adverse.reasons["feature"]) & set(adverse.summary["barred"])
+    assert (adverse.reasons["gap"] > 0).all() and (adverse.reasons["shap"] > 0).all()
 
 
 def test_no_barred_input_and_no_favourable_contribution_is_a_reason(study, adverse):
@@ -160,9 +191,58 @@ def test_age_rule_fails_a_model_penalising_the_elderly_and_passes_one_favouring_
     assert models["age_penalised"]["margin"] < 0
     assert models["age_favoured"]["verdict"] == "pass"
     assert models["age_favoured"]["margin"] >= 0
+    for name in ("age_penalised", "age_favoured"):  # a planted age rule is no noise
+        low, high = models[name]["margin_interval"]
+        assert low <= models[name]["margin"] <= high
+        assert models[name]["distinguishable_from_zero"]
+        assert "not distinguishable" not in models[name]["evidence"]
     for name in EXACT:
         assert models[name]["verdict"] == "does not apply"
         assert models[name]["proxy_groups"]  # the proxies are shown beside it
+
+
+def test_the_study_artifacts_keep_the_run_contract(study, adverse):
+    """What run_study hands the writer validates (strict keys): the summary and the age
+    rule with its interval, seeded by the config."""
+    result = study[0]
+    AdverseAction.model_validate(adverse.summary)
+    rule = AgeRule.model_validate(result.age_rule)
+    assert rule.bootstrap == result.config.fairness.bootstrap
+    assert rule.models["age_penalised"]["margin_interval"] is not None
+
+
+def _age_table(shift: float, n: int = 600, seed: int = 0):
+    """A long explanations table of one model whose age contribution is noise, the 62+
+    applicants' shifted by ``shift`` log-odds."""
+    rng = np.random.default_rng(seed)
+    ages = pd.Series(rng.integers(18, 80, n).astype(float), index=np.arange(n) + 100)
+    shap = rng.normal(0.0, 1.0, n) + np.where(ages.to_numpy() >= 62, shift, 0.0)
+    table = pd.DataFrame({"citizen_id": ages.index, "model": "m", "feature": "age",
+                          "shap": shap})
+    return table, ages
+
+
+@pytest.mark.parametrize("shift,verdict,distinct", [(0.0, None, False),
+                                                     (2.0, "fail", True),
+                                                     (-2.0, "pass", True)])
+def test_the_age_rule_margin_has_an_interval_that_tells_noise_from_a_difference(
+        shift, verdict, distinct):
+    table, ages = _age_table(shift)
+    rule = age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
+                    n_boot=200, seed=3)
+    entry = rule["models"]["m"]
+    low, high = entry["margin_interval"]
+    assert low < high and entry["distinguishable_from_zero"] is distinct
+    assert (low > 0 or high < 0) is distinct
+    assert ("not distinguishable from zero" in entry["evidence"]) is (not distinct)
+    if verdict:
+        assert entry["verdict"] == verdict
+    # determinism: the same seed gives the same interval; another seed another one
+    again = age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
+                     n_boot=200, seed=3)["models"]["m"]
+    assert again["margin_interval"] == entry["margin_interval"]
+    assert age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
+                    n_boot=0)["models"]["m"]["margin_interval"] is None
 
 
 # --------------------------------------------------------------------------- recourse

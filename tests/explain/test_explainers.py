@@ -25,6 +25,7 @@ from scorelab.models import (
     SuiningPoints,
     YimMitchellHybrid,
 )
+from scorelab.models.ensemble import EnsembleSelectionHybrid
 from scorelab.models.registry import FAMILIES
 
 SMALL_NET = {"hidden_layer_sizes": (16,), "learning_rate_init": 1e-2}
@@ -47,6 +48,11 @@ def small_models() -> dict[str, object]:
             ("logit", LogitScorecard(max_n_bins=4, max_n_prebins=8)),
             ("lightgbm", LightGBMFamily(n_estimators=60)),
             ("mlp", MLPFamily(**SMALL_NET))], inner_folds=2),
+        "hces_bag": EnsembleSelectionHybrid(
+            estimators=[("lightgbm", LightGBMFamily()), ("forest", RandomForestFamily())],
+            spaces={"lightgbm": {"n_estimators": {"low": 30, "high": 60}},
+                    "forest": {"n_estimators": {"low": 10, "high": 30}}},
+            budget=2, inner_folds=2, bags=3),
     }
 
 
@@ -75,7 +81,7 @@ def test_every_registered_class_is_covered():
 EXPECTED_KIND = {"suining": "rules", "sesame": "rules", "scorecard": "linear",
                  "lightgbm": "tree", "forest": "tree", "mlp": "agnostic",
                  "yim_mitchell": "agnostic", "expert_boost": "expert_boost",
-                 "stacking": "stacking"}
+                 "stacking": "stacking", "hces_bag": "ensemble"}
 
 
 @pytest.mark.parametrize("name", list(EXPECTED_KIND))

@@ -85,3 +85,17 @@ def test_group_thresholds_reach_the_target_disparity() -> None:
 def test_extreme_rates_approve_nobody_or_everybody(rate: float) -> None:
     approved = approve_share(np.linspace(0, 1, 11), rate)
     assert approved.sum() == round(rate * 11)
+
+
+def test_of_equally_discriminatory_candidates_the_most_accurate_is_chosen() -> None:
+    import pandas as pd
+
+    from scorelab.lda.frontier import choose
+
+    table = pd.DataFrame({"candidate": ["a", "b", "c"], "auc": [0.70, 0.72, 0.71],
+                          "auc_loss": [0.0, -0.02, -0.01], "auc_loss_se": [0.01] * 3,
+                          "disparity": [0.02, 0.02, 0.05]})
+    reductions = np.tile([0.05, 0.05, 0.02], (200, 1))
+    choice = choose(table, reductions, {"disparity": 0.07}, 0.005, 0.05)
+    assert choice["chosen"] == "b" and choice["significant"]
+    assert non_dominated(table["auc"].to_numpy(), table["disparity"].to_numpy())[1]

@@ -56,7 +56,7 @@ def test_bound_shrinks_with_budget() -> None:
 
 
 def test_search_is_deterministic() -> None:
-    config = scenario("none", 800, **{"lda.bootstrap": 50})
+    config = scenario("none", 500, **{"lda.bootstrap": 50})
     first, second = search(config, budget=2), search(config, budget=2)
     pd.testing.assert_frame_equal(first.table.drop(columns='fit_seconds'),
                                   second.table.drop(columns='fit_seconds'))
@@ -64,7 +64,8 @@ def test_search_is_deterministic() -> None:
 
 
 def test_legitimate_age_effect_gives_no_false_discovery() -> None:
-    result = search(scenario("legitimate_age_effect", 3000))
+    result = search(scenario("legitimate_age_effect", 3000, **{"lda.seeds": 2}))
+    assert len(result.table) >= 2  # model multiplicity: more than one draw to be fooled by
     assert result.choices and not any(c["significant"] for c in result.choices)
     for c in result.choices:
         assert "No " in c["statement"]

@@ -52,7 +52,7 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
     html = paths.html.read_text()
     # the tiny run has no explanations and no fairness audit: those sections are left
     # out, and page one says why in one line each
-    for section in ("summary", "study", "accuracy", "policy"):
+    for section in ("summary", "study", "accuracy", "practice", "policy"):
         assert f'<section id="{section}"' in html
     for section in ("explanations", "fairness", "age", "mitigation"):
         assert f'<section id="{section}"' not in html
@@ -63,8 +63,9 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
     assert "<script" not in html.lower()
     assert html.count("<svg") >= 3  # ROC, calibration, score distributions
     data = json.loads(paths.json.read_text())
-    assert [s["id"] for s in data["sections"]] == ["summary", "study", "accuracy", "policy"]
-    assert [s["number"] for s in data["sections"]] == [0, 1, 2, 3]
+    assert [s["id"] for s in data["sections"]] == ["summary", "study", "accuracy", "practice",
+                                                   "policy"]
+    assert [s["number"] for s in data["sections"]] == [0, 1, 2, 3, 4]
     assert data["artifacts"]["explanations"] is False
     tables = {p.name for p in (run_copy / "tables").iterdir()}
     assert {"leaderboard.csv", "society_scale_by_group.csv"} <= tables

@@ -9,6 +9,8 @@ there (:mod:`scorelab.compute.fit`), and the run records which model trained how
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +20,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from scorelab.compute.cluster import DaskRunner, dask_client
-from scorelab.compute.counts import decision_rates, merge_counts, outcome_counts
+from scorelab.compute.counts import decision_cells, decision_rates
 from scorelab.compute.fit import DistributedFit, training_note
 from scorelab.compute.population import Bounds, generate_partitioned, partition_bounds
 from scorelab.config import ExperimentConfig, SyntheticPopulation, age_attribute
 from scorelab.data.groups import group_column
 from scorelab.data.synthetic import Population
+from scorelab.fairness.counts import bootstrap_weights, count_groups, score_edges
 from scorelab.protocol import Fold, FoldResults, PreparedModel, Progress
 
 __all__ = ["DaskBackend", "open_backend"]
@@ -79,23 +82,31 @@ class DaskBackend:
         names = list(first["model"].cat.categories)
         by_model = {n: first[first["model"] == n] for n in names}
         approved = np.stack([by_model[n]["approved"].to_numpy() for n in names])
+        p = np.stack([by_model[n]["p_default"].to_numpy() for n in names])
+        points = np.stack([by_model[n]["score"].to_numpy() for n in names])
         defaulted = by_model[names[0]]["defaulted"].to_numpy()
         groups = [group_column(frame, a, fair.age_bands, age_attribute(self.config),
                                fair.missing_protected).astype("category")
                   for a in fair.attributes if a in frame]
-        codes = [g.cat.codes.to_numpy() for g in groups]
-        sizes = [len(g.cat.categories) for g in groups]
+        # One group column per attribute, plus "all" (code 0) first; codes offset so the
+        # attributes' groups follow one another, as the fairness audit lays them out.
+        sizes = [1] + [len(g.cat.categories) for g in groups]
+        offsets = np.cumsum([0, *sizes[:-1]])
+        codes = np.column_stack([np.zeros(len(frame), dtype=np.int64)] + [
+            np.where(c >= 0, c + o, -1) for c, o in zip(
+                (g.cat.codes.to_numpy().astype(np.int64) for g in groups), offsets[1:],
+                strict=True)])
+        edges = [score_edges(row) for row in p]
         parts = self.client.gather([self.client.submit(
-            _partition_counts, approved[:, a:b], defaulted[a:b], [c[a:b] for c in codes],
-            sizes, pure=False) for a, b in self.bounds])
+            _partition_counts, codes[a:b], int(sum(sizes)), approved[:, a:b], defaulted[a:b],
+            p[:, a:b], points[:, a:b], edges, pure=False) for a, b in self.bounds])
         out: dict[str, Any] = {}
         for i, name in enumerate(names):
-            overall = merge_counts([p[i][0] for p in parts])
-            entry = {"all": _rates(overall[0], "all")}
-            for j, g in enumerate(groups):
-                merged = merge_counts([p[i][j + 1] for p in parts])
-                entry[str(g.name)] = [_rates(row, str(label)) for label, row in
-                                      zip(g.cat.categories, merged, strict=True)]
+            merged = decision_cells(functools.reduce(operator.add, (q[i] for q in parts)))
+            entry = {"all": _rates(merged[0], "all")}
+            for g, o in zip(groups, offsets[1:], strict=True):
+                entry[str(g.name)] = [_rates(merged[o + k], str(label)) for k, label in
+                                      enumerate(g.cat.categories)]
             out[name] = entry
         return out
 
@@ -112,12 +123,14 @@ class DaskBackend:
                 "decision_counts": self.decision_counts(predictions, frame)}
 
 
-def _partition_counts(approved: np.ndarray, defaulted: np.ndarray, codes: list[np.ndarray],
-                      sizes: list[int]) -> list[list[np.ndarray]]:
-    """One partition's counts: per model, overall then per audited attribute."""
-    return [[outcome_counts(row, defaulted)] + [outcome_counts(row, defaulted, c, k)
-                                                for c, k in zip(codes, sizes, strict=True)]
-            for row in approved]
+def _partition_counts(codes: np.ndarray, n_groups: int, approved: np.ndarray,
+                      defaulted: np.ndarray, p: np.ndarray, points: np.ndarray,
+                      edges: list[np.ndarray]) -> list[Any]:
+    """One partition's counts per model (:func:`scorelab.fairness.counts.count_groups`,
+    the point-estimate weight only)."""
+    ones = bootstrap_weights(np.arange(len(codes)), 0, 0)
+    return [count_groups(codes, n_groups, [defaulted], approved[i], p[i], points[i], ones,
+                         edges[i]) for i in range(len(approved))]
 
 
 def _rates(counts: np.ndarray, group: str) -> dict[str, Any]:

@@ -11,6 +11,8 @@ citizens it held out, partition by partition, where the partitions live.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 import warnings
 from collections.abc import Sequence
@@ -149,9 +151,15 @@ class DistributedFit:
         model = clone(estimator)
         params = model.lightgbm_settings(X_sample, y_sample)
         params.pop("n_jobs", None)  # a worker's threads are its own (threads_per_worker)
+        # verbosity=-1 quiets training; LightGBM's network prints its [Info] lines from
+        # threads of its own before reading it (the LocalCluster's workers print to
+        # /dev/null: scorelab.compute.cluster), and lightgbm.dask prints one line here.
+        params.pop("verbose", None)
+        params["verbosity"] = -1
         # lightgbm.dask waits through the current client, and warns on every fit that the
         # wrapper's own n_jobs gives way to the workers' threads (which is what we want).
         with self.client.as_current(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
-            trained = DaskLGBMClassifier(client=self.client, **params).fit(X, y)
+            with contextlib.redirect_stdout(io.StringIO()):  # "Finding random open ports"
+                trained = DaskLGBMClassifier(client=self.client, **params).fit(X, y)
         return model.adopt(trained.to_local())

@@ -83,7 +83,11 @@ def delong_test(y: Any, p_a: Any, p_b: Any) -> dict[str, float]:
     pb = _as_probabilities(p_b, "p_b")
     if pb.shape != pa.shape:
         raise DataError(f"Length mismatch: p_a has {pa.size} citizens, p_b has {pb.size}.")
-    aucs, v10, v01 = _delong_components(yy, np.vstack([pa, pb]))
+    return _delong_pair(*_delong_components(yy, np.vstack([pa, pb])))
+
+
+def _delong_pair(aucs: np.ndarray, v10: np.ndarray, v01: np.ndarray) -> dict[str, float]:
+    """The DeLong test of rows 0 and 1 of the components (see :func:`delong_test`)."""
     m, n0 = v10.shape[1], v01.shape[1]
     s10 = np.cov(v10) if m > 1 else np.zeros((2, 2))
     s01 = np.cov(v01) if n0 > 1 else np.zeros((2, 2))
@@ -120,11 +124,14 @@ def compare_to_best(y: Any, predictions: Mapping[str, Any]) -> pd.DataFrame:
             checked.append(_check(yy, predictions[k], both_classes=True)[1])
         except DataError as exc:
             raise DataError(f"Model {k!r}: {exc}") from exc
-    auc_values, _, _ = _delong_components(yy, np.vstack(checked))
+    # every model ranked once: each pair's test reads its two rows of the components
+    auc_values, v10, v01 = _delong_components(yy, np.vstack(checked))
     aucs = dict(zip(names, auc_values.tolist(), strict=True))
     best = max(names, key=lambda k: aucs[k])  # first of the tied best, in input order
     others = [k for k in names if k != best]
-    tests = {k: delong_test(yy, predictions[k], predictions[best]) for k in others}
+    b = names.index(best)
+    tests = {k: _delong_pair(auc_values[[i, b]], v10[[i, b]], v01[[i, b]])
+             for i, k in enumerate(names) if k != best}
     adjusted = dict(zip(others, holm([tests[k]["p_value"] for k in others]), strict=True))
     rows = []
     for k in names:

@@ -21,10 +21,6 @@ from scorelab.exceptions import DataError
 __all__ = ["Costs", "candidate_cutoffs", "citizen_costs", "cost_curve", "cost_interval",
            "expected_cost", "min_cost_cutoff", "training_fold_cutoffs"]
 
-#: Bootstrap replicates are drawn in blocks of about this many (replicate, citizen) cells.
-_BLOCK_CELLS = 2_000_000
-
-
 @dataclass(frozen=True)
 class Costs:
     """A misclassification cost matrix (the correct decisions cost nothing)."""
@@ -68,16 +64,23 @@ def expected_cost(y: Any, approved: Any, costs: Costs) -> float:
 
 def cost_interval(y: Any, approved: Any, costs: Costs, n_boot: int = 200,
                   confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of :func:`expected_cost` (citizens resampled with
-    replacement; the same ``seed`` gives the same interval)."""
+    """Percentile bootstrap interval of :func:`expected_cost` (the same ``seed`` gives
+    the same interval).
+
+    Resampling citizens with replacement only changes how many approved defaulters
+    and rejected good payers a replicate holds, so each replicate is one multinomial
+    draw of those two counts: exactly the citizen bootstrap, in O(replicates) time.
+    """
     c = citizen_costs(y, approved, costs)
     n = c.size
-    rng = np.random.default_rng(seed)
-    block = max(1, _BLOCK_CELLS // n)
-    means = [c[rng.integers(0, n, size=(min(block, n_boot - start), n))].mean(axis=1)
-             for start in range(0, n_boot, block)]
+    shares = [np.mean(c == costs.false_accept), np.mean(c == costs.false_reject)]
+    if costs.false_accept == costs.false_reject:  # one kind of mistake, one price
+        shares = [float(np.mean(c > 0)), 0.0]
+    counts = np.random.default_rng(seed).multinomial(
+        n, [shares[0], shares[1], max(0.0, 1.0 - shares[0] - shares[1])], size=n_boot)
+    means = (counts[:, 0] * costs.false_accept + counts[:, 1] * costs.false_reject) / n
     tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(np.concatenate(means), [tail, 1.0 - tail])
+    low, high = np.quantile(means, [tail, 1.0 - tail])
     return float(low), float(high)
 
 

@@ -5,7 +5,9 @@ Three policies, each a way to turn scores into approvals:
 
 - ``cutoff``: the configured fixed cut-off score, the same for every model;
 - ``approval_rate``: every model approves the same share (the matched rate), so that
-  two models' fairness figures compare like with like;
+  two models' fairness figures compare like with like (exactly the same number of
+  citizens, ties at the margin broken by a seeded draw; when this policy decides, the
+  run's own rule, :func:`scorelab.scale.decide`, which approves every tie);
 - ``cost`` (when ``decision.costs`` is set): each fold's cost-minimising cut-off,
   chosen on that fold's training citizens only (scored by the fold's own model), then
   applied to the held-out citizens. A model's reported cut-off (the one new applicants
@@ -35,7 +37,7 @@ from scorelab.evaluate.costs import (
 from scorelab.evaluate.metrics import approval_metrics
 from scorelab.evaluate.stability import input_fold_stability, light, psi
 from scorelab.protocol import Fold, FoldResults, PreparedModel
-from scorelab.scale import ScoreScale, approve_share, scale_from_config
+from scorelab.scale import ScoreScale, approve_share, decide, scale_from_config
 
 __all__ = ["Practice", "decision_practice", "fold_cost_cutoffs", "matched_rate", "policy_of",
            "score_stability", "training_points"]
@@ -173,12 +175,13 @@ def decision_practice(models: list[PreparedModel], fits: FoldResults, frame: pd.
     for m in models:
         p = fits.oof[m.name][0]
         points = scale.points(p)
-        matched, matched_cut = approve_share(points, rate, config.seed)
+        matched, matched_cut = (decide(points, config.decision) if policy == "approval_rate"
+                                else approve_share(points, rate, config.seed))
         policies: dict[str, Any] = {}
         if fixed is not None:
             policies["cutoff"] = {"cutoff_score": float(fixed),
                                   **_figures(y, points >= fixed, costs, config)}
-        policies["approval_rate"] = {"target_approval_rate": rate,
+        policies["approval_rate"] = {"matched_share": rate,
                                      "cutoff_score": matched_cut,
                                      **_figures(y, matched, costs, config)}
         entry: dict[str, Any] = {"policies": policies}

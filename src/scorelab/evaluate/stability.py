@@ -62,11 +62,11 @@ def _bin_labels(expected: pd.Series, actual: pd.Series, n_bins: int
         def index(x: np.ndarray) -> np.ndarray:
             return np.where(np.isnan(x), missing, np.searchsorted(inner, x, side="left"))
         return index(e), index(a), names
-    e_text = expected.astype("string").fillna(MISSING)
-    a_text = actual.astype("string").fillna(MISSING)
-    names = sorted(set(e_text.unique()) | set(a_text.unique()), key=str)
-    return (pd.Categorical(e_text, categories=names).codes.astype(np.int64),
-            pd.Categorical(a_text, categories=names).codes.astype(np.int64), names)
+    codes, values = pd.factorize(pd.concat([expected, actual], ignore_index=True)
+                                 .astype(object), use_na_sentinel=True)
+    names = [str(v) for v in values] + [MISSING]
+    codes = np.where(codes < 0, len(values), codes)
+    return codes[:expected.size], codes[expected.size:], names
 
 
 def psi_table(expected: Any, actual: Any, n_bins: int = N_BINS) -> pd.DataFrame:

@@ -129,8 +129,11 @@ def recourse_text(catalogue: Catalogue, raw: pd.DataFrame, columns: np.ndarray,
             after = _words(entry, values[sel, t])
             name = str(col).replace("_", " ")
             parts[sel, t] = name + ": " + before + " -> " + after
-    joined = pd.DataFrame(parts).agg(lambda r: "; ".join(p for p in r if p), axis=1)
-    out[found] = joined.to_numpy(dtype=object)[found]
+    joined = parts[:, 0]
+    for t in range(1, parts.shape[1]):  # over the changed inputs, never the applicants
+        both = (joined != "") & (parts[:, t] != "")
+        joined = np.where(both, joined + "; " + parts[:, t], joined + parts[:, t])
+    out[found] = joined[found]
     return out
 
 

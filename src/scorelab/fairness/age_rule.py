@@ -11,6 +11,12 @@ applicants. The groups are the fairness age bands cut at 62, everything from 62 
 one group. A model without age among its inputs is not tested ("does not apply"), and
 for every model the summed contribution of age's proxies by group is shown beside it:
 the rule speaks of age itself, and a proxy can carry age into a model that never sees it.
+
+Group means of a few hundred applicants are noisy, so the margin (most favoured other
+group's mean minus the 62+ group's) carries a Poisson-bootstrap interval over the
+explained applicants (the fairness audit's citizen-keyed weights, so the same seed gives
+the same interval). The verdict stays the sign of the margin, and says so when the
+interval includes zero: the difference is then not distinguishable from zero.
 """
 
 from __future__ import annotations
@@ -18,14 +24,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scorelab.data.groups import age_band_labels, age_bands
 from scorelab.fairness.age import AGE_PROXIES
+from scorelab.fairness.counts import bootstrap_weights
 
-__all__ = ["ELDERLY_AGE", "age_rule", "age_rule_artifact", "rule_groups"]
+__all__ = ["ELDERLY_AGE", "age_rule", "age_rule_artifact", "margin_interval",
+           "rule_groups"]
 
 ELDERLY_AGE = 62.0
+LEVEL = 0.95
 
 
 def rule_groups(edges: Sequence[float], elderly: float = ELDERLY_AGE) -> list[float]:
@@ -33,22 +43,53 @@ def rule_groups(edges: Sequence[float], elderly: float = ELDERLY_AGE) -> list[fl
     return [*(e for e in edges if e < elderly), elderly]
 
 
-def _by_group(shap: pd.DataFrame, ages: pd.Series, edges: list[float],
-              features: Sequence[str]) -> pd.DataFrame:
-    """Mean summed SHAP of ``features`` per age group and model."""
+def _totals(shap: pd.DataFrame, ages: pd.Series, edges: list[float],
+            features: Sequence[str]) -> pd.DataFrame:
+    """Summed SHAP of ``features`` per model and citizen, with the citizen's age group."""
     part = shap[shap["feature"].astype(str).isin(list(features))]
     if part.empty:
-        return pd.DataFrame(columns=["model", "group", "mean", "n"])
+        return pd.DataFrame(columns=["model", "citizen_id", "shap", "group"])
     total = (part.assign(model=part["model"].astype(str))
              .groupby(["model", "citizen_id"], observed=True)["shap"].sum().reset_index())
     band = pd.Series(age_bands(ages.to_numpy(dtype=float), edges), index=ages.index)
     total["group"] = band.reindex(total["citizen_id"].to_numpy()).to_numpy()
-    total = total.dropna(subset=["group"])
+    return total.dropna(subset=["group"])
+
+
+def _by_group(total: pd.DataFrame) -> pd.DataFrame:
+    """Mean of :func:`_totals` per age group and model."""
+    if total.empty:
+        return pd.DataFrame(columns=["model", "group", "mean", "n"])
     return (total.groupby(["model", "group"], observed=True)["shap"]
             .agg(["mean", "size"]).rename(columns={"size": "n"}).reset_index())
 
 
-def _verdict(groups: pd.DataFrame, elderly_label: str) -> dict[str, Any]:
+def margin_interval(total: pd.DataFrame, elderly_label: str, n_boot: int, seed: int
+                    ) -> list[float] | None:
+    """Percentile interval (``LEVEL``) of the margin of one model's age contributions:
+    lowest mean of the groups under 62 minus the 62+ mean, recomputed in every replicate
+    of the Poisson bootstrap over its citizens (None without replicates)."""
+    if n_boot <= 0 or total.empty:
+        return None
+    w = bootstrap_weights(total["citizen_id"].to_numpy(), n_boot, seed)[:, 1:].astype(float)
+    values = total["shap"].to_numpy(dtype=float)
+    group = total["group"].astype(str).to_numpy()
+    labels = list(dict.fromkeys(group))
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty group: NaN
+        means = np.stack([values[group == g] @ w[group == g] / w[group == g].sum(axis=0)
+                          for g in labels])  # (groups, replicates)
+    elderly = means[labels.index(elderly_label)]
+    others = np.delete(means, labels.index(elderly_label), axis=0)
+    margin = others.min(axis=0) - elderly
+    margin = margin[np.isfinite(margin)]
+    if margin.size < max(10, n_boot // 2):
+        return None
+    tail = (1 - LEVEL) / 2
+    return [float(q) for q in np.quantile(margin, [tail, 1 - tail])]
+
+
+def _verdict(groups: pd.DataFrame, elderly_label: str, interval: list[float] | None
+             ) -> dict[str, Any]:
     """Pass / fail of one model's age contributions by group (see the module docstring)."""
     table = [{"group": str(g), "mean_age_contribution": float(m), "n": int(n)}
              for g, m, n in groups[["group", "mean", "n"]].itertuples(index=False)]
@@ -63,32 +104,49 @@ def _verdict(groups: pd.DataFrame, elderly_label: str) -> dict[str, Any]:
     best = others.loc[others["mean"].idxmin()]
     margin = float(best["mean"]) - elderly  # >= 0: the elderly are at least as favoured
     passed = margin >= 0
+    distinct = None if interval is None else bool(interval[0] > 0 or interval[1] < 0)
     return {
         "verdict": "pass" if passed else "fail", "groups": table,
         "elderly_mean": elderly, "most_favoured_other": str(best["group"]),
         "most_favoured_other_mean": float(best["mean"]), "margin": margin,
+        "margin_interval": interval, "distinguishable_from_zero": distinct,
         "evidence": (f"applicants aged 62+ get a mean age contribution of {elderly:+.3f} "
                      f"log-odds, the most favoured other group ({best['group']}) "
                      f"{float(best['mean']):+.3f}: "
                      + ("at least as favourable" if passed else
-                        f"less favourable by {-margin:.3f} log-odds"))}
+                        f"less favourable by {-margin:.3f} log-odds")
+                     + _interval_words(margin, interval, distinct))}
+
+
+def _interval_words(margin: float, interval: list[float] | None, distinct: bool | None
+                    ) -> str:
+    if interval is None:
+        return " (no bootstrap interval: fairness.bootstrap is 0 or too few replicates)"
+    span = (f" (margin {margin:+.3f}, {LEVEL:.0%} interval {interval[0]:+.3f} to "
+            f"{interval[1]:+.3f}")
+    if distinct:
+        return span + ")"
+    return span + ": the difference is not distinguishable from zero)"
 
 
 def age_rule(explanations: pd.DataFrame, ages: pd.Series,
              model_inputs: Mapping[str, Sequence[str]], age_column: str,
-             edges: Sequence[float], proxies: Sequence[str]) -> dict[str, Any]:
+             edges: Sequence[float], proxies: Sequence[str], n_boot: int = 200,
+             seed: int = 0) -> dict[str, Any]:
     """The age rule for every model (JSON-ready).
 
     ``explanations`` is the long table (citizen_id, model, feature, shap); ``ages`` the
-    applicants' ages indexed by citizen id; ``model_inputs`` each model's input columns.
+    applicants' ages indexed by citizen id; ``model_inputs`` each model's input columns;
+    ``n_boot`` replicates (seeded by ``seed``) give the margin its interval.
     Returns {"elderly_age", "groups", "proxies", "models": {name: {"applies", "verdict",
     "evidence", "groups", "proxy_groups", ...}}}.
     """
     cut = rule_groups(edges)
     labels = age_band_labels(cut)
     elderly_label = labels[-1]
-    age_part = _by_group(explanations, ages, cut, [age_column])
-    proxy_part = _by_group(explanations, ages, cut, proxies)
+    age_total = _totals(explanations, ages, cut, [age_column])
+    age_part = _by_group(age_total)
+    proxy_part = _by_group(_totals(explanations, ages, cut, proxies))
     models: dict[str, Any] = {}
     for name, inputs in model_inputs.items():
         proxy_rows = proxy_part[proxy_part["model"] == name]
@@ -104,15 +162,19 @@ def age_rule(explanations: pd.DataFrame, ages: pd.Series,
                                   "rule on age contributions does not apply; its proxies' "
                                   "contribution by age group is shown beside it")
         else:
-            entry.update(_verdict(age_part[age_part["model"] == name], elderly_label))
+            mine = age_total[age_total["model"] == name]
+            entry.update(_verdict(age_part[age_part["model"] == name], elderly_label,
+                                  margin_interval(mine, elderly_label, n_boot, seed)))
         models[str(name)] = entry
     return {"elderly_age": ELDERLY_AGE, "age_attribute": age_column, "groups": labels,
-            "proxies": list(proxies), "models": models}
+            "proxies": list(proxies), "interval_level": LEVEL, "bootstrap": n_boot,
+            "models": models}
 
 
 def age_rule_artifact(age_column: str | None, frame: pd.DataFrame,
                       model_inputs: Mapping[str, Sequence[str]], explanations: pd.DataFrame,
-                      edges: Sequence[float], proxy_audit: Any = None) -> dict[str, Any]:
+                      edges: Sequence[float], proxy_audit: Any = None, n_boot: int = 200,
+                      seed: int = 0) -> dict[str, Any]:
     """age_rule.json: :func:`age_rule` with the proxies the fairness audit names (the
     known age proxies among the inputs and the audit's three strongest), or a plain note
     when the population has no age."""
@@ -126,4 +188,5 @@ def age_rule_artifact(age_column: str | None, frame: pd.DataFrame,
     proxies = [c for c in dict.fromkeys([*AGE_PROXIES, *strongest])
                if c in inputs and c != age_column]
     ages = frame.set_index("citizen_id")[age_column]
-    return age_rule(explanations, ages, model_inputs, age_column, edges, proxies)
+    return age_rule(explanations, ages, model_inputs, age_column, edges, proxies, n_boot,
+                    seed)

@@ -93,8 +93,10 @@ def bootstrap_weights(citizen_ids: Any, n_boot: int, seed: int) -> np.ndarray:
 def score_edges(p: Any, max_bins: int = MAX_BINS) -> np.ndarray:
     """Inner bin edges of the P(default) histogram (``searchsorted(..., side="right")``).
 
-    At most ``max_bins`` distinct values: one bin per value (the AUC is exact).
-    Otherwise equal-frequency edges (ties never split), so few pairs share a bin.
+    At most ``max_bins`` distinct values: one bin per value (the AUC is exact). Up to
+    four times as many: edges at quantiles of the distinct values (a few values per
+    bin, however the citizens crowd on them). Otherwise equal-frequency edges (ties
+    never split), so few pairs share a bin.
     """
     values = np.unique(np.asarray(p, dtype=np.float64))
     if values.size <= max_bins:

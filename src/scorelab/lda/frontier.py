@@ -6,10 +6,11 @@ and at least as fair (lower ``|1 - AIR|``) and strictly better on one of the two
 For each business-necessity tolerance ``t`` a candidate *serves the need* unless the
 paired DeLong test shows, one-sided at level ``alpha``, that it loses more than ``t``
 AUC against the reference (H0: loss <= t). Among those, the least discriminatory one is
-chosen. Its disparity reduction counts as found only when the bootstrap interval of the
-paired reduction, Bonferroni-adjusted for every candidate that served the need (the
-search looked at all of them), lies above zero: otherwise the search reports that no
-alternative within the tolerance reduces disparity significantly.
+chosen (of equally discriminatory ones, the most accurate). Its disparity reduction
+counts as found only when the bootstrap interval of the paired reduction,
+Bonferroni-adjusted for every candidate that served the need (the search looked at all
+of them), lies above zero: otherwise the search reports that no alternative within the
+tolerance reduces disparity significantly.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def choose(table: pd.DataFrame, reductions: np.ndarray, reference: dict[str, Any
         out["statement"] = (f"No candidate within an AUC loss of {tolerance:g} has a lower "
                             "disparity than the reference.")
         return out
-    position = int(np.flatnonzero(improves)[np.argmin(table["disparity"].to_numpy()[improves])])
+    rows = np.flatnonzero(improves)  # least disparity first; among equals, the most accurate
+    position = int(rows[np.lexsort((-table["auc"].to_numpy()[rows],
+                                    table["disparity"].to_numpy()[rows]))[0]])
     level = alpha / max(int(ok.sum()), 1)  # simultaneous over every candidate looked at
     low, high = np.quantile(reductions[:, position], [level, 1.0 - alpha / 2])
     row = table.iloc[position]

@@ -139,8 +139,10 @@ def candidate_space(config: ExperimentConfig, proxies: Sequence[str]) -> list[Ca
                 _grid(config, text), _drop_sets(proxies), monotone, seeds):
             full = dict(params)
             if mono is not None:
-                full["monotone_constraints"] = {k: v for k, v in mono.items()
-                                                if k not in drop}
+                kept = {k: v for k, v in mono.items() if k not in drop}
+                if not kept:  # every constrained column dropped: the plain variant again
+                    continue
+                full["monotone_constraints"] = kept
             if seed is not None:
                 full["random_state"] = config.seed + seed
             specs.append((ModelSpec(family=family, kind=kind, name=kind, params=full,

@@ -23,7 +23,8 @@ def _air(p: np.ndarray, mask: np.ndarray, rate: float, delta: float) -> tuple[fl
     logit = np.log(p) - np.log1p(-p) - delta * mask
     shifted = 1.0 / (1.0 + np.exp(-logit))
     inside, outside = group_approvals(approve_share(shifted, rate), mask)
-    return float(inside[0] / outside[0]), shifted
+    with np.errstate(divide="ignore", invalid="ignore"):  # nobody of the rest approved
+        return float(inside[0] / outside[0]), shifted
 
 
 def group_threshold_point(y: np.ndarray, p: np.ndarray, mask: np.ndarray, rate: float,

@@ -21,8 +21,9 @@ from scorelab.config import ExperimentConfig, ModelSpec
 from scorelab.data.synthetic import Population, generate_population
 from scorelab.evaluate.compare import delong_test
 from scorelab.lda.disparity import approve_share, bootstrap_weights, group_approvals
+from scorelab.lda.engine import fit_candidates
 from scorelab.lda.frontier import serves_need
-from scorelab.protocol import Fold, fit_folds, make_folds, prepare_models
+from scorelab.protocol import Fold, make_folds, prepare_models
 from scorelab.scale import decide, scale_from_config
 
 __all__ = ["truth_check"]
@@ -33,8 +34,9 @@ def _fits(config: ExperimentConfig, specs: list[ModelSpec], population: Populati
           ) -> dict[str, np.ndarray]:
     models, _ = prepare_models(config.model_copy(update={"models": specs}),
                                population.schema, real_table=real_table)
-    fits = fit_folds(models, frame, y, folds, config.evaluation.n_jobs)
-    return {name: np.nanmean(oof, axis=0) for name, oof in fits.oof.items()}
+    fits = fit_candidates(models, frame, y, folds, config.evaluation.n_jobs)
+    # one repeat: the held-out rows of a table, or every citizen of the fresh population
+    return {name: oof[0] for name, oof in fits.oof.items()}
 
 
 def _interval(values: np.ndarray, alpha: float) -> list[float]:

@@ -85,7 +85,7 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
     explainer: ClassVar[str] = "agnostic"
     search_space: ClassVar[dict[str, Any]] = {  # searched by evaluation.tuning
         "hidden_layer_sizes": [(16,), (32,), (64,), (64, 32)],
-        "alpha": (1e-5, 10.0, "log"), "learning_rate_init": (1e-4, 1e-2, "log")}
+        "alpha": (1e-5, 10.0, "log"), "learning_rate_init": (1e-3, 3e-2, "log")}
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (64,), alpha: float = 1e-3,
                  learning_rate_init: float = 1e-3, max_iter: int = 200,

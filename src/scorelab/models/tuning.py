@@ -13,7 +13,8 @@ move a range per model (``search_space: {num_leaves: {low: 4, high: 32}}``).
 trial is scored on the inner out-of-fold predictions of ``inner_folds`` seeded,
 stratified folds of the rows it is given. The fold engine gives it an outer fold's
 training rows only, so the outer test fold can never inform the choice (nested
-cross-validation). A configuration the sampler proposes twice is scored once (the same
+cross-validation). The first trial is the model's own configuration, so a search
+starts from the defaults it would otherwise be compared with. A configuration the sampler proposes twice is scored once (the same
 folds and seed give the same predictions) but still counts against the budget, so
 every family is charged the same number of trials.
 
@@ -31,10 +32,12 @@ from typing import Any
 
 import numpy as np
 import optuna
+from pydantic import ValidationError
 from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from scorelab.config import SearchRange
 from scorelab.exceptions import ConfigError
 from scorelab.models.hybrid import log_odds_of
 
@@ -64,6 +67,13 @@ class Dimension:
         if self.integer:
             return trial.suggest_int(name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(name, float(self.low), float(self.high), log=self.log)
+
+    def start(self, value: Any) -> Any | None:
+        """``value`` as the sampler reads it (a choice by its index), or None outside."""
+        if self.choices is not None:
+            return self.choices.index(value) if value in self.choices else None
+        inside = isinstance(value, int | float) and self.low <= value <= self.high
+        return value if inside and (not self.integer or float(value).is_integer()) else None
 
     def describe(self) -> dict[str, Any]:
         """The dimension as plain data (for the run directory)."""
@@ -114,7 +124,7 @@ def resolve_space(model: str, estimator: Any, override: Mapping[str, Any] | None
     """The declared space with the config's per-model ``override`` applied and checked.
 
     ``override`` maps a declared parameter to ``{low, high, log}`` or ``{choices}``
-    (mappings or objects with those attributes); each end must be a value the family
+    (a mapping or a :class:`~scorelab.config.SearchRange`); each end must be a value the family
     accepts (it is checked by building the family at that value). Every mistake is one
     line naming the model and the key.
     """
@@ -127,7 +137,8 @@ def resolve_space(model: str, estimator: Any, override: Mapping[str, Any] | None
         if name not in space:
             raise ConfigError(f"{where}.{name}: not a searched parameter of "
                               f"{type(estimator).__name__} (searched: {', '.join(space)})")
-        get = given.get if isinstance(given, Mapping) else lambda k, g=given: getattr(g, k)
+        given = _search_range(f"{where}.{name}", given)
+        get = given.__getattribute__
         choices = get("choices")
         if choices is not None:
             dim = Dimension(choices=tuple(_as_choice(c) for c in choices))
@@ -149,6 +160,18 @@ def resolve_space(model: str, estimator: Any, override: Mapping[str, Any] | None
             _check_value(where, name, estimator, value)
         space[name] = dim
     return space
+
+
+def _search_range(where: str, given: Any) -> SearchRange:
+    """``given`` as a validated :class:`~scorelab.config.SearchRange` (one-line error)."""
+    if isinstance(given, SearchRange):
+        return given
+    try:
+        return SearchRange.model_validate(given)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+        raise ConfigError(f"{where}: {problem}; give {{low, high, log}} or {{choices: "
+                          f"[...]}}, got {given!r}") from None
 
 
 def _check_value(where: str, name: str, estimator: Any, value: Any) -> None:
@@ -277,6 +300,10 @@ def search(estimator: Any, space: Space, X: Any, y01: np.ndarray, *, budget: int
            splits: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> Search:
     """``budget`` trials of a seeded TPE search over ``space`` on inner folds of (X, y).
 
+    The first trial is the estimator's own configuration (its parameters that lie inside
+    the space; the others sampled), so a search is never blind to the defaults a family
+    was given: tuning can only choose something else by beating them on inner folds.
+
     With an empty space the search is the one default configuration (one trial).
     ``splits`` (inner train/test positions) default to :func:`inner_splits` of ``seed``.
     """
@@ -301,6 +328,9 @@ def search(estimator: Any, space: Space, X: Any, y01: np.ndarray, *, budget: int
     else:
         study = optuna.create_study(direction="maximize" if greater else "minimize",
                                     sampler=optuna.samplers.TPESampler(seed=seed))
+        current = estimator.get_params(deep=False)
+        start = {name: dim.start(_as_choice(current.get(name))) for name, dim in space.items()}
+        study.enqueue_trial({k: v for k, v in start.items() if v is not None})
         study.optimize(objective, n_trials=int(budget))
     scores = np.array([t.score for t in trials])
     finite = np.where(np.isfinite(scores), scores, -math.inf if greater else math.inf)

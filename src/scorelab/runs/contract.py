@@ -287,6 +287,8 @@ class AgeRule(_Artifact):
     proxies: list[str]
     models: dict[str, dict[str, Any]]
     note: str | None = None
+    interval_level: float | None = None  # of each margin's bootstrap interval
+    bootstrap: int | None = None  # replicates behind it (0: no interval)
 
 
 JSON_ARTIFACTS: dict[str, type[_Artifact]] = {

@@ -33,14 +33,19 @@ def _frontier_svg(data: LdaData) -> str:
     ax.plot(front["auc"], front["disparity"], "-o", color=FRONT, ms=4, label="frontier")
     chosen = c[c["candidate"].isin([ch["chosen"] for ch in f.choices if ch["chosen"]])]
     half = 1.96 * chosen["auc_loss_se"]
+    # the reduction's interval read as the chosen one's disparity (which is never below 0)
+    low = (f.reference["disparity"] - chosen["reduction_high"]).clip(lower=0.0)
+    high = f.reference["disparity"] - chosen["reduction_low"]
     ax.errorbar(chosen["auc"], chosen["disparity"], xerr=half,
-                yerr=[chosen["disparity"] - (f.reference["disparity"] - chosen["reduction_high"]),
-                      (f.reference["disparity"] - chosen["reduction_low"]) - chosen["disparity"]],
-                fmt="s", color=CHOSEN, capsize=3, label="chosen (95% intervals)")
+                yerr=[(chosen["disparity"] - low).clip(lower=0.0),
+                      (high - chosen["disparity"]).clip(lower=0.0)],
+                fmt="s", color=CHOSEN, capsize=3, label="chosen (95% intervals)", zorder=4)
     ax.scatter([f.reference["auc"]], [f.reference["disparity"]], marker="D", s=40,
                color=REFERENCE, label=f"reference ({f.reference['name']})", zorder=5)
-    ax.scatter([f.thresholds["auc"]], [f.thresholds["disparity"]], marker="^", s=40,
-               color=THRESHOLD, label="group thresholds (possibly unlawful)", zorder=5)
+    ax.scatter([f.thresholds["auc"]], [f.thresholds["disparity"]], marker="^", s=90,
+               facecolors="none", edgecolors=THRESHOLD, linewidths=1.5,
+               label="group thresholds (possibly unlawful)", zorder=6)
+    ax.set_ylim(bottom=0.0)
     ax.set_xlabel("AUC (out of fold)")
     ax.set_ylabel(f"|1 - approval ratio|, {f.group} vs rest")
     ax.legend(fontsize=7, loc="best")

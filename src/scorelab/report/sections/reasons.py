@@ -47,7 +47,10 @@ def _age_rows(ctx: ReportContext, rule: dict[str, Any]) -> list[list[Any]]:
             continue
         proxies = "; ".join(f"{g['group']}: {g['mean_proxy_contribution']:+.3f}"
                             for g in entry.get("proxy_groups", [])) or "-"
-        rows.append([name, light(VERDICT_LIGHT.get(entry["verdict"], "n/a"), entry["verdict"]),
+        verdict = entry["verdict"]
+        if entry.get("distinguishable_from_zero") is False:
+            verdict += " (within noise)"
+        rows.append([name, light(VERDICT_LIGHT.get(entry["verdict"], "n/a"), verdict),
                      entry["evidence"], proxies])
     return rows
 
@@ -112,6 +115,9 @@ def reasons(ctx: ReportContext) -> Section | None:
                 ["model", "age rule", "evidence", "proxies by age group (mean log-odds)"],
                 _age_rows(ctx, rule), align=["left", "left", "left", "left"],
                 caption=f"Proxies: {', '.join(rule['proxies']) or 'none among the inputs'}; "
-                        "positive values raise the risk."))
+                        "positive values raise the risk."
+                        + (f" The margin's interval is a {rule['bootstrap']}-replicate "
+                           "bootstrap over the explained applicants; 'within noise': the "
+                           "interval includes zero." if rule.get("bootstrap") else "")))
     return Section("reasons", "Adverse-action reasons and the age rule", " ".join(parts),
                    blocks)

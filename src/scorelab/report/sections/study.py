@@ -8,8 +8,9 @@ import pandas as pd
 
 from scorelab.report.blocks import Section, bullets, details, fmt, get, pct, table
 from scorelab.report.context import ReportContext
+from scorelab.report.sections.fairness import joined
 
-__all__ = ["decision_words", "study"]
+__all__ = ["compute_words", "decision_words", "study"]
 
 
 def decision_words(ctx: ReportContext) -> str:
@@ -35,10 +36,11 @@ def _facts(ctx: ReportContext) -> list[list[str]]:
                                      f"{fmt(card.get('oracle_auc'))}"])
     oot = ev.get("split") == "time"
     folds = study.folds - 1 if oot else study.folds
+    late = pct(get(run.metrics, "practice", "out_of_time_share"))
     protocol = (f"stratified {folds}-fold cross-validation x {study.repeats} repeat(s)"
-                + (f" of the earlier applications, and out of time: the latest "
-                   f"{pct(get(run.metrics, 'practice', 'out_of_time_share'))} (fold {folds}) scored by models "
-                   "trained on every earlier application" if oot else ""))
+                + (f" of the earlier applications, and out of time: the latest {late} "
+                   f"(fold {folds}) scored by models trained on every earlier application"
+                   if oot else ""))
     facts += [["protocol", f"{protocol}; the same folds for every model; every score "
                            "comes from a model that never saw the applicant"],
               ["intervals", f"{pct(ev.get('confidence'), 0)} bootstrap intervals, "
@@ -61,6 +63,28 @@ def _models(ctx: ReportContext) -> dict[str, Any]:
     return table(["model", "family", "kind", "role", "inputs", "inputs withheld"], rows,
                  title="Models in the study (best AUC first)",
                  align=["left", "left", "left", "left", "right", "left"])
+
+
+def compute_words(study: Any) -> str:
+    """One sentence on a Dask run (study.json ``compute``): which models trained
+    distributed and which on a seeded sample; empty on this machine's runs."""
+    compute = getattr(study, "compute", None) or {}
+    if compute.get("backend") != "dask":
+        return ""
+    training = compute.get("training") or {}
+    spread = [n for n, note in training.items() if str(note).startswith("distributed")]
+    sampled = [n for n in training if n not in spread]
+    parts = []
+    if spread:
+        parts.append(f"{joined(spread)} trained distributed (lightgbm.dask) on every training "
+                     "citizen of each fold")
+    if sampled:
+        parts.append(f"{joined(sampled)} cannot train distributed and trained on a seeded "
+                     f"sample of at most {fmt(compute.get('sample_size'))} training citizens "
+                     "per fold")
+    return (f" The study ran on a Dask cluster ({fmt(compute.get('workers'))} workers, "
+            f"{fmt(compute.get('partitions'))} partitions): " + "; ".join(parts)
+            + "; every model scored every partition.")
 
 
 def _data_card(ctx: ReportContext) -> list[dict[str, Any]]:
@@ -107,5 +131,5 @@ def study(ctx: ReportContext) -> Section:
                f"{len(families)} families ({', '.join(families)}) on "
                f"{ctx.population_words}, each trained and tested on exactly the same "
                f"folds. The seed, config hash and data fingerprint identify the run "
-               f"exactly.")
+               f"exactly." + compute_words(run.study))
     return Section("study", "The study", summary, blocks)
