@@ -80,12 +80,17 @@ def one(n: int, config: Path, backend: str) -> None:
     cfg = config_from_dict(raw)
     sampler = _Sampler()
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as runs, progress.reporting(sampler):
-        run(cfg, runs_dir=Path(runs))
+    error = None
+    try:
+        with tempfile.TemporaryDirectory() as runs, progress.reporting(sampler):
+            run(cfg, runs_dir=Path(runs))
+    except Exception as exc:  # the stages that finished are still worth printing
+        error = f"failed in stage {sampler.stage!r}: {type(exc).__name__}: {exc}"
     total = time.perf_counter() - start
     sampler.done.set()
-    peak = max(r["peak_gib"] for r in sampler.rows)
-    print(json.dumps({"n": n, "rows": sampler.rows, "total": total, "peak_gib": peak}))
+    peak = max((r["peak_gib"] for r in sampler.rows), default=math.nan)
+    print(json.dumps({"n": n, "rows": sampler.rows, "total": total, "peak_gib": peak,
+                      "error": error}))
 
 
 def _table(results: list[dict]) -> str:
@@ -141,6 +146,9 @@ def main() -> None:
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{n:,} citizens: {results[-1]['total']:.1f} s, peak "
               f"{results[-1]['peak_gib']:.2f} GiB", flush=True)
+        if results[-1]["error"]:
+            print(f"  (incomplete: {results[-1]['error']})", flush=True)
+            break
     print(f"\ndefault study ({args.config.name}), backend {args.backend}, "
           f"{psutil.cpu_count()} CPUs; wall seconds and peak RSS (GiB, with workers) per stage")
     print(_table(results))

@@ -243,6 +243,12 @@ def test_the_age_rule_margin_has_an_interval_that_tells_noise_from_a_difference(
     assert again["margin_interval"] == entry["margin_interval"]
     assert age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
                     n_boot=0)["models"]["m"]["margin_interval"] is None
+    # a handful per group: no interval is claimed, and the evidence says why
+    few, few_ages = _age_table(shift, n=30)
+    small = age_rule(few, few_ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
+                     n_boot=200, seed=3)["models"]["m"]
+    assert small["margin_interval"] is None and small["distinguishable_from_zero"] is None
+    assert "fewer than 10 explained applicants" in small["evidence"]
 
 
 # --------------------------------------------------------------------------- recourse

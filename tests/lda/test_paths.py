@@ -1,8 +1,8 @@
 """The search's less travelled paths, on tiny populations: monotone-constraint and
 mitigation candidates (a mitigation variant trained on one fold: fairlearn's
-exponentiated gradient takes seconds per fit), expected cost under ``decision.costs``, an out-of-time study
-(``evaluation.split: time``) and a real table (German credit), where the truth check is
-not possible and the report says so."""
+exponentiated gradient takes seconds per fit), expected cost under ``decision.costs``,
+an out-of-time study (``evaluation.split: time``) and a real table (German credit),
+where the truth check is not possible and the report says so."""
 
 from __future__ import annotations
 

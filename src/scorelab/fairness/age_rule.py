@@ -36,6 +36,7 @@ __all__ = ["ELDERLY_AGE", "age_rule", "age_rule_artifact", "margin_interval",
 
 ELDERLY_AGE = 62.0
 LEVEL = 0.95
+MIN_GROUP = 10  # explained applicants per group below which no interval is claimed
 
 
 def rule_groups(edges: Sequence[float], elderly: float = ELDERLY_AGE) -> list[float]:
@@ -68,8 +69,9 @@ def margin_interval(total: pd.DataFrame, elderly_label: str, n_boot: int, seed: 
                     ) -> list[float] | None:
     """Percentile interval (``LEVEL``) of the margin of one model's age contributions:
     lowest mean of the groups under 62 minus the 62+ mean, recomputed in every replicate
-    of the Poisson bootstrap over its citizens (None without replicates)."""
-    if n_boot <= 0 or total.empty:
+    of the Poisson bootstrap over its citizens (None without replicates, or when a group
+    has fewer than ``MIN_GROUP`` applicants: a bootstrap of a handful says nothing)."""
+    if n_boot <= 0 or total.empty or total["group"].value_counts().min() < MIN_GROUP:
         return None
     w = bootstrap_weights(total["citizen_id"].to_numpy(), n_boot, seed)[:, 1:].astype(float)
     values = total["shap"].to_numpy(dtype=float)
@@ -121,7 +123,8 @@ def _verdict(groups: pd.DataFrame, elderly_label: str, interval: list[float] | N
 def _interval_words(margin: float, interval: list[float] | None, distinct: bool | None
                     ) -> str:
     if interval is None:
-        return " (no bootstrap interval: fairness.bootstrap is 0 or too few replicates)"
+        return (" (no bootstrap interval: fairness.bootstrap is 0 or an age group has "
+                f"fewer than {MIN_GROUP} explained applicants)")
     span = (f" (margin {margin:+.3f}, {LEVEL:.0%} interval {interval[0]:+.3f} to "
             f"{interval[1]:+.3f}")
     if distinct:

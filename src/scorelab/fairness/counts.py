@@ -229,7 +229,10 @@ def count_groups(groups: Any, n_groups: int, outcomes: list[Any], approved: Any,
         S = _design(g[part], n_groups, code[part], rejected[part], p_fixed[part],
                     points_fixed[part], bins[part], n_bins, n_codes)
         block = S.T @ np.ascontiguousarray(weights[part], dtype=np.float64)
-        totals = block if totals is None else totals + block
+        if totals is None:
+            totals = block
+        else:
+            totals += block  # integer-valued: exact in any order
     if totals is None:
         totals = _design(g, n_groups, code, rejected, p_fixed, points_fixed, bins, n_bins,
                          n_codes).T @ np.zeros((0, weights.shape[1]))

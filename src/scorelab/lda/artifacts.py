@@ -64,7 +64,8 @@ def write_lda(writer: RunWriter, config: ExperimentConfig, search: LdaSearch,
         manifest = ModelManifest(
             name=m.name, family=m.spec.family, kind=m.kind, role=m.role, format="skops",
             final=files[0], folds={}, boosters=[p for p in files if p.endswith(".txt")],
-            inputs=input_signature(s.frame, m.columns, schema), cutoff_score=_cutoff(config, search, m.name),
+            inputs=input_signature(s.frame, m.columns, schema),
+            cutoff_score=_cutoff(config, search, m.name),
             explainer=explainer_kind(finals[m.name]), training_fingerprint=fingerprint)
         writer.write_json(f"{base}/model.json", manifest)
     writer.write_parquet(CANDIDATES_FILE, search.table)

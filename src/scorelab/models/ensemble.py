@@ -34,7 +34,8 @@ decompose exactly on the log-odds scale.
 
 Fitted attributes: ``members_`` (list of dicts: ``candidate``, ``params``, ``weight``,
 ``inner_score``), ``estimators_`` (the refitted members, in that order), ``weights_``,
-``calibration_`` (``(a, b)``), ``searches_`` (candidate -> its search as plain data, :meth:`Search.record`), ``inner_score_``
+``calibration_`` (``(a, b)``), ``searches_`` (candidate -> its search as plain data,
+:meth:`Search.record`), ``inner_score_``
 (the selected ensemble's inner out-of-fold metric) and ``best_inner_score_`` (that of
 the best single library entry).
 """

@@ -14,9 +14,10 @@ trial is scored on the inner out-of-fold predictions of ``inner_folds`` seeded,
 stratified folds of the rows it is given. The fold engine gives it an outer fold's
 training rows only, so the outer test fold can never inform the choice (nested
 cross-validation). The first trial is the model's own configuration, so a search
-starts from the defaults it would otherwise be compared with. A configuration the sampler proposes twice is scored once (the same
-folds and seed give the same predictions) but still counts against the budget, so
-every family is charged the same number of trials.
+starts from the defaults it would otherwise be compared with. A configuration the
+sampler proposes twice is scored once (the same folds and seed give the same
+predictions) but still counts against the budget, so every family is charged the same
+number of trials.
 
 Every trial keeps its inner out-of-fold log-odds: they are the candidate library of the
 ensemble selection (:mod:`scorelab.models.ensemble`).

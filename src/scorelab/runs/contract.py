@@ -15,7 +15,8 @@ Layout (``<run>/``)::
     data_card.json / .md     the population's data card
     population.parquet       the study's citizens (schema in the Parquet metadata)
     predictions.parquet      PREDICTIONS: citizen x model x repeat, out of fold
-    metrics.json             Metrics: accuracy with intervals, paired tests
+    metrics.json             Metrics: accuracy with intervals, paired tests, practice
+                             (decision policies, costs, stability)
     leaderboard.csv          one row per model (LEADERBOARD)
     explanations.parquet     EXPLANATIONS: the audit sample's SHAP values (optional)
     importance.json          Importance: importance, agreement, additivity (optional)

@@ -136,10 +136,17 @@ def _summary(ctx: ReportContext, practice: dict[str, Any]) -> str:
     if costs:
         cheapest = min(ctx.order, key=lambda m: float(ctx.metric(m, "expected_cost"))
                        if finite(ctx.metric(m, "expected_cost")) else float("inf"))
+        high = ctx.metric(cheapest, "expected_cost_high")
+        close = [m for m in ctx.order if m != cheapest and finite(high)
+                 and finite(ctx.metric(m, "expected_cost_low"))
+                 and float(ctx.metric(m, "expected_cost_low")) <= float(high)]
         parts.append(f"With a wrong approval costing {fmt(costs['false_accept'], 'g')} and "
                      f"a wrong rejection {fmt(costs['false_reject'], 'g')}, {cheapest} has "
                      f"the lowest expected cost per applicant "
-                     f"({fmt(ctx.metric(cheapest, 'expected_cost'))}).")
+                     f"({fmt(ctx.metric(cheapest, 'expected_cost'))})"
+                     + (f", but the intervals of {len(close)} other model(s) reach below "
+                        "its upper bound, so the difference is not established." if close
+                        else "; no other model's interval reaches its upper bound."))
     matched = get(ctx.fairness, "matched_rate", "models", default={}) or {}
     fails = [m for m in ctx.order if get(matched, m, "four_fifths_verdict") == "fail"]
     if matched and finite(rate):

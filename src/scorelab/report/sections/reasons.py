@@ -47,10 +47,11 @@ def _age_rows(ctx: ReportContext, rule: dict[str, Any]) -> list[list[Any]]:
             continue
         proxies = "; ".join(f"{g['group']}: {g['mean_proxy_contribution']:+.3f}"
                             for g in entry.get("proxy_groups", [])) or "-"
-        verdict = entry["verdict"]
+        status = VERDICT_LIGHT.get(entry["verdict"], "n/a")
+        detail = entry["verdict"] if status == "n/a" else ""  # the light says pass / fail
         if entry.get("distinguishable_from_zero") is False:
-            verdict += " (within noise)"
-        rows.append([name, light(VERDICT_LIGHT.get(entry["verdict"], "n/a"), verdict),
+            detail = "(within noise)"
+        rows.append([name, light(status, detail),
                      entry["evidence"], proxies])
     return rows
 
