@@ -41,7 +41,8 @@ def test_load_config_with_dotted_and_keyword_overrides() -> None:
     ({"population.n_citizens": "many"}, "population.n_citizens: Input should be a valid "
                                          "integer"),
     ({"seed.x": 1}, "override 'seed.x': 'seed' is a value, not a section"),
-    ({"nope.x": 1}, "override 'nope.x': unknown key 'nope'; valid keys here: decision"),
+    ({"nope.x": 1}, "override 'nope.x': unknown key 'nope'; valid keys here: compute, "
+                    "decision"),
     ({"models.99.name": "a"}, "override 'models.99.name': 'models.99' needs a list index"),
 ])
 def test_bad_overrides_name_the_key(overrides: dict, fragment: str) -> None:

@@ -48,9 +48,19 @@ CHEAP = [{"family": "expert", "name": "suining", "kind": "suining"},
 SCORECARD = [{"family": "logit", "name": "scorecard", "kind": "scorecard"}]
 
 
-def _config(tmp_path: Path, models: list, n: int = 1500, **evaluation: int) -> Path:
+#: Explanations that last seconds (the model-agnostic explainer of a neural model), so a
+#: signal sent once the metrics are done lands inside them even on a loaded machine.
+SLOW_EXPLAIN = {"sample_size": 200, "agnostic_sample_size": 150, "background_size": 50,
+                "max_evals": 400}
+NEURAL = [{"family": "neural", "name": "mlp", "kind": "mlp"}]
+
+
+def _config(tmp_path: Path, models: list, n: int = 1500, explain: dict | None = None,
+            **evaluation: int) -> Path:
     raw = {"name": "interrupted", "seed": 3, "population": {"n_citizens": n},
            "models": models, "evaluation": {**EVALUATION, **evaluation}, **SMALL}
+    if explain is not None:
+        raw["explain"] = explain
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -210,7 +220,7 @@ def test_sigterm_while_workers_fit_later_models(tmp_path: Path, runs: Path,
 
 def test_sigint_during_explanations(tmp_path: Path, runs: Path, earlier: Path) -> None:
     before = _hashes(runs / earlier.name)
-    job = Run(_config(tmp_path, CHEAP), runs)
+    job = Run(_config(tmp_path, NEURAL, explain=SLOW_EXPLAIN), runs)
     job.wait_for(lambda: job.stage_done("metrics"))
     _check_stopped(job, signal.SIGINT, runs / earlier.name, before)
     assert not job.stage_done("explanations"), "the signal came after the explanations"

@@ -74,7 +74,7 @@ def test_legitimate_age_effect_gives_no_false_discovery() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_larger_populations_hold_both_ways(seed: int) -> None:
-    wide = {"seed": seed, "lda.seeds": 2,
+    wide = {"seed": seed, "lda.seeds": 2, "evaluation.n_jobs": 2,  # workers share bins
             "lda.families": ["trees/lightgbm", "logit/scorecard"]}
     proxy = search(scenario("age_proxy", 8000, **wide))
     choice = _chosen(proxy, 0.005)

@@ -15,6 +15,10 @@ when rows are sampled for the bins) are part of the key. Every other family, and
 LightGBM candidate whose inputs are not ready-made categoricals, goes through
 :func:`scorelab.protocol.fit_folds` unchanged.
 
+Measured on the age-proxy scenario at 20,000 citizens (16 LightGBM candidates of the
+default space, 5 folds, one process): 56.4 s of CPU instead of 63.7 s with
+:func:`fit_folds` (12% less; 20 binned folds for 80 fits), the probabilities identical.
+
 The fold models of the shared path keep only their booster (enough to score; the search
 keeps out-of-fold probabilities only, and saves its chosen models by a normal final fit).
 """

@@ -254,6 +254,7 @@ class EnsembleSelectionHybrid(_HybridBase):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of default: the recalibrated weighted average of the members'."""
+        check_is_fitted(self, "calibration_")
         a, b = self.calibration_
         return a + b * (self.member_log_odds(X) @ self.weights_)
 

@@ -83,9 +83,11 @@ def reasons(ctx: ReportContext) -> Section | None:
             align=["left", "left", "right", "left", "right", "right", "right"],
             caption="No recourse: share of declined applicants for whom no change of "
                     "actionable inputs (single inputs over population percentiles, then "
-                    "pairs of their own reasons) reaches the cut-off. Fidelity (synthetic "
-                    "truth only): share of declined applicants, among those whose largest "
-                    "true risk term is a nameable input, whose first reason is that input."))
+                    "pairs of their own reasons) reaches the cut-off."
+                    + (" Fidelity: share of declined applicants, among those whose largest "
+                       "true risk term is a nameable input, whose first reason is that input."
+                       if ctx.synthetic else
+                       " Fidelity needs a known truth, which a real table does not have.")))
         if summary["agreement"]:
             blocks.append(details("Agreement of the top reasons between models (Jaccard)", [
                 table(["model", "model", "mean Jaccard", "declined by both"],
