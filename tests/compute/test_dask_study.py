@@ -48,16 +48,22 @@ def _config(n: int, backend: str, sample_size: int, trees: int) -> Any:
 
 
 def _workers_alive() -> list[str]:
-    """Child processes other than multiprocessing's fork server (which lives as long as
-    this interpreter and holds no worker)."""
+    """The cluster's processes still alive: those forked by multiprocessing's fork server
+    (which itself lives as long as this interpreter and holds no worker) or naming dask.
+
+    joblib's reusable loky workers, left by other tests in this process, are not the
+    cluster's and are not counted.
+    """
     alive = []
     for child in psutil.Process().children(recursive=True):
         try:
             cmd = " ".join(child.cmdline())
+            parent = child.parent()
+            forked = parent is not None and "forkserver" in " ".join(parent.cmdline())
         except psutil.Error:
             continue
-        if "forkserver" not in cmd and "resource_tracker" not in cmd:
-            alive.append(cmd)
+        if "forkserver" not in cmd and (forked or "distributed" in cmd or "dask" in cmd):
+            alive.append(f"{child.pid} {cmd}")
     return alive
 
 

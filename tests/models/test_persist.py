@@ -46,6 +46,8 @@ CASES = [
     ("hybrid", "stacking", {"estimators": [{"family": "logit", "params": SMALL_LOGIT},
                                            {"family": "trees", "params": SMALL_LGBM}],
                             "inner_folds": 2}, ["model.estimators.1.booster.txt"]),
+    ("hybrid", "hces_bag", {"budget": 1, "inner_folds": 2, "bags": 2},
+     ["model.estimators.0.booster.txt"]),
     ("mitigation", "exponentiated_gradient", {"max_iter": 5}, []),
     ("mitigation", "exponentiated_gradient",  # a LightGBM base: one booster per predictor
      {"max_iter": 3, "base": "trees/lightgbm", "base_params": SMALL_LGBM}, None),

@@ -16,8 +16,8 @@ import pytest
 from tests.report.browser import INSTALL_HINT, find_chromium, open_page
 from tests.report.svg_checks import clashing_series, series_looks, svgs
 
-SECTIONS = ("summary", "study", "accuracy", "explanations", "fairness", "age", "mitigation",
-            "policy")
+SECTIONS = ("summary", "study", "accuracy", "practice", "explanations", "reasons", "fairness",
+            "age", "validity", "mitigation", "policy")
 MAX_SCREENS = 15  # of 1400 x 900
 PROBE = """JSON.stringify((() => {
   const vw = document.documentElement.clientWidth;

@@ -35,6 +35,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     # scorelab's families and their own parts
     "scorelab.models.expert.SesameScore",
     "scorelab.models.expert.SuiningPoints",
+    "scorelab.models.ensemble.EnsembleSelectionHybrid",
     "scorelab.models.hybrid.ExpertBoostHybrid",
     "scorelab.models.hybrid.StackingHybrid",
     "scorelab.models.hybrid.YimMitchellHybrid",

@@ -381,7 +381,7 @@ def tuning_report(models: Sequence[Any], fits: Any, tuning: Any) -> dict[str, An
                 "status": "tuned", "reason": None, **model.tuning.describe(),
                 "folds": [{"repeat": r, "fold": f, **found.record()}
                           for (r, f), found in sorted(fits.searches[model.name].items())]}
-        elif any(hasattr(m, "weights_") for m in folds.values()):
+        elif model.kind == "hces_bag" and folds:  # (other families have weights_ too)
             first = next(iter(folds.values()))
             out[model.name] = {
                 "status": "ensemble", "reason": None, "budget": first.budget,

@@ -107,7 +107,8 @@ def _curves(ctx: ReportContext) -> list[dict[str, Any]]:
     ctx.add_figure("scores", lambda: plots.hist_grid_svg(
         scores, "score (points)", "Score distributions", cutoff=cutoff if finite(cutoff)
         else None, styles=ctx.styles))
-    blocks.append(figure("scores", "Score distribution of each model"))
+    blocks.append(details("Score distribution of each model (one panel per model)",
+                          [figure("scores", "Score distribution of each model")]))
     return blocks
 
 

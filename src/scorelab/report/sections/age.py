@@ -197,22 +197,24 @@ def _twins(ctx: ReportContext, ages: dict[str, dict[str, Any]]) -> dict[str, Any
     if not rows:
         return None
     shift = get(ctx.fairness, "thresholds", "twin_age_shift")
-    return table(["model", "mean score change", "newly approved", "newly rejected"], rows,
-                 title=f"Counterfactual twins: the same applicants {fmt(shift, 'g')} years "
-                       f"older, all else equal")
+    return details(f"Counterfactual twins: the same applicants {fmt(shift, 'g')} years "
+                   "older, all else equal (mean score change and changed decisions per model)",
+                   [table(["model", "mean score change", "newly approved", "newly rejected"],
+                          rows)])
 
 
 def _proxies(ctx: ReportContext, column: str) -> dict[str, Any] | None:
     proxies = records(get(ctx.fairness, "proxy_audit"))[:PROXY_ROWS]
     if not proxies:
         return None
-    return table(["input", "rank correlation with age", "separates the young (AUC)",
-                  "missing: young", "missing: rest", "strength"],
-                 [[p.get("feature"), fmt(p.get("spearman_rho"), "+.2f"),
-                   fmt(p.get("auc_young"), ".2f"), pct(p.get("missing_young"), 0),
-                   pct(p.get("missing_rest"), 0), fmt(p.get("strength"), ".2f")]
-                  for p in proxies],
-                 title=f"Inputs that stand in for {column} (strongest first)")
+    strongest = ", ".join(str(p.get("feature")) for p in proxies[:3])
+    return details(f"Inputs that stand in for {column}, strongest first ({strongest}, ...)",
+                   [table(["input", "rank correlation with age", "separates the young (AUC)",
+                           "missing: young", "missing: rest", "strength"],
+                          [[p.get("feature"), fmt(p.get("spearman_rho"), "+.2f"),
+                            fmt(p.get("auc_young"), ".2f"), pct(p.get("missing_young"), 0),
+                            pct(p.get("missing_rest"), 0), fmt(p.get("strength"), ".2f")]
+                           for p in proxies])])
 
 
 def _shap_bands(ctx: ReportContext) -> dict[str, Any] | None:

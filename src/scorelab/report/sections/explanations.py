@@ -70,9 +70,10 @@ def _sources(ctx: ReportContext) -> dict[str, Any] | None:
                if any(finite(v.get(s)) and v.get(s) > 0 for v in shares.values())]
     if not sources:
         return None
-    return table(["model"] + [words(s) for s in sources],
-                 [[m] + [pct(v.get(s), 0) for s in sources] for m, v in shares.items()],
-                 title="Share of each data source in each model's importance")
+    return details("Share of each data source in each model's importance",
+                   [table(["model"] + [words(s) for s in sources],
+                          [[m] + [pct(v.get(s), 0) for s in sources]
+                           for m, v in shares.items()])])
 
 
 def _reasons(ctx: ReportContext, model: str) -> dict[str, Any] | None:
@@ -97,9 +98,10 @@ def _reasons(ctx: ReportContext, model: str) -> dict[str, Any] | None:
                             f"points)" for r in against.to_dict("records"))
         rows.append([f"{cid} ({label} score)", fmt(scores[cid], ".0f"),
                      reasons or "no input lowered this score"])
-    return table(["applicant", "score", "inputs that lowered the score most"], rows,
-                 title=f"Reasons for three example applicants ({model})",
-                 align=["left", "right", "left"])
+    return details(f"Reasons for three example applicants ({model}): the lowest, median "
+                   "and highest score", [table(["applicant", "score",
+                                               "inputs that lowered the score most"], rows,
+                                              align=["left", "right", "left"])])
 
 
 def explanations(ctx: ReportContext) -> Section | None:

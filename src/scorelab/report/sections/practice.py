@@ -113,8 +113,8 @@ def _stability_blocks(ctx: ReportContext, practice: dict[str, Any]) -> list[dict
     blocks: list[dict[str, Any]] = []
     if folds:
         heads = [f"fold {k}" + (" (out of time)" if k == oot else "") for k in folds]
-        blocks.append(table(["model", *heads], rows, title="Score stability: PSI of the "
-                            "score between each fold's training and test citizens"))
+        blocks.append(details("Score stability: PSI of the score between each fold's "
+                              "training and test citizens", [table(["model", *heads], rows)]))
     inputs = pd.DataFrame(practice.get("input_stability") or [])
     if len(inputs):
         path = ctx.add_table("input_stability", inputs)
@@ -172,11 +172,12 @@ def practice(ctx: ReportContext) -> Section | None:
     costed = bool(practice_.get("costs"))
     cols = ["model", "policy", "cut-off", "approved", "bad among approved"]
     cols += ["expected cost [interval]"] if costed else []
-    blocks: list[dict[str, Any]] = [table(
-        cols, _policy_rows(ctx, practice_, costed), title="Decision policies",
-        align=["left", "left"] + ["right"] * (len(cols) - 2),
-        caption="out of fold, first repeat; (decides): the run's policy; intervals are "
-                "bootstrap intervals")]
+    blocks: list[dict[str, Any]] = [details(
+        "Decision policies: each model's cut-off, approvals and bad rate under each policy",
+        [table(cols, _policy_rows(ctx, practice_, costed),
+               align=["left", "left"] + ["right"] * (len(cols) - 2),
+               caption="out of fold, first repeat; (decides): the run's policy; intervals "
+                       "are bootstrap intervals")])]
     fair = _fairness_rows(ctx)
     if fair:
         blocks.append(table(

@@ -33,27 +33,66 @@ def _reason_rows(ctx: ReportContext, summary: dict[str, Any]) -> list[list[Any]]
         fidelity = entry.get("fidelity") or {}
         fid = fidelity.get("fidelity")
         boot = (entry.get("bootstrap") or {}).get("jaccard")
-        rows.append([name, entry["method"], str(entry["n_declined"]), top, no_rec,
+        method = ("points" if entry["method"] == summary["methods"]["additive"] else
+                  "SHAP" if entry["method"] == summary["methods"]["shap"] else entry["method"])
+        rows.append([name, method, str(entry["n_declined"]), top, no_rec,
                      f"{pct(fid)} of {fidelity['n_counted']}" if fid is not None else "-",
                      fmt(boot, ".2f") if boot is not None else "-"])
     return rows
 
 
-def _age_rows(ctx: ReportContext, rule: dict[str, Any]) -> list[list[Any]]:
+def _age_groups(rule: dict[str, Any]) -> list[str]:
+    """The age groups of the proxies' contributions, in the order they first appear."""
+    groups: list[str] = []
+    for entry in rule["models"].values():
+        groups += [g["group"] for g in entry.get("proxy_groups", []) if g["group"] not in groups]
+    return groups
+
+
+def _age_rows(ctx: ReportContext, rule: dict[str, Any],
+              groups: list[str]) -> list[list[Any]]:
+    """One row per model: the verdict, its evidence, and one column per age group with
+    the proxies' mean contribution (short numbers, so a row stays one line)."""
     rows = []
     for name in ctx.order:
         entry = rule["models"].get(name)
         if entry is None:
             continue
-        proxies = "; ".join(f"{g['group']}: {g['mean_proxy_contribution']:+.3f}"
-                            for g in entry.get("proxy_groups", [])) or "-"
+        by_group = {g["group"]: g["mean_proxy_contribution"]
+                    for g in entry.get("proxy_groups", [])}
         status = VERDICT_LIGHT.get(entry["verdict"], "n/a")
         detail = entry["verdict"] if status == "n/a" else ""  # the light says pass / fail
         if entry.get("distinguishable_from_zero") is False:
             detail = "(within noise)"
-        rows.append([name, light(status, detail),
-                     entry["evidence"], proxies])
+        evidence = ("age is not an input" if entry["verdict"] == "does not apply"
+                    else entry["evidence"])
+        rows.append([name, light(status, detail), evidence,
+                     *[fmt(by_group.get(g), "+.3f") for g in groups]])
     return rows
+
+
+def _age_rule_blocks(ctx: ReportContext, rule: dict[str, Any],
+                     applies: list[str]) -> list[dict[str, Any]]:
+    """The models the rule applies to in view; every model, with its proxies' contribution
+    by age group, collapsed below (in view when the rule applies to all)."""
+    groups = _age_groups(rule)
+    rows = _age_rows(ctx, rule, groups)
+    head = ["model", "age rule", "evidence", *[f"proxies {g}" for g in groups]]
+    align = ["left", "left", "left"] + ["right"] * len(groups)
+    every = table(head, rows, align=align,
+                  caption=f"Proxies: {', '.join(rule['proxies']) or 'none among the inputs'}; "
+                          "the proxies columns give their mean contribution (log-odds) by "
+                          "age group; positive values raise the risk."
+                          + (f" The margin's interval is a {rule['bootstrap']}-replicate "
+                             "bootstrap over the explained applicants; 'within noise': the "
+                             "interval includes zero." if rule.get("bootstrap") else ""))
+    applying = [r for r in rows if r[0] in applies]
+    if len(applying) == len(rows):
+        return [every]
+    blocks = [table(head, applying, align=align, title="The age rule where age is an input")
+              ] if applying else []
+    return blocks + [details("The age rule and the proxies' contribution by age group, "
+                             "every model", [every])]
 
 
 def reasons(ctx: ReportContext) -> Section | None:
@@ -69,8 +108,9 @@ def reasons(ctx: ReportContext) -> Section | None:
         parts.append(
             f"Declined applicants of the audit sample ({declined} decisions over "
             f"{len(rows)} model(s)) get up to {summary['max_reasons']} principal reasons, "
-            f"ranked by {summary['methods']['additive']} for expert rules and scorecards and "
-            f"by {summary['methods']['shap']} for the other families; an input with a zero "
+            f"ranked by {summary['methods']['additive']} (\"points\") for expert rules and "
+            f"scorecards and by {summary['methods']['shap']} (\"SHAP\") for the other "
+            "families; an input with a zero "
             "or favourable contribution is never a reason, approved applicants get none, and "
             "protected or prohibited inputs are never given as reasons.")
         flagged = sorted({f"{f['model']} ({f['column']})" for f in summary["policy_flags"]})
@@ -114,13 +154,6 @@ def reasons(ctx: ReportContext) -> Section | None:
                    f"{', '.join(failing) or 'none'} fail(s)." if applies else
                    "It does not apply to any model of this run: none has age as an input.")
                 + " The proxies' contribution by age group is shown beside it.")
-            blocks.append(table(
-                ["model", "age rule", "evidence", "proxies by age group (mean log-odds)"],
-                _age_rows(ctx, rule), align=["left", "left", "left", "left"],
-                caption=f"Proxies: {', '.join(rule['proxies']) or 'none among the inputs'}; "
-                        "positive values raise the risk."
-                        + (f" The margin's interval is a {rule['bootstrap']}-replicate "
-                           "bootstrap over the explained applicants; 'within noise': the "
-                           "interval includes zero." if rule.get("bootstrap") else "")))
+            blocks += _age_rule_blocks(ctx, rule, applies)
     return Section("reasons", "Adverse-action reasons and the age rule", " ".join(parts),
                    blocks)
