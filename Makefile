@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile  # one worker per core; a file's tests share a worker (and its fixtures)
 
 # Regenerate the golden report.md of the tiny run (review the diff before committing).
 golden: $(STAMP)

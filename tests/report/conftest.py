@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,26 @@ def run_copy(tiny_run: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(tiny_run, tmp_path / tiny_run.name))
 
 
+def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str,
+                     build: Callable[[Path], Path]) -> Path:
+    """Build a read-only session artifact once, even when pytest-xdist runs workers.
+
+    The first worker builds it under a lock in the folder every worker of the session
+    shares; the others wait for the lock and reuse it. A failed build leaves nothing,
+    so the next worker tries again (and fails the same way, visibly).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / f"{name}.path"
+        if not done.exists():
+            built = build(root / name)
+            done.write_text(str(built))
+        return Path(done.read_text())
+
+
 @pytest.fixture(scope="session")
 def default_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default study (configs/default.yaml: every family, ablation and mitigation,
@@ -53,6 +76,10 @@ def default_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "models.6.params.inner_folds": 2, "models.8.params.inner_folds": 2,
         "output.save_models": "none"})
     assert [config.models[i].name for i in (6, 8)] == ["yim_mitchell", "stacking"]
-    result = run(config, runs_dir=tmp_path_factory.mktemp("default-runs"))
-    assert result.run_dir is not None
-    return result.run_dir
+
+    def build(folder: Path) -> Path:
+        result = run(config, runs_dir=folder)
+        assert result.run_dir is not None
+        return result.run_dir
+
+    return once_per_session(tmp_path_factory, "default-study", build)
