@@ -50,7 +50,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from scorelab.models.hybrid import _HybridBase, _seeded, log_odds_of
+from scorelab.models.hybrid import _EstimatorList, _HybridBase, _seeded, log_odds_of
 from scorelab.models.neural import MLPFamily
 from scorelab.models.trees import LightGBMFamily, RandomForestFamily, _check_param
 from scorelab.exceptions import ConfigError
@@ -91,7 +91,7 @@ def hill_climb(log_odds: np.ndarray, y01: np.ndarray, metric: str, max_steps: in
     return counts
 
 
-class EnsembleSelectionHybrid(_HybridBase):
+class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
     """HCES-Bag: hill-climbing ensemble selection with bagging over tuned candidates.
 
     Parameters
@@ -138,12 +138,6 @@ class EnsembleSelectionHybrid(_HybridBase):
         self.spaces = spaces
         self.random_state = random_state
 
-    def _components(self) -> list[Any]:
-        try:
-            return [est for _, est in (self.estimators or [])]
-        except (TypeError, ValueError):
-            return []
-
     def _candidates(self) -> list[tuple[str, Any]]:
         if self.estimators is None:
             from scorelab.models.logit import LogitScorecard
@@ -151,17 +145,7 @@ class EnsembleSelectionHybrid(_HybridBase):
             return [(name, _seeded(est, self._seed(), default=True)) for name, est in
                     (("logit", LogitScorecard()), ("lightgbm", LightGBMFamily()),
                      ("forest", RandomForestFamily()), ("mlp", MLPFamily()))]
-        owner = type(self).__name__
-        try:
-            pairs = [(str(name), est) for name, est in self.estimators]
-        except (TypeError, ValueError):
-            raise ValueError(f"{owner}: estimators must be a list of (name, estimator) "
-                             f"pairs; got {self.estimators!r}") from None
-        names = [n for n, _ in pairs]
-        if not pairs or len(set(names)) != len(names):
-            raise ValueError(f"{owner}: estimators must be a non-empty list with unique "
-                             f"names; got {names}")
-        return [(n, _seeded(e, self._seed(), default=False)) for n, e in pairs]
+        return [(n, _seeded(e, self._seed(), default=False)) for n, e in self._named_pairs()]
 
     def _space(self, name: str, estimator: Any) -> Any:
         """The candidate's search space: its class's, with ``spaces[name]`` applied."""

@@ -357,7 +357,39 @@ class ExpertBoostHybrid(_HybridBase):
 # --------------------------------------------------------------------------- stacking
 
 
-class StackingHybrid(_HybridBase):
+class _EstimatorList:
+    """Hybrids built from a configured list of (name, estimator) pairs (stacking, the
+    selected ensemble): the list is checked once, the same way for both."""
+
+    estimators: Any
+
+    def _components(self) -> list[Any]:
+        try:
+            return [est for _, est in (self.estimators or [])]
+        except (TypeError, ValueError):
+            return []
+
+    def _named_pairs(self) -> list[tuple[str, Any]]:
+        """The configured pairs: a non-empty list, unique names, each giving scores."""
+        owner = type(self).__name__
+        try:
+            pairs = [(str(name), est) for name, est in self.estimators]
+        except (TypeError, ValueError):
+            raise ValueError(f"{owner}: estimators must be a list of (name, estimator) "
+                             f"pairs; got {self.estimators!r}") from None
+        if not pairs:
+            raise ValueError(f"{owner}: estimators must not be empty")
+        names = [n for n, _ in pairs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{owner}: estimator names must be unique; got {names}")
+        for name, est in pairs:
+            if not (hasattr(est, "decision_function") or hasattr(est, "predict_proba")):
+                raise ValueError(f"{owner}: base estimator '{name}' has neither "
+                                 "decision_function nor predict_proba")
+        return pairs
+
+
+class StackingHybrid(_EstimatorList, _HybridBase):
     """Stacking: logistic regression on the base families' out-of-fold log-odds.
 
     Parameters
@@ -388,12 +420,6 @@ class StackingHybrid(_HybridBase):
         self.random_state = random_state
         self.inner_max_rows = inner_max_rows
 
-    def _components(self) -> list[Any]:
-        try:
-            return [est for _, est in (self.estimators or [])]
-        except (TypeError, ValueError):
-            return []
-
     def _bases(self) -> list[tuple[str, Any]]:
         if self.estimators is None:
             from scorelab.models.logit import LogitScorecard
@@ -401,22 +427,8 @@ class StackingHybrid(_HybridBase):
             return [(name, _seeded(est, self.random_state, default=True)) for name, est in
                     (("logit", LogitScorecard()), ("lightgbm", LightGBMFamily()),
                      ("mlp", MLPFamily()))]
-        owner = type(self).__name__
-        try:
-            pairs = [(str(name), est) for name, est in self.estimators]
-        except (TypeError, ValueError):
-            raise ValueError(f"{owner}: estimators must be a list of (name, estimator) "
-                             f"pairs; got {self.estimators!r}") from None
-        if not pairs:
-            raise ValueError(f"{owner}: estimators must not be empty")
-        names = [n for n, _ in pairs]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{owner}: estimator names must be unique; got {names}")
-        for name, est in pairs:
-            if not (hasattr(est, "decision_function") or hasattr(est, "predict_proba")):
-                raise ValueError(f"{owner}: base estimator '{name}' has neither "
-                                 "decision_function nor predict_proba")
-        return [(n, _seeded(e, self.random_state, default=False)) for n, e in pairs]
+        return [(n, _seeded(e, self.random_state, default=False))
+                for n, e in self._named_pairs()]
 
     def _validate_params_values(self) -> None:
         self._check_inner_folds()
