@@ -398,6 +398,10 @@ RunDirArg = Annotated[Path, typer.Argument(help="A run directory written by 'sco
 ModelOpt = Annotated[str | None, typer.Option("--model", "--family", help="A model name, or a "
                                               "family with one model (default: the best).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+#: A table of new applicants, as `score` and `stability` read it.
+ApplicantsArg = Annotated[Path, typer.Argument(
+    help="New applicants (CSV or Parquet) with the run's model input columns.",
+    show_default=False)]
 
 
 @app.command()
@@ -437,8 +441,7 @@ def explain(
 @_user_errors
 def score(
     run_dir: RunDirArg,
-    table: Annotated[Path, typer.Argument(help="New applicants (CSV or Parquet) with the "
-                                          "model's input columns.", show_default=False)],
+    table: ApplicantsArg,
     out_path: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or "
                                            ".parquet).", show_default=False)],
     model: ModelOpt = None,
@@ -488,8 +491,7 @@ def score(
 @_user_errors
 def stability(
     run_dir: RunDirArg,
-    table: Annotated[Path, typer.Argument(help="New applicants (CSV or Parquet) with the "
-                                          "models' input columns.", show_default=False)],
+    table: ApplicantsArg,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
