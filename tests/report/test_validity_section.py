@@ -46,3 +46,22 @@ def test_no_validity_json_no_section(run_copy: Path):
     """The tiny run has no fairness audit, hence no planted-truth checks: no section."""
     assert not (run_copy / "validity.json").exists()
     assert validity(ReportContext(load_run(run_copy))) is None
+
+
+def test_label_bias_aimed_at_the_minority_is_checked_against_the_labels_own_age_gap(
+        audited_run: Path):
+    """The defaults plant label bias on the minority, not on age. It still reaches the
+    young/rest gap as far as the two groups overlap, so the planted value is the labels'
+    own young/rest gap measured on the population (not zero), and it is recovered."""
+    v = json.loads((audited_run / "validity.json").read_text())
+    fairness = json.loads((audited_run / "fairness.json").read_text())
+    rows = [c for c in v["checks"] if c["analysis"].startswith("label bias")]
+    assert rows, "no label-bias check in a run whose population plants label bias"
+    for row in rows:
+        assert "targets minority = minority" in row["planted"]
+        assert row["planted_value"] != 0.0
+        assert row["expected"] == "interval covers the labels' own gap"
+        assert row["low"] <= row["planted_value"] <= row["high"] and row["passed"] is True
+    d = fairness["models"]["lightgbm"]["age"]["decomposition"]
+    assert d["label_bias_method"] == "observed vs true default-rate gap"
+    assert d["label_bias"] == pytest.approx(rows[0]["planted_value"], abs=1e-9)
