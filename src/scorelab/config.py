@@ -231,7 +231,8 @@ class TablePopulation(_Section):
     """Bring your own table: a CSV or Parquet file of applicants with a known outcome."""
 
     source: Literal["table"] = Field(description="Citizens come from a table on disk.")
-    path: Path | None = Field(None, description="CSV or Parquet file (relative paths: to the "
+    path: Path | None = Field(None, description="CSV or Parquet file, or a folder of "
+                              "Parquet files with the same columns (relative paths: to the "
                               "config file); null only when the table is given as a "
                               "DataFrame from Python (scorelab.run(config, population=df)).")
     target: str = Field(min_length=1, description="Column holding the outcome.")

@@ -91,6 +91,44 @@ def test_id_column_drop_categorical_and_parquet(tmp_path: Path) -> None:
     assert pop.features == ["grade", "housing"]
 
 
+def test_a_folder_of_parquet_parts_is_the_table_they_stack_into(tmp_path: Path) -> None:
+    """Parts stack in name order, sub-folders included, markers such as _SUCCESS and hidden files skipped, a column of
+    whole numbers in one part and decimals in another widened: the same population as
+    the single file, row for row."""
+    frame = _table(45)
+    frame["income"] = frame["income"].astype(float)
+    _write(tmp_path, frame, "t.parquet")
+    folder = tmp_path / "parts"
+    (folder / "year=2").mkdir(parents=True)
+    frame.iloc[:15].to_parquet(folder / "a-0.parquet", index=False)
+    whole = frame.iloc[15:30].copy()
+    whole["income"] = 7  # whole numbers in this part only
+    whole.to_parquet(folder / "a-1.pq", index=False)
+    frame.iloc[30:].to_parquet(folder / "year=2" / "b.parquet", index=False)
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".a-0.parquet.crc").write_bytes(b"crc")
+    single = load_table_population(_cfg(path="t.parquet", id_column="applicant"), tmp_path)
+    parts = load_table_population(_cfg(path="parts", id_column="applicant"), tmp_path)
+    expected = single.frame.copy()
+    expected.loc[15:29, "income"] = 7.0
+    pd.testing.assert_frame_equal(parts.frame, expected)
+    assert parts.features == single.features
+
+
+def test_a_folder_table_streams_part_by_part(tmp_path: Path) -> None:
+    from scorelab.data.loaders import table_batches
+    frame = _table(40)
+    (tmp_path / "parts").mkdir()
+    for k in range(4):
+        frame.iloc[10 * k:10 * (k + 1)].to_parquet(tmp_path / "parts" / f"p{k}.parquet")
+    header, batches = table_batches(tmp_path / "parts", "table", size=4)
+    assert header == list(frame.columns)
+    got = list(batches(["applicant", "income"]))
+    assert max(len(b) for b in got) <= 4 and len(got) == 12  # 3 batches of each part
+    pd.testing.assert_frame_equal(pd.concat(got, ignore_index=True),
+                                  frame[["applicant", "income"]])
+
+
 def test_absolute_path_numeric_target_and_missing_values(tmp_path: Path) -> None:
     frame = _table()
     frame["outcome"] = np.where(frame["outcome"] == "bad", 2, 1)

@@ -64,6 +64,7 @@ __all__ = ["SUPPORTED_SUFFIXES", "check_rows_for_folds", "load_table_population"
            "read_table", "resolve_table_path", "table_batches"]
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
+FOLDER = "folder"  # a table given as a folder of Parquet files with the same columns
 ID_COLUMN = "citizen_id"
 _EXACT_INT = 2**53  # ids above it are not exact as floats (two ids could become one)
 _SHOW = 8  # values/columns listed in an error message at most
@@ -103,7 +104,7 @@ def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
     ``what`` names the file in messages (the config key, or e.g. "table" for ``score``).
     """
     path, suffix = _checked_file(path, what)
-    if suffix in (".parquet", ".pq"):
+    if suffix in (".parquet", ".pq", FOLDER):
         frame = _read_parquet(path, what)
     else:
         frame = _read_csv(path, what, compressed=suffix == ".csv.gz")
@@ -115,22 +116,60 @@ def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
 
 
 def _checked_file(path: str | Path, what: str) -> tuple[Path, str]:
-    """The path and its type, once it is an existing, non-empty CSV or Parquet file."""
+    """The path and its type, once it is an existing, non-empty CSV or Parquet file, or
+    a folder of Parquet files (type ``"folder"``, see :func:`parquet_parts`)."""
     path = Path(path)
     if not path.exists():
         hint = ("; relative paths are relative to the config file's folder"
                 if what == "population.path" else "")
-        raise DataError(f"{what} '{path}' not found (give a CSV or Parquet file{hint})")
+        raise DataError(f"{what} '{path}' not found (give a CSV or Parquet file, or a "
+                        f"folder of Parquet files{hint})")
+    if path.is_dir():
+        parquet_parts(path, what)
+        return path, FOLDER
     if not path.is_file():
         raise DataError(f"{what} '{path}' is not a file (give a CSV or Parquet file)")
     suffix = _suffix(path)
     if suffix not in SUPPORTED_SUFFIXES:
         raise DataError(f"{what} '{path}': unsupported file type '{suffix}'; "
-                        f"valid: {', '.join(SUPPORTED_SUFFIXES)}")
+                        f"valid: {', '.join(SUPPORTED_SUFFIXES)}, or a folder of "
+                        "Parquet files")
     if path.stat().st_size == 0:
         raise DataError(f"{what} '{path}' is empty (0 bytes); it needs a header "
                         "row and at least one row of applicants")
     return path, suffix
+
+
+def parquet_parts(folder: Path, what: str) -> list[Path]:
+    """The Parquet files of a folder table, in name order (sub-folders included; hidden
+    files and Spark/Hadoop markers such as ``_SUCCESS`` skipped), each checked to have
+    the first one's columns, so that the parts stack into one table."""
+    def visible(p: Path) -> bool:
+        return not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and visible(p))
+    parts = [p for p in files if _suffix(p) in (".parquet", ".pq")]
+    others = [p for p in files if p not in set(parts)]
+    if not parts:
+        raise DataError(f"{what} '{folder}' is a folder with no Parquet files (give a CSV "
+                        "or Parquet file, or a folder of .parquet files)")
+    if others:
+        raise DataError(f"{what} '{folder}': a folder table holds Parquet files only; "
+                        f"found {_listing(str(p.relative_to(folder)) for p in others)}")
+    names = None
+    for part in parts:
+        try:
+            columns = pq.read_schema(part).names
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise DataError(f"{what} '{part}' is not a readable Parquet file "
+                            f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+        if names is None:
+            names = columns
+        elif columns != names:
+            raise DataError(f"{what} '{folder}': part '{part.relative_to(folder)}' has "
+                            f"columns {_listing(columns)}, but '{parts[0].relative_to(folder)}'"
+                            f" has {_listing(names)}; every part needs the same columns")
+    return parts
 
 
 Batches = Callable[[Sequence[str]], Iterator[pd.DataFrame]]
@@ -141,9 +180,10 @@ def table_batches(path: str | Path, what: str, size: int = 100_000
     """The header of a table and a way to read chosen columns of it, again and again, in
     batches of ``size`` rows, so that a million-row table is never whole in memory."""
     path, suffix = _checked_file(path, what)
-    parquet = suffix in (".parquet", ".pq")
+    parquet = suffix in (".parquet", ".pq", FOLDER)
+    parts = parquet_parts(path, what) if suffix == FOLDER else [path]
     try:
-        header = (list(pq.read_schema(path).names) if parquet else
+        header = (list(pq.read_schema(parts[0]).names) if parquet else
                   list(pd.read_csv(path, nrows=0, compression="infer").columns))
     except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
         kind = "Parquet" if parquet else "CSV"
@@ -156,10 +196,11 @@ def table_batches(path: str | Path, what: str, size: int = 100_000
     def batches(columns: Sequence[str]) -> Iterator[pd.DataFrame]:
         wanted = [c for c in header if c in set(columns)]
         try:
-            if parquet:
-                for batch in pq.ParquetFile(path).iter_batches(batch_size=size,
-                                                               columns=wanted):
-                    yield batch.to_pandas()
+            if parquet:  # part by part: a folder is never whole in memory either
+                for part in parts:
+                    for batch in pq.ParquetFile(part).iter_batches(batch_size=size,
+                                                                   columns=wanted):
+                        yield batch.to_pandas()
             else:
                 yield from pd.read_csv(path, usecols=wanted, chunksize=size,
                                        low_memory=False, compression="infer")
@@ -208,17 +249,29 @@ def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:
+    """A Parquet file, or a folder's parts stacked in name order (a column whose type
+    differs between parts, say whole numbers in one and decimals in another, is widened
+    to the type that holds both)."""
+    parts = parquet_parts(path, what) if path.is_dir() else [path]
+    part = path
     try:
-        names = pq.read_schema(path).names
+        names = pq.read_schema(parts[0]).names
         dup = _duplicates(names)
         if dup:
             raise DataError(f"{what} '{path}': duplicate column names "
                             f"{_listing(dup)}; every column needs a unique name")
-        frame = pq.read_table(path).to_pandas()
+        tables = []
+        for part in parts:
+            tables.append(pq.read_table(part))
+        part = path  # a failure from here on is about the parts together
+        table = tables[0] if len(tables) == 1 else \
+            pa.concat_tables(tables, promote_options="permissive")
+        frame = table.to_pandas()
     except DataError:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise DataError(f"{what} '{path}' is not a readable Parquet file "
+        where = f"'{path}'" if part == path else f"'{path}' (part '{part.name}')"
+        raise DataError(f"{what} {where} is not a readable Parquet file "
                         f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame.reset_index(drop=True)
