@@ -400,7 +400,8 @@ ModelOpt = Annotated[str | None, typer.Option("--model", "--family", help="A mod
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 #: A table of new applicants, as `score` and `stability` read it.
 ApplicantsArg = Annotated[Path, typer.Argument(
-    help="New applicants (CSV or Parquet) with the run's model input columns.",
+    help="New applicants (CSV or Parquet file, or a folder of Parquet files) with the "
+    "run's model input columns.",
     show_default=False)]
 
 

@@ -106,7 +106,7 @@ def reasons(ctx: ReportContext) -> Section | None:
         rows = _reason_rows(ctx, summary)
         declined = sum(int(r[2]) for r in rows)
         parts.append(
-            f"Declined applicants of the audit sample ({declined} decisions over "
+            f"Declined applicants of the audit sample ({declined:,} declines across "
             f"{len(rows)} model(s)) get up to {summary['max_reasons']} principal reasons, "
             f"ranked by {summary['methods']['additive']} (\"points\") for expert rules and "
             f"scorecards and by {summary['methods']['shap']} (\"SHAP\") for the other "
