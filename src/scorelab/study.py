@@ -216,7 +216,8 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
                 config, population, models, predictions, twin_oof, twin_frame,
                 result.explanations, true_label)
             result.validity = validity_artifact(config, frame, result.fairness, twin_frame,
-                                                population.features)
+                                                population.features,
+                                                {m.name: m.columns for m in models})
             first = predictions[predictions["repeat"] == 0]
             matched, matched_columns = matched_rate_fairness(
                 config, frame.assign(defaulted=y), first,

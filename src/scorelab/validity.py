@@ -21,6 +21,7 @@ from scorelab.config import ExperimentConfig, load_config
 from scorelab.data.synthetic import generate_population
 from scorelab.exceptions import ConfigError
 from scorelab.fairness.planted import Check, planted_truth, truth_checks
+from scorelab.protocol import prepare_models
 from scorelab.study import run_study
 
 __all__ = ["SCENARIO_DIR", "Check", "label_bias_sweep", "planted_truth", "scenario_configs",
@@ -46,8 +47,10 @@ def validate_scenario(name: str, config: ExperimentConfig) -> list[Check]:
     """Run one scenario in memory and check each age analysis against the planted truth."""
     population = generate_population(config.population, config.seed)
     result = run_study(config, population, {})
+    models, _ = prepare_models(config, population.schema)
     return truth_checks(name, config, population.frame, result.fairness or {},
-                        features=population.features)
+                        features=population.features,
+                        inputs={m.name: m.columns for m in models})
 
 
 def validate(names: Sequence[str] | None = None, directory: Path = SCENARIO_DIR,

@@ -65,3 +65,28 @@ def test_label_bias_aimed_at_the_minority_is_checked_against_the_labels_own_age_
     d = fairness["models"]["lightgbm"]["age"]["decomposition"]
     assert d["label_bias_method"] == "observed vs true default-rate gap"
     assert d["label_bias"] == pytest.approx(rows[0]["planted_value"], abs=1e-9)
+
+
+def test_twin_checks_know_how_each_model_can_respond_to_age(default_study_run: Path):
+    """A model that sees age directly (the per-band thresholds) is shown, not rated, on
+    the twin parts; a rule set whose twins never move (suining: none of the inputs the
+    age path changes) must show exactly the missed risk; the others are rated on the
+    path."""
+    from scorelab.fairness.planted import _SEES_AGE
+    v = json.loads((default_study_run / "validity.json").read_text())
+    fairness = json.loads((default_study_run / "fairness.json").read_text())
+    twins = "twins: score change of the youngest band made older"
+    response = "response to age through the inputs, beyond true risk (twins)"
+    rows = {(c["model"], c["analysis"]): c for c in v["checks"]}
+    for analysis in (twins, response):
+        row = rows[("lightgbm_age_thresholds", analysis)]
+        assert row["passed"] is None and row["expected"] == _SEES_AGE
+    still = [m for m, e in fairness["models"].items()
+             if all(r["mean_delta_score"] == 0 for r in e["age"]["twin_effects"])]
+    assert "suining" in still
+    for model in still:
+        row = rows[(model, response)]
+        assert row["expected"].startswith(f"interval covers {row['planted_value']:+.1f}")
+        assert row["passed"] is (row["low"] <= row["planted_value"] <= row["high"])
+    moved = rows[("lightgbm", response)]
+    assert moved["expected"].startswith("interval below") and moved["passed"] is not None

@@ -20,7 +20,7 @@ was expected and whether it held. The study writes them to ``validity.json``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -125,10 +125,12 @@ def planted_truth(config: ExperimentConfig, frame: pd.DataFrame,
 
 def _row(scenario: str, model: str, d: dict[str, Any], key: str, analysis: str,
          planted: str, planted_value: float | None, expected: str,
-         rule: Callable[[float, float, float], bool]) -> Check:
+         rule: Callable[[float, float, float], bool] | None) -> Check:
+    """One check of a decomposition part (``rule`` None: shown, not rated)."""
     value = d.get(key)
     low, high = (d.get("intervals") or {}).get(key) or (None, None)
-    ok = None if value is None or low is None else bool(rule(value, low, high))
+    ok = None if value is None or low is None or rule is None else \
+        bool(rule(value, low, high))
     return Check(scenario, model, analysis, planted, planted_value, value, low, high,
                  expected, ok)
 
@@ -137,9 +139,25 @@ def _covers(target: float) -> Callable[[float, float, float], bool]:
     return lambda v, lo, hi: lo <= target <= hi
 
 
+_SEES_AGE = "not rated: the model sees age directly, so its twins also answer to that"
+
+
+def _use_of_age(age: dict[str, Any], inputs: Sequence[str] | None) -> str:
+    """How a model can respond to its twins' age: ``direct`` (age is one of its inputs),
+    ``ignores`` (no twin's score moved: none of the inputs the age path changes is
+    used) or ``path`` (through the inputs the path changes)."""
+    if inputs is not None and "age" in inputs:
+        return "direct"
+    deltas = [r.get("mean_delta_score") for r in age.get("twin_effects") or []]
+    if deltas and all(v is not None and abs(float(v)) < 1e-9 for v in deltas):
+        return "ignores"
+    return "path"
+
+
 def _decomposition_checks(scenario: str, model: str, d: dict[str, Any],
-                          truth: dict[str, Any], shift: float) -> list[Check]:
-    """The four parts of one model's age-gap decomposition against the planted truth."""
+                          truth: dict[str, Any], shift: float, use: str) -> list[Check]:
+    """The four parts of one model's age-gap decomposition against the planted truth
+    (``use``: how the model can respond to age, see :func:`_use_of_age`)."""
     path = _has_path(truth)
     path_words = (f"credit history {truth['history_years']:+.1f} y, employment "
                   f"{truth['employment_years']:+.1f} y, thin files "
@@ -147,7 +165,12 @@ def _decomposition_checks(scenario: str, model: str, d: dict[str, Any],
     b = float(d["slope_points_per_logit"])
     missed = b * truth["risk_shift_logit"]  # what true risk warrants for the twins
     legit = abs(truth["risk_shift_logit"]) > 0.01
-    if path:  # the path lowers the part below what the missed risk would give
+    if use == "direct":
+        expected, rule = _SEES_AGE, None
+    elif use == "ignores":  # the twins score as before: the part is exactly the missed risk
+        expected = f"interval covers {missed:+.1f} (the model uses none of the path's inputs)"
+        rule = _covers(missed)
+    elif path:  # the path lowers the part below what the missed risk would give
         expected, rule = (f"interval below {missed:+.1f}", lambda v, lo, hi, m=missed: hi < m)
     elif legit:  # a missed age difference; descendants of age may reflect some of it
         expected, rule = (f"interval above 0, starting at most at {missed:+.1f}",
@@ -195,7 +218,7 @@ def _has_path(truth: dict[str, Any]) -> bool:
 
 
 def _twin_check(scenario: str, model: str, age: dict[str, Any],
-                truth: dict[str, Any]) -> Check | None:
+                truth: dict[str, Any], use: str) -> Check | None:
     """Older twins must score no lower where an age path through the inputs was planted:
     higher for a model that uses the path's inputs, exactly the same for one that ignores
     them (a rule set without those inputs), never lower."""
@@ -204,11 +227,13 @@ def _twin_check(scenario: str, model: str, age: dict[str, Any],
         return None
     first = rows[0]  # the youngest band (bands in order)
     value = first.get("mean_delta_score")
+    direct = use == "direct"
     return Check(scenario, model, "twins: score change of the youngest band made older",
                  f"age path through the inputs (credit history "
                  f"{truth['history_years']:+.1f} y)", None, value, None, None,
+                 _SEES_AGE if direct else
                  "older twins score no lower (>= 0; 0 where the inputs are not used)",
-                 None if value is None else bool(value >= 0))
+                 None if value is None or direct else bool(value >= 0))
 
 
 def _sweep_check(scenario: str, fairness: dict[str, Any], frame: pd.DataFrame,
@@ -257,19 +282,22 @@ def _proxy_check(scenario: str, fairness: dict[str, Any], truth: dict[str, Any],
 
 def truth_checks(scenario: str, config: ExperimentConfig, frame: pd.DataFrame,
                  fairness: dict[str, Any], twin: pd.DataFrame | None = None,
-                 features: list[str] | None = None) -> list[Check]:
+                 features: list[str] | None = None,
+                 inputs: Mapping[str, Sequence[str]] | None = None) -> list[Check]:
     """Every age analysis of a run's ``fairness`` (fairness.json) against what the
     population model planted (see the module docstring). ``features`` are the schema's
-    feature columns (the proxy audit's candidates)."""
+    feature columns (the proxy audit's candidates); ``inputs`` each model's input
+    columns (a model that sees age directly is shown, not rated, on the twin parts)."""
     truth = planted_truth(config, frame, twin)
     shift = config.fairness.twin_age_shift
     checks: list[Check] = []
     for model, entry in (fairness or {}).get("models", {}).items():
         age = entry.get("age") or {}
+        use = _use_of_age(age, (inputs or {}).get(model))
         d = age.get("decomposition")
         if isinstance(d, dict):
-            checks += _decomposition_checks(scenario, model, d, truth, shift)
-        twin_row = _twin_check(scenario, model, age, truth)
+            checks += _decomposition_checks(scenario, model, d, truth, shift, use)
+        twin_row = _twin_check(scenario, model, age, truth, use)
         if twin_row is not None:
             checks.append(twin_row)
     for extra in (_proxy_check(scenario, fairness, truth, features),
@@ -301,11 +329,13 @@ def validity_summary(scenario: str, checks: list[Check]) -> dict[str, Any]:
 
 def validity_artifact(config: ExperimentConfig, frame: pd.DataFrame,
                       fairness: dict[str, Any] | None, twin: pd.DataFrame | None,
-                      features: list[str] | None = None) -> dict[str, Any] | None:
+                      features: list[str] | None = None,
+                      inputs: Mapping[str, Sequence[str]] | None = None
+                      ) -> dict[str, Any] | None:
     """validity.json of a run: None on a real table (no planted truth) or when the age
     analyses did not run."""
     if not (isinstance(config.population, SyntheticPopulation) and fairness
             and (fairness.get("thresholds") or {}).get("age_attribute") == "age"):
         return None
     return validity_summary(config.name, truth_checks(config.name, config, frame, fairness,
-                                                      twin, features))
+                                                      twin, features, inputs))
