@@ -90,3 +90,10 @@ def test_twin_checks_know_how_each_model_can_respond_to_age(default_study_run: P
         assert row["passed"] is (row["low"] <= row["planted_value"] <= row["high"])
     moved = rows[("lightgbm", response)]
     assert moved["expected"].startswith("interval below") and moved["passed"] is not None
+    # the summary row holds most models to "below", says the values are each model's
+    # own, and that some models are held to another expectation
+    summary = next(r for r in v["by_analysis"] if r["analysis"] == response)
+    assert summary["expected"].startswith("interval below")
+    assert "each model against its own value" in summary["expected"]
+    assert f"{len(still) + 1} of {len(fairness['models'])} models held to another" \
+        in summary["expected"]

@@ -20,6 +20,8 @@ was expected and whether it held. The study writes them to ``validity.json``.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -307,6 +309,26 @@ def truth_checks(scenario: str, config: ExperimentConfig, frame: pd.DataFrame,
     return checks
 
 
+def _shared_expectation(checks: list[Check]) -> tuple[str, str]:
+    """One analysis's expectation and planted value for the summary row: the kind most
+    models are held to (numbers aside), shown as its first model's, with a note when the
+    values are each model's own or some models are held to another kind."""
+    def kind(c: Check) -> str:
+        return re.sub(r"[+-]?\d+(\.\d+)?", "#", c.expected)
+
+    counts = Counter(kind(c) for c in checks)
+    main = max(counts, key=lambda k: counts[k])  # the first of the most common kinds
+    shown = next(c for c in checks if kind(c) == main)
+    notes = []
+    if len({c.expected for c in checks if kind(c) == main}) > 1:
+        notes.append(f"each model against its own value, here {shown.model}'s")
+    if len(checks) > counts[main]:
+        notes.append(f"{len(checks) - counts[main]} of {len(checks)} models held to "
+                     "another expectation")
+    suffix = f" ({'; '.join(notes)}: see every check)" if notes else ""
+    return shown.expected + suffix, shown.planted
+
+
 def validity_summary(scenario: str, checks: list[Check]) -> dict[str, Any]:
     """validity.json: the checks and, per analysis, how many models recovered it."""
     rows = [asdict(c) for c in checks]
@@ -314,7 +336,8 @@ def validity_summary(scenario: str, checks: list[Check]) -> dict[str, Any]:
     for c in checks:
         s = by.setdefault(c.analysis, {"analysis": c.analysis, "planted": c.planted,
                                        "expected": c.expected, "passed": 0, "failed": 0,
-                                       "unrated": 0, "missed_by": []})
+                                       "unrated": 0, "missed_by": [], "_expected": []})
+        s["_expected"].append(c)
         if c.passed is None:
             s["unrated"] += 1
         elif c.passed:
@@ -322,6 +345,8 @@ def validity_summary(scenario: str, checks: list[Check]) -> dict[str, Any]:
         else:
             s["failed"] += 1
             s["missed_by"].append(c.model)
+    for s in by.values():
+        s["expected"], s["planted"] = _shared_expectation(s.pop("_expected"))
     return {"scenario": scenario, "checks": rows, "by_analysis": list(by.values()),
             "n_checks": len(rows), "n_passed": sum(r["passed"] is True for r in rows),
             "n_failed": sum(r["passed"] is False for r in rows)}
