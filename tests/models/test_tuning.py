@@ -194,3 +194,28 @@ def test_expected_cost_rejects_above_the_cut_off_break_even() -> None:
     config = _config(metric="expected_cost")  # cut-off 600 = good:bad odds 4 on the scale
     assert tuning_threshold(config) == pytest.approx(1 / 5)
     assert tuning_threshold(_config()) is None  # auc needs no threshold
+
+
+def test_fits_stopped_by_their_iteration_limit_are_recorded_not_announced() -> None:
+    """An MLP trial whose inner fits stop at max_iter is scored as it is: each trial
+    records how many of its inner fits did not converge, and no ConvergenceWarning per
+    inner fit floods the caller (a tuned study would print hundreds)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from scorelab.models.neural import MLPFamily
+    from scorelab.models.tuning import declared_space, search
+    pop = generate_population(make_config(n=400).population, seed=3)
+    X = pop.frame[pop.features]
+    y = pop.frame["defaulted"].to_numpy()
+    for limit, expect_stopped in ((2, True), (400, False)):
+        mlp = MLPFamily(max_iter=limit, early_stopping=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)  # any that escapes fails
+            found = search(mlp, declared_space(mlp), X, y, budget=2, inner_folds=2,
+                           metric="auc", seed=0)
+        stopped = [t.not_converged for t in found.trials]
+        assert len(stopped) == 2
+        assert all(s == 2 for s in stopped) if expect_stopped else sum(stopped) < 4
+        assert [t["not_converged"] for t in found.record()["trials"]] == stopped

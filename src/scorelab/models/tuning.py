@@ -26,6 +26,7 @@ ensemble selection (:mod:`scorelab.models.ensemble`).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -36,6 +37,7 @@ import optuna
 from pydantic import ValidationError
 from scipy.stats import rankdata
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
 from scorelab.config import SearchRange
@@ -217,6 +219,7 @@ class Trial:
     params: dict[str, Any]
     score: float
     log_odds: np.ndarray = field(repr=False)
+    not_converged: int = 0  # inner fits stopped by their iteration limit
 
 
 @dataclass
@@ -241,7 +244,8 @@ class Search:
         return {"params": {k: _plain(v) for k, v in self.best_params.items()},
                 "inner_score": self.best_score, "n_trials": len(self.trials),
                 "trials": [{"params": {k: _plain(v) for k, v in t.params.items()},
-                            "score": t.score} for t in self.trials]}
+                            "score": t.score, "not_converged": t.not_converged}
+                           for t in self.trials]}
 
 
 def seed_for(*keys: int) -> int:
@@ -311,17 +315,25 @@ def search(estimator: Any, space: Space, X: Any, y01: np.ndarray, *, budget: int
     y01 = np.asarray(y01, dtype=np.int64)
     splits = list(splits) if splits is not None else inner_splits(y01, inner_folds, seed)
     greater = METRICS[metric]
-    seen: dict[str, tuple[float, np.ndarray]] = {}
+    seen: dict[str, tuple[float, np.ndarray, int]] = {}
     trials: list[Trial] = []
 
     def objective(trial: optuna.Trial) -> float:
         params = {name: dim.suggest(trial, name) for name, dim in space.items()}
         key = repr(sorted(params.items()))
         if key not in seen:
-            z = _inner_log_odds(clone(estimator).set_params(**params), X, y01, splits)
-            seen[key] = (float(score_rows(z, y01, metric, threshold)[0]), z)
-        score, z = seen[key]
-        trials.append(Trial(trial.number, params, score, z))
+            # a candidate whose fits stop at their iteration limit is scored as it is and
+            # recorded as such, not announced once per inner fit of every trial
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                z = _inner_log_odds(clone(estimator).set_params(**params), X, y01, splits)
+            for w in caught:
+                if not issubclass(w.category, ConvergenceWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            stopped = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+            seen[key] = (float(score_rows(z, y01, metric, threshold)[0]), z, stopped)
+        score, z, stopped = seen[key]
+        trials.append(Trial(trial.number, params, score, z, stopped))
         return score
 
     if not space:
