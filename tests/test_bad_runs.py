@@ -24,7 +24,7 @@ from tests.conftest import make_config
 
 RECIPES_FILE = Path(__file__).parent / "bad_inputs" / "runs" / "recipes.yaml"
 RECIPES: dict[str, dict[str, Any]] = yaml.safe_load(RECIPES_FILE.read_text())
-COMMANDS = ("report", "explain", "compare", "score")
+COMMANDS = ("report", "explain", "compare", "score", "stability")
 runner = CliRunner()
 
 
@@ -159,7 +159,9 @@ def _argv(command: str, damaged: Path, pristine: Path, applicants: Path, outside
                         "--model", "lightgbm"],
             "compare": ["compare", str(damaged), str(pristine)],
             "score": ["score", str(damaged), str(applicants), "--out", str(out),
-                      "--model", "lightgbm"]}[command]
+                      "--model", "lightgbm"],
+            "stability": ["stability", str(damaged), str(applicants),
+                          "--model", "lightgbm"]}[command]
 
 
 def test_every_recipe_is_complete() -> None:
