@@ -92,9 +92,9 @@ def test_id_column_drop_categorical_and_parquet(tmp_path: Path) -> None:
 
 
 def test_a_folder_of_parquet_parts_is_the_table_they_stack_into(tmp_path: Path) -> None:
-    """Parts stack in name order, sub-folders included, markers such as _SUCCESS and hidden files skipped, a column of
-    whole numbers in one part and decimals in another widened: the same population as
-    the single file, row for row."""
+    """Parts stack in name order, sub-folders included, markers such as _SUCCESS and
+    hidden files skipped, a column of whole numbers in one part and decimals in another
+    widened: the same population as the single file, row for row."""
     frame = _table(45)
     frame["income"] = frame["income"].astype(float)
     _write(tmp_path, frame, "t.parquet")
