@@ -97,3 +97,7 @@ def test_twin_checks_know_how_each_model_can_respond_to_age(default_study_run: P
     assert "each model against its own value" in summary["expected"]
     assert f"{len(still) + 1} of {len(fairness['models'])} models held to another" \
         in summary["expected"]
+    # the report's verdict counts the model it did not rate
+    twin_row = next(r for r in v["by_analysis"] if r["analysis"] == twins)
+    assert twin_row["unrated"] == 1
+    assert "; 1 not rated)" in (default_study_run / "report.md").read_text()

@@ -14,13 +14,14 @@ __all__ = ["validity"]
 
 def _verdict(row: dict[str, Any]) -> str:
     passed, failed = int(row.get("passed", 0)), int(row.get("failed", 0))
-    rated = passed + failed
+    rated, unrated = passed + failed, int(row.get("unrated", 0))
     if not rated:
         return "not rated (no planted value)"
+    aside = f"; {unrated} not rated" if unrated else ""
     if not failed:
-        return "recovered" + (f" ({passed} of {rated} models)" if rated > 1 else "")
+        return "recovered" + (f" ({passed} of {rated} models{aside})" if rated > 1 else "")
     missed = ", ".join(map(str, row.get("missed_by") or []))
-    return f"missed by {missed} ({failed} of {rated})"
+    return f"missed by {missed} ({failed} of {rated}{aside})"
 
 
 def _value(check: dict[str, Any]) -> str:
