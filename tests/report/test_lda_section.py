@@ -21,19 +21,41 @@ from scorelab.runs.writer import RunWriter
 from tests.lda.conftest import scenario
 
 
-@pytest.fixture(scope="module")
-def lda_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LdaSearch]:
+def _lda_folder(tmp_path_factory: pytest.TempPathFactory,
+                **extra: object) -> tuple[Path, LdaSearch]:
     config = scenario("age_proxy", 600, **{
-        "decision.costs": {"false_accept": 5, "false_reject": 1},
         "lda.proxies": ["credit_history_years"], "evaluation.n_jobs": 1,
         "lda.params": {"trees/lightgbm": {"n_estimators": [40], "num_leaves": [7, 15]}},
         "models": [{"family": "trees", "name": "lightgbm", "kind": "lightgbm",
-                    "params": {"n_estimators": 40}}]})
+                    "params": {"n_estimators": 40}}], **extra})
     population, _ = population_for(config)
     search = run_search(config, population)
     writer = RunWriter(tmp_path_factory.mktemp("lda-runs"), "lda")
     write_lda(writer, config, search, population.schema)
     return writer.tmp / "lda", search
+
+
+@pytest.fixture(scope="module")
+def lda_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LdaSearch]:
+    return _lda_folder(tmp_path_factory,
+                       **{"decision.costs": {"false_accept": 5, "false_reject": 1}})
+
+
+def test_a_search_without_costs_reports_its_choices_without_a_cost_column(
+        run_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No decision.costs (the default config): the choices table has no cost column and
+    a chosen candidate's row is still written (it once raised KeyError 'expected_cost',
+    so `scorelab lda configs/default.yaml` failed after its whole search)."""
+    folder, search = _lda_folder(tmp_path_factory)
+    assert any(ch["chosen"] is not None for ch in search.choices)
+    shutil.copytree(folder, run_copy / "lda")
+    section = lda(ReportContext(load_run(run_copy)))
+    assert section is not None and "Expected cost" not in section.summary
+    choices = next(b for b in section.blocks if b.get("title", "").startswith("The least"))
+    assert choices["columns"][-1] == "significant"
+    assert all(len(r) == len(choices["columns"]) for r in choices["rows"])
+    shown = " ".join(str(r[1]) for r in choices["rows"])
+    assert all(ch["chosen"] in shown for ch in search.choices if ch["chosen"] is not None)
 
 
 def test_the_section_tells_this_searchs_numbers(run_copy: Path,

@@ -63,11 +63,11 @@ def _choice_rows(data: LdaData) -> list[list[str]]:
             continue
         row = by_name.loc[ch["chosen"]]
         low, high = ch["reduction_interval"]
+        cost = ([interval(row["expected_cost"], row["expected_cost_low"],
+                          row["expected_cost_high"])] if costed else [])
         rows.append([f"{ch['tolerance']:g}", ch["chosen"], fmt(row["auc_loss"], "+.4f"),
                      fmt(row["disparity"]), interval(ch["reduction"], low, high),
-                     "yes" if ch["significant"] else "no"]
-                    + [interval(row["expected_cost"], row["expected_cost_low"],
-                                row["expected_cost_high"])] * costed)
+                     "yes" if ch["significant"] else "no"] + cost)
     return rows
 
 
