@@ -29,7 +29,9 @@ def _study(runs_dir: Path, n_estimators: int = 40, seed: int = 5) -> Path:
                           "evaluation": {"folds": 3, "bootstrap": 30},
                           "explain": {"enabled": False},
                           "fairness": {"bootstrap": 20, "min_group_size": 30},
-                          "output": {"save_models": "none"}}, n=1000, seed=seed)
+                          "output": {"save_models": "none"},
+                          "report": {"formats": ["md"]}},  # compare never reads the report
+                         n=1000, seed=seed)
     result = run(config, runs_dir=runs_dir)
     assert result.run_dir is not None
     return result.run_dir
