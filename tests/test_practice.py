@@ -89,6 +89,12 @@ def test_every_model_approves_the_matched_share(practice_run: Path) -> None:
     assert matched["approval_rate"] == rate
     for name, entry in matched["models"].items():
         assert entry["approval_rate"] == pytest.approx(round(rate * 900) / 900)
+        # the worst ratio's test is the two-proportion test of its attribute's extremes
+        worst = min((d for d in entry["disparities"] if d["worst_approval_ratio"] is not None),
+                    key=lambda d: d["worst_approval_ratio"])
+        assert worst["worst_approval_ratio"] == entry["worst_approval_ratio"]
+        assert entry["p_value"] == worst["p_value_approval"]
+        assert 0.0 <= entry["p_value"] <= 1.0
         assert data.leaderboard.set_index("model").loc[name, "four_fifths_verdict_matched"] \
             == entry["four_fifths_verdict"]
 

@@ -6,7 +6,9 @@ one is. Here each model approves exactly the matched share of citizens (its best
 scores; ties at the margin broken by a seeded draw, :func:`scorelab.scale.approve_share`),
 and the audit's group metrics and disparities
 (:mod:`scorelab.fairness.groups`) are computed again on those decisions. Point
-estimates only: the intervals are the main audit's, at the run's own policy.
+estimates, with the two-proportion test of the worst ratio's lowest against highest
+group (``p_value``: is the gap more than chance at this sample size?); the bootstrap
+intervals are the main audit's, at the run's own policy.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from scorelab.scale import approve_share
 __all__ = ["matched_rate_fairness"]
 
 _KEPT = ("attribute", "lowest_group", "highest_group", "approval_low", "approval_high",
-         "worst_approval_ratio", "four_fifths_verdict", "equalized_odds_difference")
+         "worst_approval_ratio", "p_value_approval", "four_fifths_verdict",
+         "equalized_odds_difference")
 
 
 def matched_rate_fairness(config: ExperimentConfig, frame: pd.DataFrame,
@@ -53,14 +56,18 @@ def matched_rate_fairness(config: ExperimentConfig, frame: pd.DataFrame,
         obs = disp[disp["outcome"] == "observed"]
         ratios = obs["worst_approval_ratio"].to_numpy(dtype=float)
         worst = float(np.nanmin(ratios)) if np.isfinite(ratios).any() else np.nan
+        p_value = (float(obs["p_value_approval"].to_numpy(dtype=float)[np.nanargmin(ratios)])
+                   if np.isfinite(ratios).any() else np.nan)
         verdict = ("fail" if (obs["four_fifths_verdict"] == "fail").any() else
                    "pass" if len(obs) and np.isfinite(worst) else "not assessed")
         models[model] = {"cutoff_score": cutoff, "approval_rate": float(approved.mean()),
-                         "worst_approval_ratio": worst, "four_fifths_verdict": verdict,
+                         "worst_approval_ratio": worst, "p_value": p_value,
+                         "four_fifths_verdict": verdict,
                          "disparities": obs[[c for c in _KEPT if c in obs]]}
         board.append({"model": model, "worst_approval_ratio_matched": worst,
                       "four_fifths_verdict_matched": verdict})
     entry = {"approval_rate": rate, "four_fifths": fair.four_fifths,
              "note": "every model approves the same share; point estimates, observed "
-                     "outcome", "models": models}
+                     "outcome; p_value: two-proportion test of the worst ratio's lowest "
+                     "against highest group (nominal)", "models": models}
     return jsonable(entry), pd.DataFrame(board)

@@ -19,6 +19,7 @@ from scorelab.report.blocks import (
     figure,
     finite,
     fmt,
+    fmt_p,
     get,
     interval,
     pct,
@@ -74,7 +75,7 @@ def _fairness_rows(ctx: ReportContext) -> list[list[Any]]:
                      fmt(ctx.metric(m, "worst_approval_ratio"), ".2f"),
                      str(ctx.metric(m, "four_fifths_verdict") or "-"),
                      pct(at.get("approval_rate")), fmt(at.get("worst_approval_ratio"), ".2f"),
-                     str(at.get("four_fifths_verdict", "-"))])
+                     fmt_p(at.get("p_value")), str(at.get("four_fifths_verdict", "-"))])
     return rows
 
 
@@ -182,10 +183,12 @@ def practice(ctx: ReportContext) -> Section | None:
     if fair:
         blocks.append(table(
             ["model", "approved (run's policy)", "worst four-fifths", "verdict",
-             "approved (matched)", "worst four-fifths (matched)", "verdict (matched)"],
+             "approved (matched)", "worst four-fifths (matched)", "test (matched)",
+             "verdict (matched)"],
             fair, title="Fairness like with like: the run's policy beside a matched "
-                        "approval rate", caption="observed outcome; matched: point "
-                                                 "estimates"))
+                        "approval rate",
+            caption="observed outcome; matched: point estimates; test: two-proportion "
+                    "test of the lowest against the highest group (nominal p)"))
     if costed:
         blocks += _cost_blocks(ctx, practice_)
     blocks += _stability_blocks(ctx, practice_)
