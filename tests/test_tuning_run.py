@@ -14,6 +14,10 @@ from scorelab.runs import load_run
 from scorelab.study import run
 
 BUDGET = 2
+#: The MLP is capped at 5 epochs so that its inner fits stop at the limit: the search
+#: counts them, and its final fold fits warn as scikit-learn does.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +27,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "models": [{"family": "trees", "name": "lightgbm", "search_space": {
                        "n_estimators": {"low": 20, "high": 50},
                        "num_leaves": {"low": 3, "high": 7}}},
-                   {"family": "expert", "name": "suining"}],
+                   {"family": "expert", "name": "suining"},
+                   {"family": "neural", "name": "mlp", "params": {"max_iter": 5}}],
         "evaluation": {"folds": 2, "bootstrap": 20, "n_jobs": 1,
                        "tuning": {"budget": BUDGET, "inner_folds": 2}},
         "explain": {"enabled": False}, "fairness": {"enabled": False},
@@ -50,3 +55,8 @@ def test_the_report_states_the_budget_and_flags_the_untuned(run_dir: Path) -> No
     assert f"{BUDGET} candidate configurations per outer fold" in text
     assert "suining was compared untuned: expert/suining declares no search space" in text
     assert (run_dir / "tables" / "tuning.csv").is_file()
+    # inner fits that ended at max_iter, counted from tuning.json: every one of the
+    # capped MLP's, none of the trees'
+    fits = 2 * BUDGET * 2  # outer folds x trials x inner folds
+    assert f"| mlp | tuned | {BUDGET} | 2 inner folds, metric auc | {fits} of {fits} |" in text
+    assert f"| lightgbm | tuned | {BUDGET} | 2 inner folds, metric auc | 0 of {fits} |" in text

@@ -23,6 +23,17 @@ def _fold(entry: dict[str, Any]) -> str:
     return f"r{entry['repeat']}f{entry['fold']}"
 
 
+def _stopped(info: dict[str, Any]) -> str:
+    """How many of a tuned model's inner fits ended at max_iter rather than converging
+    (their scores may understate the configuration): "-" when none is recorded."""
+    trials = [t for f in info["folds"] for t in f.get("trials", [])
+              if isinstance(t, dict) and "not_converged" in t]
+    if info["status"] != "tuned" or not trials:
+        return "-"
+    stopped = sum(int(t["not_converged"]) for t in trials)
+    return f"{stopped} of {len(trials) * int(info['inner_folds'])}"
+
+
 def tuning(ctx: ReportContext) -> Section | None:
     report = ctx.run.tuning
     if report is None:
@@ -36,12 +47,13 @@ def tuning(ctx: ReportContext) -> Section | None:
     for m in order:
         info = models[m]
         if info["status"] == "untuned":
-            rows.append([m, "untuned", "-", info["reason"]])
+            rows.append([m, "untuned", "-", info["reason"], "-"])
             continue
         per_fold = {len(f.get("trials", [])) for f in info["folds"]} if info["status"] == \
             "tuned" else {n for f in info["folds"] for n in f["trials"].values()}
         rows.append([m, info["status"], "/".join(str(n) for n in sorted(per_fold)),
-                     f"{info['inner_folds']} inner folds, metric {info['metric']}"])
+                     f"{info['inner_folds']} inner folds, metric {info['metric']}",
+                     _stopped(info)])
         for entry in info["folds"]:
             if info["status"] == "tuned":
                 chosen.append({"model": m, "fold": _fold(entry),
@@ -55,8 +67,9 @@ def tuning(ctx: ReportContext) -> Section | None:
                                              f"{member['candidate']}: "
                                              f"{_shown(member['params'])}"})
     blocks: list[dict[str, Any]] = [table(
-        ["model", "status", "configurations per fold", "search"], rows,
-        align=["left", "left", "right", "left"])]
+        ["model", "status", "configurations per fold", "search",
+         "inner fits stopped at their iteration limit"], rows,
+        align=["left", "left", "right", "left", "right"])]
     if untuned:
         blocks.append(bullets([f"{m} was compared untuned: {models[m]['reason']}."
                                for m in untuned], title="Compared untuned"))
