@@ -13,7 +13,7 @@ config and data; it imports none of the stages but the model registry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,15 @@ from scorelab.data.schema import Schema
 from scorelab.exceptions import ConfigError, DataError
 from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import DEFAULT_KIND, build_model
-from scorelab.models.tuning import Search, TuningPlan, plan_for, search, seed_for, tune_ensemble
+from scorelab.models.tuning import (
+    Search,
+    TuningPlan,
+    plan_for,
+    search,
+    search_key,
+    seed_for,
+    tune_ensemble,
+)
 from scorelab.scale import scale_from_config
 
 __all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample",
@@ -82,6 +90,9 @@ class PreparedModel:
     estimator: BaseEstimator
     columns: list[str]
     tuning: TuningPlan | None = None  # searched on each training fold (evaluation.tuning)
+    #: An ensemble selection in a tuned study: seeded on each fold as the families'
+    #: searches are (from this study seed), so that it reuses their searches of that fold.
+    fold_seed: int | None = None
 
     @property
     def name(self) -> str:
@@ -317,8 +328,11 @@ def prepare_models(config: ExperimentConfig, schema: Schema,
         if isinstance(estimator, LogitScorecard):  # its points table on the run's scale
             own = {"pdo": scale.pdo, "odds": scale.base_odds, "base_points": scale.base_score}
             estimator.set_params(**{k: v for k, v in own.items() if k not in spec.params})
+        ensemble = config.evaluation.tuning is not None and \
+            "budget" in estimator.get_params(deep=False)
         models.append(PreparedModel(spec, estimator, model_inputs(schema, spec, age_column),
-                                    _tuning_plan(config, spec, estimator, threshold)))
+                                    _tuning_plan(config, spec, estimator, threshold),
+                                    config.seed if ensemble else None))
     if not models:
         raise ConfigError("models: every model was skipped on this population ("
                           + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")
@@ -345,7 +359,7 @@ def fold_of(folds: list[Fold], n: int, repeat: int = 0) -> np.ndarray:
 
 
 def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fold,
-             plan: TuningPlan | None = None
+             plan: TuningPlan | None = None, fit_params: dict[str, Any] | None = None
              ) -> tuple[BaseEstimator, np.ndarray, float, Search | None]:
     """Fit a fresh clone on the training rows; score the held-out rows (one thread).
 
@@ -364,10 +378,53 @@ def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fol
                            seed=seed_for(plan.seed, fold.repeat + 1, fold.fold + 1),
                            threshold=plan.threshold)
             model.set_params(**found.best_params)
-        model.fit(X_train, y_train)
+        model.fit(X_train, y_train, **(fit_params or {}))
         p_test = (model.predict_proba(X.iloc[fold.test])[:, 1] if fold.test.size
                   else np.empty(0))
     return model, p_test, time.perf_counter() - start, found
+
+
+def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
+          folds: list[Fold], n_jobs: int) -> Iterator[tuple[PreparedModel, Fold, Any]]:
+    """(model, fold, what :func:`_fit_one` returned) of every model on every fold, in
+    parallel. Ensembles come after the rest, each given the searches the tuned families
+    ran on its fold, so that a candidate equal to a family is not searched twice."""
+    found: dict[tuple[str, int, int], Search] = {}
+    late = [m for m in models if m.fold_seed is not None]
+    for group in ([m for m in models if m.fold_seed is None], late):
+        tasks = [(m, f) for m in group for f in folds]
+        if not tasks:
+            continue
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fit_one)(*_fit_arguments(m, f, frame, y, models, found))
+            for m, f in tasks)
+        for (model, fold), result in zip(tasks, results, strict=True):
+            if result[3] is not None:
+                found[(model.name, fold.repeat, fold.fold)] = result[3]
+            yield model, fold, result
+
+
+def _fit_arguments(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.ndarray,
+                   models: list[PreparedModel], found: dict[tuple[str, int, int], Search]
+                   ) -> tuple[Any, ...]:
+    """The arguments of :func:`_fit_one` for ``model`` on ``fold``: an ensemble is
+    seeded for the fold and given, under their keys, the searches already run on it."""
+    X = frame[model.columns]
+    if model.fold_seed is None:
+        return model.estimator, X, y, fold, model.tuning
+    seed = seed_for(model.fold_seed, fold.repeat + 1, fold.fold + 1)
+    given = {}
+    for other in models:
+        done = found.get((other.name, fold.repeat, fold.fold))
+        if done is not None and other.tuning is not None:
+            plan = other.tuning
+            given[search_key(other.estimator, plan.space, frame[other.columns].iloc[fold.train],
+                             budget=plan.budget, inner_folds=plan.inner_folds,
+                             metric=plan.metric,
+                             seed=seed_for(plan.seed, fold.repeat + 1, fold.fold + 1),
+                             threshold=plan.threshold)] = done
+    return (clone(model.estimator).set_params(random_state=seed), X, y, fold, None,
+            {"searches": given})
 
 
 def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
@@ -375,20 +432,18 @@ def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
               progress: Progress | None = None) -> FoldResults:
     """Fit every model on every fold in parallel; keep the fold models and their scores
     (and, for a model with a tuning plan, each fold's search in ``searches``)."""
-    tasks = [(m, f) for m in models for f in folds]
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_one)(m.estimator, frame[m.columns], y, f, m.tuning) for m, f in tasks)
+    total = len(models) * len(folds)
     repeats = max(f.repeat for f in folds) + 1
     out = FoldResults({m.name: np.full((repeats, y.size), np.nan) for m in models})
-    for done, ((model, fold), (fitted, p_test, seconds, found)) in enumerate(
-            zip(tasks, results, strict=True), start=1):
+    for done, (model, fold, (fitted, p_test, seconds, found)) in enumerate(
+            _fits(models, frame, y, folds, n_jobs), start=1):
         out.oof[model.name][fold.repeat, fold.test] = p_test
         out.fold_models.setdefault(model.name, {})[(fold.repeat, fold.fold)] = fitted
         if found is not None:
             out.searches.setdefault(model.name, {})[(fold.repeat, fold.fold)] = found
         out.fit_seconds[model.name] = out.fit_seconds.get(model.name, 0.0) + seconds
         if progress is not None:
-            progress(done, len(tasks))
+            progress(done, total)
     return out
 
 
@@ -396,7 +451,6 @@ def fit_final(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
               n_jobs: int = 1) -> dict[str, BaseEstimator]:
     """Each model refitted on every citizen: the model that scores new applicants."""
     everyone = Fold(repeat=-1, fold=-1, train=np.arange(y.size), test=np.arange(0))
-    fitted = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_one)(m.estimator, frame[m.columns], y, everyone, m.tuning)
-        for m in models)
-    return {m.name: model for m, (model, *_) in zip(models, fitted, strict=True)}
+    fitted = {m.name: result[0] for m, _, result in _fits(models, frame, y, [everyone],
+                                                            n_jobs)}
+    return {m.name: fitted[m.name] for m in models}

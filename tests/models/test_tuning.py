@@ -219,3 +219,28 @@ def test_fits_stopped_by_their_iteration_limit_are_recorded_not_announced() -> N
         assert len(stopped) == 2
         assert all(s == 2 for s in stopped) if expect_stopped else sum(stopped) < 4
         assert [t["not_converged"] for t in found.record()["trials"]] == stopped
+
+
+def test_the_ensemble_reuses_the_families_searches_of_its_fold(study) -> None:
+    """In a tuned study the ensemble is seeded on each fold as the families' searches are,
+    so a candidate equal to a tuned family (same estimator, space, budget, inner folds)
+    takes that family's search of the fold instead of running it again; and reusing it
+    changes no number: the ensemble fitted alone, searching everything itself, predicts
+    bit for bit the same."""
+    from sklearn.base import clone
+
+    models, frame, y, folds, fits = study
+    hces = next(m for m in models if m.name == "hces")
+    for fold in folds:
+        key = (fold.repeat, fold.fold)
+        model = fits.fold_models["hces"][key]
+        assert sorted(model.reused_searches_) == ["trees_forest", "trees_lightgbm"]
+        for candidate, family in (("trees_lightgbm", "lightgbm"), ("trees_forest", "forest")):
+            assert model.searches_[candidate] == fits.searches[family][key].record()
+    fold = folds[1]
+    shared = fits.fold_models["hces"][(fold.repeat, fold.fold)]
+    alone = clone(shared).fit(frame[hces.columns].iloc[fold.train], y[fold.train])
+    assert alone.reused_searches_ == []
+    rows = frame[hces.columns].iloc[fold.test]
+    np.testing.assert_array_equal(alone.predict_proba(rows), shared.predict_proba(rows))
+    assert alone.members_ == shared.members_

@@ -42,6 +42,7 @@ the best single library entry).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -56,11 +57,13 @@ from scorelab.models.trees import LightGBMFamily, RandomForestFamily, _check_par
 from scorelab.exceptions import ConfigError
 from scorelab.models.tuning import (
     METRICS,
+    Search,
     declared_space,
     inner_splits,
     resolve_space,
     score_rows,
     search,
+    search_key,
 )
 
 __all__ = ["EnsembleSelectionHybrid", "hill_climb"]
@@ -183,17 +186,33 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
                     getattr(est, hook)()
                     break
 
-    def fit(self, X: Any, y: Any) -> EnsembleSelectionHybrid:
+    def fit(self, X: Any, y: Any, searches: Mapping[str, Search] | None = None
+            ) -> EnsembleSelectionHybrid:
+        """Tune every candidate on inner folds, then hill-climb over their inner
+        out-of-fold predictions. ``searches`` (:func:`search_key` -> search) are searches
+        already run on these rows, such as a study's tuned families on the same fold: a
+        candidate whose key is there reuses it instead of searching again (the same
+        trials and numbers it would find)."""
         self._validate_params_values()
         candidates = self._candidates()
         frame, y01, _ = self._validate_fit(X, y)
         seed = self._seed()
         splits = inner_splits(y01, self.inner_folds, seed)
+        given = searches or {}
         searches, entries = {}, []
+        self.reused_searches_ = []
         for name, est in candidates:
-            found = search(est, self._space(name, est), frame, y01, budget=self.budget,
-                           inner_folds=self.inner_folds, metric=self.metric, seed=seed,
-                           threshold=self.threshold, splits=splits)
+            space = self._space(name, est)
+            key = search_key(est, space, frame, budget=self.budget,
+                             inner_folds=self.inner_folds, metric=self.metric, seed=seed,
+                             threshold=self.threshold)
+            found = given.get(key)
+            if found is not None:
+                self.reused_searches_.append(name)
+            else:
+                found = search(est, space, frame, y01, budget=self.budget,
+                               inner_folds=self.inner_folds, metric=self.metric, seed=seed,
+                               threshold=self.threshold, splits=splits)
             searches[name] = found
             entries += [(name, est, t) for t in found.trials]
         entries = _distinct(entries)

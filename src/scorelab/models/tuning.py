@@ -45,7 +45,7 @@ from scorelab.exceptions import ConfigError
 from scorelab.models.hybrid import log_odds_of
 
 __all__ = ["METRICS", "Dimension", "Search", "TuningPlan", "declared_space", "inner_splits",
-           "resolve_space", "score_rows", "search", "seed_for"]
+           "resolve_space", "score_rows", "search", "search_key", "seed_for"]
 
 #: Tuning metrics and whether a greater value is better.
 METRICS = {"auc": True, "brier": False, "expected_cost": False}
@@ -298,6 +298,19 @@ def _inner_log_odds(estimator: Any, X: Any, y01: np.ndarray,
         model = clone(estimator).fit(X.iloc[train], y01[train])
         out[test] = log_odds_of(model, X.iloc[test])
     return out
+
+
+def search_key(estimator: Any, space: Space, X: Any, *, budget: int, inner_folds: int,
+               metric: str, seed: int, threshold: float | None) -> str:
+    """What makes two searches the same search (the same training rows given): the
+    estimator's class and parameters, the space, the inputs, the budget, the inner folds,
+    the metric, the seed and the threshold. An ensemble reuses a family's search of the
+    same fold under this key instead of running it again (same trials, same numbers)."""
+    params = sorted(estimator.get_params(deep=False).items())
+    return repr((type(estimator).__qualname__, params,
+                 sorted((k, d.describe()) for k, d in space.items()),
+                 list(getattr(X, "columns", [])), getattr(X, "shape", None), int(budget),
+                 int(inner_folds), metric, int(seed), threshold))
 
 
 def search(estimator: Any, space: Space, X: Any, y01: np.ndarray, *, budget: int,
