@@ -14,9 +14,9 @@ LightGBM trained on CEILING_TRAIN citizens of the same population model (the stu
 inputs, no age) and scored on 20,000 more; the aim of 0.99 of the oracle is judged
 against it.
 
-Run: .venv/bin/python benchmarks/bench_accuracy.py [BUDGET] [N_SYNTHETIC] [INNER_FOLDS]
+Run: .venv/bin/python benchmarks/bench_accuracy.py [BUDGET] [N_SYNTHETIC] [INNER_FOLDS] [SEED]
 (defaults 10, 20000, 3; a smaller N or budget runs in minutes on 2 cores; N 0 runs German
-credit only).
+credit only; SEED replaces the configs' seed, hence the folds too).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ CEILING_TRAIN, CEILING_TEST = 200_000, 20_000
 REFERENCES = {"german_credit": {"logistic regression": 0.784, "HCES-Bag": 0.801}}
 
 
-def _study(config_path: Path, budget: int, inner: int, n: int | None, tuned: bool):
-    cfg = load_config(config_path)
+def _study(config_path: Path, budget: int, inner: int, n: int | None, tuned: bool,
+           seed: int | None = None):
+    cfg = load_config(config_path, {} if seed is None else {"seed": seed})
     models = [m.model_dump(mode="json", exclude_none=True) for m in cfg.models
               if m.name in FAMILIES]
     overrides: dict = {"models": models}
@@ -87,12 +88,12 @@ def _attainable_share(config_path: Path) -> tuple[float, float, float]:
     return ceiling, oracle, ceiling / oracle
 
 
-def main(budget: int, n: int, inner: int) -> None:
+def main(budget: int, n: int, inner: int, seed: int | None = None) -> None:
     studies = [("german_credit", ROOT / "configs" / "german_credit.yaml", None),
                ("synthetic default", ROOT / "configs" / "default.yaml", n)]
     for name, path, size in studies[:1 if n == 0 else 2]:
-        untuned, oracle, t0 = _aucs(_study(path, budget, inner, size, tuned=False))
-        tuned, _, t1 = _aucs(_study(path, budget, inner, size, tuned=True))
+        untuned, oracle, t0 = _aucs(_study(path, budget, inner, size, False, seed))
+        tuned, _, t1 = _aucs(_study(path, budget, inner, size, True, seed))
         print(f"\n{name}" + (f" ({size:,} citizens)" if size else "")
               + f": out-of-fold AUC, budget {budget} per family, {inner} inner folds "
               f"(untuned {t0:.0f} s, tuned {t1:.0f} s)")
@@ -120,4 +121,4 @@ def main(budget: int, n: int, inner: int) -> None:
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:]]
-    main(*(args + [10, 20_000, 3][len(args):]))
+    main(*(args + [10, 20_000, 3, None][len(args):]))
