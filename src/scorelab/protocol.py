@@ -418,7 +418,7 @@ def _fit_arguments(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.
         done = found.get((other.name, fold.repeat, fold.fold))
         if done is not None and other.tuning is not None:
             plan = other.tuning
-            given[search_key(other.estimator, plan.space, frame[other.columns].iloc[fold.train],
+            given[search_key(other.estimator, plan.space, other.columns, fold.train.size,
                              budget=plan.budget, inner_folds=plan.inner_folds,
                              metric=plan.metric,
                              seed=seed_for(plan.seed, fold.repeat + 1, fold.fold + 1),

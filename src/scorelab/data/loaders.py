@@ -103,9 +103,9 @@ def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
 
     ``what`` names the file in messages (the config key, or e.g. "table" for ``score``).
     """
-    path, suffix = _checked_file(path, what)
+    path, suffix, parts = _checked_file(path, what)
     if suffix in (".parquet", ".pq", FOLDER):
-        frame = _read_parquet(path, what)
+        frame = _read_parquet(path, parts, what)
     else:
         frame = _read_csv(path, what, compressed=suffix == ".csv.gz")
     if frame.shape[1] == 0:
@@ -115,9 +115,10 @@ def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
     return frame
 
 
-def _checked_file(path: str | Path, what: str) -> tuple[Path, str]:
-    """The path and its type, once it is an existing, non-empty CSV or Parquet file, or
-    a folder of Parquet files (type ``"folder"``, see :func:`parquet_parts`)."""
+def _checked_file(path: str | Path, what: str) -> tuple[Path, str, list[Path]]:
+    """The path, its type and its files, once it is an existing, non-empty CSV or
+    Parquet file (its one file), or a folder of Parquet files (type ``"folder"``, its
+    parts: see :func:`parquet_parts`)."""
     path = Path(path)
     if not path.exists():
         hint = ("; relative paths are relative to the config file's folder"
@@ -125,8 +126,7 @@ def _checked_file(path: str | Path, what: str) -> tuple[Path, str]:
         raise DataError(f"{what} '{path}' not found (give a CSV or Parquet file, or a "
                         f"folder of Parquet files{hint})")
     if path.is_dir():
-        parquet_parts(path, what)
-        return path, FOLDER
+        return path, FOLDER, parquet_parts(path, what)
     if not path.is_file():
         raise DataError(f"{what} '{path}' is not a file (give a CSV or Parquet file)")
     suffix = _suffix(path)
@@ -137,7 +137,7 @@ def _checked_file(path: str | Path, what: str) -> tuple[Path, str]:
     if path.stat().st_size == 0:
         raise DataError(f"{what} '{path}' is empty (0 bytes); it needs a header "
                         "row and at least one row of applicants")
-    return path, suffix
+    return path, suffix, [path]
 
 
 def parquet_parts(folder: Path, what: str) -> list[Path]:
@@ -179,9 +179,8 @@ def table_batches(path: str | Path, what: str, size: int = 100_000
                   ) -> tuple[list[str], Batches]:
     """The header of a table and a way to read chosen columns of it, again and again, in
     batches of ``size`` rows, so that a million-row table is never whole in memory."""
-    path, suffix = _checked_file(path, what)
+    path, suffix, parts = _checked_file(path, what)
     parquet = suffix in (".parquet", ".pq", FOLDER)
-    parts = parquet_parts(path, what) if suffix == FOLDER else [path]
     try:
         header = (list(pq.read_schema(parts[0]).names) if parquet else
                   list(pd.read_csv(path, nrows=0, compression="infer").columns))
@@ -248,11 +247,10 @@ def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(path: Path, what: str) -> pd.DataFrame:
-    """A Parquet file, or a folder's parts stacked in name order (a column whose type
-    differs between parts, say whole numbers in one and decimals in another, is widened
-    to the type that holds both)."""
-    parts = parquet_parts(path, what) if path.is_dir() else [path]
+def _read_parquet(path: Path, parts: list[Path], what: str) -> pd.DataFrame:
+    """A Parquet file (``parts`` is ``[path]``), or a folder's parts stacked in name
+    order (a column whose type differs between parts, say whole numbers in one and
+    decimals in another, is widened to the type that holds both)."""
     part = path
     try:
         names = pq.read_schema(parts[0]).names

@@ -203,7 +203,7 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
         self.reused_searches_ = []
         for name, est in candidates:
             space = self._space(name, est)
-            key = search_key(est, space, frame, budget=self.budget,
+            key = search_key(est, space, list(frame.columns), len(frame), budget=self.budget,
                              inner_folds=self.inner_folds, metric=self.metric, seed=seed,
                              threshold=self.threshold)
             found = given.get(key)

@@ -300,17 +300,18 @@ def _inner_log_odds(estimator: Any, X: Any, y01: np.ndarray,
     return out
 
 
-def search_key(estimator: Any, space: Space, X: Any, *, budget: int, inner_folds: int,
-               metric: str, seed: int, threshold: float | None) -> str:
+def search_key(estimator: Any, space: Space, columns: Sequence[str], n_rows: int, *,
+               budget: int, inner_folds: int, metric: str, seed: int,
+               threshold: float | None) -> str:
     """What makes two searches the same search (the same training rows given): the
-    estimator's class and parameters, the space, the inputs, the budget, the inner folds,
-    the metric, the seed and the threshold. An ensemble reuses a family's search of the
-    same fold under this key instead of running it again (same trials, same numbers)."""
+    estimator's class and parameters, the space, the input columns and row count, the
+    budget, the inner folds, the metric, the seed and the threshold. An ensemble reuses a
+    family's search of the same fold under this key instead of running it again (same
+    trials, same numbers)."""
     params = sorted(estimator.get_params(deep=False).items())
     return repr((type(estimator).__qualname__, params,
-                 sorted((k, d.describe()) for k, d in space.items()),
-                 list(getattr(X, "columns", [])), getattr(X, "shape", None), int(budget),
-                 int(inner_folds), metric, int(seed), threshold))
+                 sorted((k, d.describe()) for k, d in space.items()), list(columns),
+                 int(n_rows), int(budget), int(inner_folds), metric, int(seed), threshold))
 
 
 def search(estimator: Any, space: Space, X: Any, y01: np.ndarray, *, budget: int,
