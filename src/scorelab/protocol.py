@@ -27,6 +27,8 @@ from threadpoolctl import threadpool_limits
 from scorelab.config import ExperimentConfig, ModelSpec, age_attribute
 from scorelab.data.schema import Schema
 from scorelab.exceptions import ConfigError, DataError
+from scorelab.models.base import estimator_identity
+from scorelab.models.hybrid import CrossFit
 from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import DEFAULT_KIND, build_model
 from scorelab.models.tuning import (
@@ -384,24 +386,140 @@ def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fol
     return model, p_test, time.perf_counter() - start, found
 
 
+def _fit_task(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.ndarray,
+              models: list[PreparedModel], found: dict[tuple[str, int, int], Search],
+              crossed: dict[tuple[int, int], dict[str, CrossFit]]) -> Any:
+    args = _fit_arguments(model, fold, frame, y, models, found)
+    if _cross_fitting(model):
+        args = (*args, {"cross_fits": crossed.get((fold.repeat, fold.fold), {})})
+    return delayed(_fit_one)(*args)
+
+
 def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
-          folds: list[Fold], n_jobs: int) -> Iterator[tuple[PreparedModel, Fold, Any]]:
+          folds: list[Fold], n_jobs: int, progress: Progress | None = None
+          ) -> Iterator[tuple[PreparedModel, Fold, Any]]:
     """(model, fold, what :func:`_fit_one` returned) of every model on every fold, in
-    parallel. Ensembles come after the rest, each given the searches the tuned families
-    ran on its fold, so that a candidate equal to a family is not searched twice."""
+    parallel, in two phases. First the families, with the parts of the hybrids'
+    cross-fitting as tasks of their own (each part once, however many hybrids share it).
+    Then the hybrids, given their cross-fits, and the ensembles, each given the searches
+    the tuned families ran on its fold (so that a candidate equal to a family is not
+    searched twice). ``progress`` counts every task of both phases."""
     found: dict[tuple[str, int, int], Search] = {}
-    late = [m for m in models if m.fold_seed is not None]
-    for group in ([m for m in models if m.fold_seed is None], late):
-        tasks = [(m, f) for m in group for f in folds]
-        if not tasks:
+    late = [m for m in models if m.fold_seed is not None or _cross_fitting(m)]
+    early = [m for m in models if m not in late]
+    parts = _cross_fit_plan(late, early, y, folds)
+    tasks = [(m, f) for m in early for f in folds]
+    total, done = len(tasks) + len(parts.tasks) + len(late) * len(folds), 0
+    fitted: dict[tuple[str, int, int], Any] = {}
+    calls = [_fit_task(m, f, frame, y, models, found, {}) for m, f in tasks] + [
+        delayed(_cross_fit_part)(t.model.estimator, t.index, frame[t.model.columns], y,
+                                 t.fold, t.k) for t in parts.tasks]
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else []
+    for i, result in enumerate(results):
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        if i >= len(tasks):
+            parts.done(parts.tasks[i - len(tasks)], *result)
             continue
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_fit_one)(*_fit_arguments(m, f, frame, y, models, found))
-            for m, f in tasks)
-        for (model, fold), result in zip(tasks, results, strict=True):
-            if result[3] is not None:
-                found[(model.name, fold.repeat, fold.fold)] = result[3]
-            yield model, fold, result
+        model, fold = tasks[i]
+        fitted[(model.name, fold.repeat, fold.fold)] = result[0]
+        if result[3] is not None:
+            found[(model.name, fold.repeat, fold.fold)] = result[3]
+        yield model, fold, result
+    crossed = parts.cross_fits(fitted)
+    tasks = [(m, f) for m in late for f in folds]
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        _fit_task(m, f, frame, y, models, found, crossed) for m, f in tasks) if tasks else []
+    for (model, fold), result in zip(tasks, results, strict=True):
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        seconds = result[2] + parts.seconds.get((model.name, fold.repeat, fold.fold), 0.0)
+        yield model, fold, (result[0], result[1], seconds, result[3])
+
+
+def _cross_fitting(model: PreparedModel) -> bool:
+    """Whether the engine cross-fits this model's bases for it (an untuned hybrid)."""
+    return model.tuning is None and model.fold_seed is None and bool(
+        getattr(model.estimator, "cross_fit_bases", list)())
+
+
+def _cross_fit_part(estimator: BaseEstimator, index: int, X: pd.DataFrame, y: np.ndarray,
+                    fold: Fold, k: int) -> tuple[Any, float]:
+    """One part of a hybrid's cross-fitting on the fold's training rows (one thread)."""
+    import time
+
+    start = time.perf_counter()
+    with threadpool_limits(1):
+        part = clone(estimator).cross_fit_part(index, X.iloc[fold.train], y[fold.train], k)
+    return part, time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class _PartTask:
+    key: str
+    model: PreparedModel  # the first hybrid that asks for this cross-fit
+    index: int
+    fold: Fold
+    k: int  # inner fold, or -1 for the refit on every training row
+
+
+@dataclass
+class _CrossFitPlan:
+    """The parts of the hybrids' cross-fitting, each once, and which family's fold
+    model is a base's refit on every training row (same parameters, same inputs)."""
+
+    tasks: list[_PartTask]
+    counts: dict[tuple[str, int, int], int]  # (key, repeat, fold) -> inner folds
+    refits: dict[tuple[str, int, int], str]  # (key, repeat, fold) -> family name
+    results: dict[tuple[str, int, int, int], Any] = field(default_factory=dict)
+    #: (hybrid, repeat, fold) -> seconds of the parts it asked for first
+    seconds: dict[tuple[str, int, int], float] = field(default_factory=dict)
+
+    def done(self, task: _PartTask, part: Any, seconds: float) -> None:
+        self.results[(task.key, task.fold.repeat, task.fold.fold, task.k)] = part
+        owner = (task.model.name, task.fold.repeat, task.fold.fold)
+        self.seconds[owner] = self.seconds.get(owner, 0.0) + seconds
+
+    def cross_fits(self, fitted: dict[tuple[str, int, int], Any]
+                   ) -> dict[tuple[int, int], dict[str, CrossFit]]:
+        """(repeat, fold) -> key -> the finished cross-fit."""
+        out: dict[tuple[int, int], dict[str, CrossFit]] = {}
+        for (key, repeat, fold), count in self.counts.items():
+            parts = [self.results[(key, repeat, fold, k)] for k in range(count)]
+            family = self.refits.get((key, repeat, fold))
+            refit = (fitted[(family, repeat, fold)] if family is not None
+                     else self.results[(key, repeat, fold, -1)])
+            n_rows = sum(test.size for test, _ in parts)
+            out.setdefault((repeat, fold), {})[key] = CrossFit.from_parts(n_rows, parts, refit)
+        return out
+
+
+def _cross_fit_plan(hybrids: list[PreparedModel], families: list[PreparedModel],
+                    y: np.ndarray, folds: list[Fold]) -> _CrossFitPlan:
+    """Every part the cross-fitting hybrids need on every fold, each once."""
+    plain = {(estimator_identity(m.estimator), tuple(m.columns)): m.name for m in families
+             if m.tuning is None and m.fold_seed is None}
+    plan = _CrossFitPlan([], {}, {})
+    for model in filter(_cross_fitting, hybrids):
+        estimator = model.estimator
+        for index, base in enumerate(estimator.cross_fit_bases()):
+            key = estimator.cross_fit_key(index, model.columns)
+            if key is None:
+                continue
+            family = plain.get((estimator_identity(base), tuple(model.columns)))
+            for fold in folds:
+                where = (key, fold.repeat, fold.fold)
+                count = estimator.inner_fold_count(y[fold.train])
+                if where in plan.counts or count == 0:
+                    continue
+                plan.counts[where] = count
+                if family is not None:
+                    plan.refits[where] = family
+                for k in ([*range(count)] if family is not None else [*range(count), -1]):
+                    plan.tasks.append(_PartTask(key, model, index, fold, k))
+    return plan
 
 
 def _fit_arguments(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.ndarray,
@@ -432,18 +550,15 @@ def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
               progress: Progress | None = None) -> FoldResults:
     """Fit every model on every fold in parallel; keep the fold models and their scores
     (and, for a model with a tuning plan, each fold's search in ``searches``)."""
-    total = len(models) * len(folds)
     repeats = max(f.repeat for f in folds) + 1
     out = FoldResults({m.name: np.full((repeats, y.size), np.nan) for m in models})
-    for done, (model, fold, (fitted, p_test, seconds, found)) in enumerate(
-            _fits(models, frame, y, folds, n_jobs), start=1):
+    for model, fold, (fitted, p_test, seconds, found) in _fits(models, frame, y, folds,
+                                                                 n_jobs, progress):
         out.oof[model.name][fold.repeat, fold.test] = p_test
         out.fold_models.setdefault(model.name, {})[(fold.repeat, fold.fold)] = fitted
         if found is not None:
             out.searches.setdefault(model.name, {})[(fold.repeat, fold.fold)] = found
         out.fit_seconds[model.name] = out.fit_seconds.get(model.name, 0.0) + seconds
-        if progress is not None:
-            progress(done, total)
     return out
 
 

@@ -39,6 +39,21 @@ def categorical_columns(frame: pd.DataFrame) -> list[str]:
             or pd.api.types.is_bool_dtype(frame[c])]
 
 
+def estimator_identity(estimator: Any) -> str:
+    """An estimator's class and parameters in full, nested estimators spelled out (never
+    truncated as ``repr`` truncates): two estimators with the same identity fit the same
+    model on the same rows. The key under which a fit or a search is shared."""
+    def spelled(value: Any) -> Any:
+        if isinstance(value, BaseEstimator):
+            return (type(value).__qualname__,
+                    [(k, spelled(v)) for k, v in sorted(value.get_params(deep=False).items())])
+        if isinstance(value, list | tuple):
+            return type(value)(spelled(v) for v in value)
+        return value
+
+    return repr(spelled(estimator))
+
+
 class ScorelabClassifier(ClassifierMixin, BaseEstimator):
     """Base of every family: binary targets, ``classes_``, and the family metadata."""
 

@@ -23,6 +23,14 @@ all rows are never subsampled. Below the limit nothing changes (the default stud
 ``inner_folds`` fits of ``inner_max_rows`` rows instead of growing with the data.
 ``None`` switches the rule off.
 
+Shared cross-fitting: a base's cross-fitting is split into parts (one per inner fold,
+and the refit on all rows) that :meth:`_HybridBase.cross_fit_part` computes one at a
+time; ``fit(X, y, cross_fits=...)`` takes finished ones under their
+:meth:`~_HybridBase.cross_fit_key`. The study's fold engine runs each part once for every
+hybrid that asks for it (Yim & Mitchell's first stage is the stacking's logit base) and
+takes the refit on all rows from a family fitted on the same rows with the same
+parameters, so nothing is fitted twice and no number changes.
+
 Seeds: ``random_state`` seeds the inner folds. Components built by default get the
 hybrid's ``random_state``; a component passed in gets it only when its own
 ``random_state`` is None (so an explicit seed is kept).
@@ -30,6 +38,8 @@ hybrid's ``random_state``; a component passed in gets it only when its own
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -41,11 +51,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from scorelab.models.base import ScorelabClassifier
+from scorelab.models.base import ScorelabClassifier, estimator_identity
 from scorelab.models.neural import MLPFamily
 from scorelab.models.trees import LightGBMFamily, TabularInputMixin, _check_param, _logit
 
-__all__ = ["ExpertBoostHybrid", "StackingHybrid", "YimMitchellHybrid", "log_odds_of"]
+__all__ = ["CrossFit", "ExpertBoostHybrid", "StackingHybrid", "YimMitchellHybrid",
+           "log_odds_of"]
 
 
 def log_odds_of(estimator: Any, X: Any) -> np.ndarray:
@@ -110,6 +121,37 @@ def _inner_fit_rows(train: np.ndarray, y01: np.ndarray, max_rows: int | None,
     return np.sort(np.concatenate(picked))
 
 
+@dataclass(frozen=True)
+class CrossFit:
+    """One base cross-fitted on a hybrid's training rows."""
+
+    oof: np.ndarray  #: each row's log-odds from the inner model that held it out
+    fold: np.ndarray  #: the inner fold that held each row out
+    fitted: Any  #: the base refitted on every row (it scores at prediction time)
+
+    @classmethod
+    def from_parts(cls, n_rows: int, parts: list[tuple[np.ndarray, np.ndarray]],
+                   fitted: Any) -> CrossFit:
+        """Assemble inner fold k's (held-out rows, their log-odds), k = 0, 1, ..."""
+        oof = np.empty(n_rows, dtype=float)
+        fold = np.empty(n_rows, dtype=np.int64)
+        for k, (test, log_odds) in enumerate(parts):
+            oof[test] = log_odds
+            fold[test] = k
+        return cls(oof, fold, fitted)
+
+
+def _inner_part(base: Any, frame: pd.DataFrame, y01: np.ndarray,
+                splits: list[tuple[np.ndarray, np.ndarray]], max_rows: int | None,
+                random_state: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inner fold ``k``: its model fitted on the other folds' rows (sampled above
+    ``max_rows``) and the log-odds of the rows it holds out."""
+    train, test = splits[k]
+    rows = _inner_fit_rows(train, y01, max_rows, random_state, k)
+    inner = clone(base).fit(frame.iloc[rows], y01[rows])
+    return test, log_odds_of(inner, frame.iloc[test])
+
+
 def _free_name(base: str, columns: list[str]) -> str:
     name = base
     while name in columns:
@@ -137,6 +179,65 @@ class _HybridBase(TabularInputMixin, ScorelabClassifier):
         limit = getattr(self, "inner_max_rows", None)
         if limit is not None:
             _check_param("inner_max_rows", limit, Integral, 2, owner=type(self).__name__)
+
+    # ----- cross-fitting, in parts that can be shared (see the module docstring)
+    def cross_fit_bases(self) -> list[Any]:
+        """The (seeded) base estimators this hybrid cross-fits, in order."""
+        return []
+
+    def cross_fit_key(self, index: int, columns: list[str]) -> str | None:
+        """What makes base ``index``'s cross-fitting on inputs ``columns`` the same as
+        another's on the same training rows: the base's identity, the columns, the inner
+        folds, their seed and the row limit. None when the inner folds are not seeded by
+        an integer (they would differ at every draw)."""
+        if not isinstance(self.random_state, Integral):
+            return None
+        return repr((estimator_identity(self.cross_fit_bases()[index]), list(columns),
+                     int(self.inner_folds), int(self.random_state), self.inner_max_rows))
+
+    def inner_fold_count(self, y: Any) -> int:
+        """How many inner folds the cross-fitting of training labels ``y`` has (0 when a
+        class has fewer than 2 rows: ``fit`` refuses such labels)."""
+        y = np.asarray(y)
+        smallest = int(np.unique(y, return_counts=True)[1].min()) if y.size else 0
+        k = min(int(self.inner_folds), smallest)
+        return k if k >= 2 and np.unique(y).size == 2 else 0
+
+    def cross_fit_part(self, index: int, X: Any, y: Any, k: int) -> Any:
+        """Part ``k`` of base ``index``'s cross-fitting on (X, y): inner fold ``k``'s
+        (held-out rows, their log-odds), or for ``k = -1`` the base fitted on every row.
+        Exactly what ``fit`` computes itself, one part at a time."""
+        frame, y01, _ = self._validate_fit(X, y)
+        base = self.cross_fit_bases()[index]
+        if k < 0:
+            return clone(base).fit(frame, y01)
+        splits = _inner_splits(y01, self.inner_folds, self.random_state, type(self).__name__)
+        return _inner_part(base, frame, y01, splits, self.inner_max_rows,
+                           self.random_state, k)
+
+    def _cross_fits(self, frame: pd.DataFrame, y01: np.ndarray,
+                    given: Mapping[str, CrossFit] | None) -> list[CrossFit]:
+        """Every base cross-fitted on (frame, y01): taken from ``given`` under its key
+        when there, else computed here (the inner folds drawn once for all bases)."""
+        given = given or {}
+        bases, out = self.cross_fit_bases(), []
+        splits = None
+        for j, base in enumerate(bases):
+            done = given.get(self.cross_fit_key(j, list(frame.columns)) or "")
+            if done is not None:
+                if done.oof.shape != (len(frame),):
+                    raise ValueError(f"{type(self).__name__}: a given cross-fit has "
+                                     f"{done.oof.size} rows; the training rows are "
+                                     f"{len(frame)}")
+                out.append(done)
+                continue
+            if splits is None:
+                splits = _inner_splits(y01, self.inner_folds, self.random_state,
+                                       type(self).__name__)
+            parts = [_inner_part(base, frame, y01, splits, self.inner_max_rows,
+                                 self.random_state, k) for k in range(len(splits))]
+            out.append(CrossFit.from_parts(len(frame), parts, clone(base).fit(frame, y01)))
+        return out
 
 
 # --------------------------------------------------------------------------- Yim & Mitchell
@@ -215,27 +316,24 @@ class YimMitchellHybrid(_HybridBase):
         self._network()._validate_params_values()
         self._first_stage()
 
-    def fit(self, X: Any, y: Any) -> YimMitchellHybrid:
-        owner = type(self).__name__
+    def cross_fit_bases(self) -> list[Any]:
+        return [self._first_stage()]
+
+    def fit(self, X: Any, y: Any, cross_fits: Mapping[str, CrossFit] | None = None
+            ) -> YimMitchellHybrid:
+        """Fit; ``cross_fits`` may hold the first stage's cross-fitting on these rows,
+        under its :meth:`cross_fit_key` (the study's fold engine shares it)."""
         self._check_inner_folds()
         network = self._network()
         network._validate_params_values()
-        first = self._first_stage()
         frame, y01, _ = self._validate_fit(X, y)
-
-        oof = np.empty(len(frame), dtype=float)
-        fold = np.empty(len(frame), dtype=np.int64)
-        for k, (train, test) in enumerate(_inner_splits(y01, self.inner_folds,
-                                                         self.random_state, owner)):
-            rows = _inner_fit_rows(train, y01, self.inner_max_rows, self.random_state, k)
-            inner = clone(first).fit(frame.iloc[rows], y01[rows])
-            oof[test] = log_odds_of(inner, frame.iloc[test])
-            fold[test] = k
-        self.first_stage_ = clone(first).fit(frame, y01)
+        (first,) = self._cross_fits(frame, y01, cross_fits)
+        self.first_stage_ = first.fitted
         self.first_stage_column_ = _free_name("first_stage_log_odds", self.columns_)
-        self.network_ = network.fit(frame.assign(**{self.first_stage_column_: oof}), y01)
-        self.oof_log_odds_ = oof
-        self.inner_fold_ = fold
+        self.network_ = network.fit(frame.assign(**{self.first_stage_column_: first.oof}),
+                                    y01)
+        self.oof_log_odds_ = first.oof
+        self.inner_fold_ = first.fold
         self.n_iter_ = self.network_.n_iter_
         return self
 
@@ -439,24 +537,22 @@ class StackingHybrid(_EstimatorList, _HybridBase):
                     getattr(est, hook)()
                     break
 
-    def fit(self, X: Any, y: Any) -> StackingHybrid:
-        owner = type(self).__name__
+    def cross_fit_bases(self) -> list[Any]:
+        return [est for _, est in self._bases()]
+
+    def fit(self, X: Any, y: Any, cross_fits: Mapping[str, CrossFit] | None = None
+            ) -> StackingHybrid:
+        """Fit; ``cross_fits`` may hold bases' cross-fitting on these rows, under their
+        :meth:`cross_fit_key` (the study's fold engine shares them)."""
         self._check_inner_folds()
-        _check_param("C", self.C, Real, 0.0, low_open=True, owner=owner)
-        bases = self._bases()
+        _check_param("C", self.C, Real, 0.0, low_open=True, owner=type(self).__name__)
+        names = [n for n, _ in self._bases()]
         frame, y01, _ = self._validate_fit(X, y)
-        splits = _inner_splits(y01, self.inner_folds, self.random_state, owner)
-        z = np.empty((len(frame), len(bases)), dtype=float)
-        fitted = []
-        for j, (_, est) in enumerate(bases):
-            for k, (train, test) in enumerate(splits):
-                rows = _inner_fit_rows(train, y01, self.inner_max_rows, self.random_state, k)
-                inner = clone(est).fit(frame.iloc[rows], y01[rows])
-                z[test, j] = log_odds_of(inner, frame.iloc[test])
-            fitted.append(clone(est).fit(frame, y01))
+        crossed = self._cross_fits(frame, y01, cross_fits)
+        z = np.column_stack([c.oof for c in crossed])
         self.meta_ = LogisticRegression(C=float(self.C), max_iter=1000).fit(z, y01)
-        self.estimators_ = fitted
-        self.names_ = [n for n, _ in bases]
+        self.estimators_ = [c.fitted for c in crossed]
+        self.names_ = names
         self.oof_log_odds_ = z
         return self
 

@@ -42,6 +42,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from scorelab.config import SearchRange
 from scorelab.exceptions import ConfigError
+from scorelab.models.base import estimator_identity
 from scorelab.models.hybrid import log_odds_of
 
 __all__ = ["METRICS", "Dimension", "Search", "TuningPlan", "declared_space", "inner_splits",
@@ -308,8 +309,7 @@ def search_key(estimator: Any, space: Space, columns: Sequence[str], n_rows: int
     budget, the inner folds, the metric, the seed and the threshold. An ensemble reuses a
     family's search of the same fold under this key instead of running it again (same
     trials, same numbers)."""
-    params = sorted(estimator.get_params(deep=False).items())
-    return repr((type(estimator).__qualname__, params,
+    return repr((estimator_identity(estimator),
                  sorted((k, d.describe()) for k, d in space.items()), list(columns),
                  int(n_rows), int(budget), int(inner_folds), metric, int(seed), threshold))
 

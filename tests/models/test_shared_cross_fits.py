@@ -1,0 +1,135 @@
+"""The fold engine shares the hybrids' cross-fitting: nothing fitted twice, no number
+changed (Yim & Mitchell's first stage is the stacking's logit base; the stacking's
+refits on all rows are the study's own LightGBM and MLP fold models)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from scorelab import protocol
+from scorelab.models.hybrid import CrossFit, StackingHybrid, YimMitchellHybrid
+from scorelab.protocol import Fold, fit_final, fit_folds, make_folds, prepare_models
+from tests.conftest import make_config
+
+NET = {"hidden_layer_sizes": [8], "max_iter": 30}  # tiny nets: they stop at max_iter
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+MODELS = [
+    {"family": "logit", "name": "scorecard"},
+    {"family": "trees", "name": "lightgbm", "kind": "lightgbm", "params": {"n_estimators": 30}},
+    {"family": "neural", "name": "mlp", "kind": "mlp", "params": NET},
+    {"family": "hybrid", "name": "yim", "kind": "yim_mitchell",
+     "params": {"inner_folds": 3, **NET}},
+    {"family": "hybrid", "name": "stack", "kind": "stacking",
+     "params": {"inner_folds": 3, "estimators": [
+         {"name": "logit", "family": "logit"},
+         {"name": "gbm", "family": "trees", "kind": "lightgbm",
+          "params": {"n_estimators": 30}},
+         {"name": "net", "family": "neural", "kind": "mlp", "params": NET}]}},
+]
+
+
+@pytest.fixture(scope="module")
+def study():
+    from scorelab.generate import population_for
+
+    config = make_config({"models": MODELS}, n=700)
+    pop, _ = population_for(config)
+    y = pop.frame["defaulted"].to_numpy().astype(np.int64)
+    models, _ = prepare_models(config, pop.schema)
+    return models, pop.frame, y, make_folds(y, 3, 1, config.seed)
+
+
+@pytest.fixture(scope="module")
+def fits(study):
+    """The engine on one fold, with its progress calls recorded."""
+    models, frame, y, folds = study
+    seen = []
+    out = fit_folds(models, frame, y, folds[:1], n_jobs=2,
+                    progress=lambda d, t: seen.append((d, t)))
+    return out, seen
+
+
+def _alone(model, frame, y, fold):
+    """The hybrid fitted by itself on the fold, computing every part of its own."""
+    return clone(model.estimator).fit(frame[model.columns].iloc[fold.train], y[fold.train])
+
+
+def test_shared_cross_fits_change_no_number(study, fits) -> None:
+    models, frame, y, folds = study
+    fits = fits[0]
+    fold = folds[0]
+    for name in ("yim", "stack"):
+        model = next(m for m in models if m.name == name)
+        alone = _alone(model, frame, y, fold)
+        shared = fits.fold_models[name][(fold.repeat, fold.fold)]
+        X_test = frame[model.columns].iloc[fold.test]
+        assert np.array_equal(shared.oof_log_odds_, alone.oof_log_odds_), name
+        assert np.array_equal(shared.predict_proba(X_test), alone.predict_proba(X_test))
+        assert np.array_equal(fits.oof[name][0, fold.test], alone.predict_proba(X_test)[:, 1])
+
+
+def test_each_part_is_fitted_once(study, monkeypatch) -> None:
+    models, frame, y, folds = study
+    plan = protocol._cross_fit_plan([m for m in models if protocol._cross_fitting(m)],
+                                    [m for m in models if not protocol._cross_fitting(m)],
+                                    y, folds)
+    asked = Counter((t.key, t.fold.fold, t.k) for t in plan.tasks)
+    assert set(asked.values()) == {1}  # no part twice
+    # yim's first stage = the stacking's logit base: 3 inner fits per fold, shared; the
+    # logit base's refit on all rows is computed (the study's scorecard has another
+    # points scale), the LightGBM and MLP refits are the study's own fold models
+    assert len(plan.tasks) == len(folds) * (3 + 1 + 3 + 3)
+    assert sorted(set(plan.refits.values())) == ["lightgbm", "mlp"]
+
+
+def test_the_family_fold_model_is_the_stacking_base(study, fits) -> None:
+    models, frame, _, folds = study
+    fits = fits[0]
+    key = (folds[0].repeat, folds[0].fold)
+    stack = fits.fold_models["stack"][key]
+    X = frame[models[0].columns]
+    assert np.array_equal(stack.estimators_[1].predict_proba(X),
+                          fits.fold_models["lightgbm"][key].predict_proba(X))
+    yim = fits.fold_models["yim"][key]
+    assert np.array_equal(yim.oof_log_odds_, stack.oof_log_odds_[:, 0])
+
+
+def test_final_fits_share_too_and_equal_the_fits_alone(study) -> None:
+    models, frame, y, _ = study
+    finals = fit_final(models, frame, y, n_jobs=2)
+    everyone = Fold(-1, -1, np.arange(y.size), np.arange(0))
+    model = next(m for m in models if m.name == "stack")
+    alone = _alone(model, frame, y, everyone)
+    X = frame[model.columns]
+    assert np.array_equal(finals["stack"].predict_proba(X), alone.predict_proba(X))
+    assert np.array_equal(finals["yim"].oof_log_odds_, finals["stack"].oof_log_odds_[:, 0])
+
+
+def test_progress_counts_every_task_once(study, fits) -> None:
+    models = study[0]
+    seen = fits[1]
+    total = seen[-1][1]
+    assert [d for d, _ in seen] == list(range(1, total + 1))
+    assert total == len(models) + 3 + 1 + 3 + 3  # models and parts on one fold
+
+
+def test_a_given_cross_fit_of_other_rows_is_refused(study) -> None:
+    models, frame, y, _ = study
+    hybrid = YimMitchellHybrid(inner_folds=3, **NET)
+    X = frame[models[0].columns].iloc[:300]
+    wrong = CrossFit(np.zeros(10), np.zeros(10, dtype=np.int64), None)
+    key = hybrid.cross_fit_key(0, list(X.columns))
+    with pytest.raises(ValueError, match="10 rows"):
+        hybrid.fit(X, y[:300], cross_fits={key: wrong})
+
+
+def test_unseeded_inner_folds_are_never_shared() -> None:
+    assert StackingHybrid(random_state=None).cross_fit_key(0, ["a"]) is None
+    a = StackingHybrid(inner_folds=3).cross_fit_key(0, ["a"])
+    assert a != StackingHybrid(inner_folds=4).cross_fit_key(0, ["a"])
+    assert a != StackingHybrid(inner_folds=3).cross_fit_key(0, ["b"])
+    assert a == YimMitchellHybrid(inner_folds=3).cross_fit_key(0, ["a"])
