@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
 from sklearn.base import BaseEstimator
 
@@ -58,27 +59,40 @@ def input_signature(frame: pd.DataFrame, columns: list[str], schema: Schema
     return out
 
 
-def _save(writer: RunWriter, model: BaseEstimator, relative: str) -> list[str]:
-    paths = save_model(model, writer.path(relative))
-    return [p.relative_to(writer.tmp).as_posix() for p in paths]
+def _save_all(writer: RunWriter, models: list[PreparedModel], fits: FoldResults,
+              finals: dict[str, BaseEstimator], n_jobs: int) -> dict[str, list[str]]:
+    """Every fitted model saved, ``n_jobs`` at a time (skops encodes in pure Python):
+    the files written under each relative ``.skops`` path, relative to the run."""
+    jobs = []
+    for m in models:
+        base = f"models/{m.name}"
+        if m.name in finals:
+            jobs.append((finals[m.name], f"{base}/final.skops"))
+        for (repeat, fold), fitted in sorted(fits.fold_models.get(m.name, {}).items()):
+            jobs.append((fitted, f"{base}/folds/r{repeat}f{fold}.skops"))
+    saved = Parallel(n_jobs=n_jobs)(delayed(save_model)(model, writer.path(relative))
+                                    for model, relative in jobs)
+    return {relative: [p.relative_to(writer.tmp).as_posix() for p in paths]
+            for (_, relative), paths in zip(jobs, saved, strict=True)}
 
 
 def export_models(writer: RunWriter, models: list[PreparedModel], fits: FoldResults,
                   finals: dict[str, BaseEstimator], frame: pd.DataFrame, schema: Schema,
                   metrics: dict[str, Any], fairness: dict[str, Any] | None,
-                  data_source: str) -> None:
+                  data_source: str, n_jobs: int = 1) -> None:
     """Write ``models/<name>/`` for every model (what was fitted: final and/or folds)."""
     fingerprint = frame_fingerprint(frame)
+    saved = _save_all(writer, models, fits, finals, n_jobs)
     for m in models:
         base = f"models/{m.name}"
         written: list[str] = []
         final = None
         if m.name in finals:
-            written = _save(writer, finals[m.name], f"{base}/final.skops")
+            written = saved[f"{base}/final.skops"]
             final = written[0]
         folds = {}
-        for (repeat, fold), fitted in sorted(fits.fold_models.get(m.name, {}).items()):
-            files = _save(writer, fitted, f"{base}/folds/r{repeat}f{fold}.skops")
+        for (repeat, fold) in sorted(fits.fold_models.get(m.name, {})):
+            files = saved[f"{base}/folds/r{repeat}f{fold}.skops"]
             folds[f"r{repeat}f{fold}"] = files[0]
             written += files
         reference = finals.get(m.name) or fits.fold_models[m.name][(0, 0)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -124,6 +124,8 @@ class FoldResults:
     fold_models: dict[str, dict[tuple[int, int], BaseEstimator]] = field(default_factory=dict)
     fit_seconds: dict[str, float] = field(default_factory=dict)
     searches: dict[str, dict[tuple[int, int], Search]] = field(default_factory=dict)
+    #: each fold model's P(default) of its own training rows (when the engine was asked)
+    train_p: dict[str, dict[tuple[int, int], np.ndarray]] = field(default_factory=dict)
 
 
 def model_inputs(schema: Schema, spec: ModelSpec, age_column: str | None = "age"
@@ -360,10 +362,21 @@ def fold_of(folds: list[Fold], n: int, repeat: int = 0) -> np.ndarray:
     return out
 
 
+class _Fitted(NamedTuple):
+    """What one fit task returns."""
+
+    model: BaseEstimator
+    p_test: np.ndarray  # P(default) of the held-out rows
+    seconds: float
+    search: Search | None  # the fold's search, with a tuning plan
+    p_train: np.ndarray | None  # P(default) of the training rows, when asked for
+
+
 def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fold,
-             plan: TuningPlan | None = None, fit_params: dict[str, Any] | None = None
-             ) -> tuple[BaseEstimator, np.ndarray, float, Search | None]:
-    """Fit a fresh clone on the training rows; score the held-out rows (one thread).
+             plan: TuningPlan | None = None, fit_params: dict[str, Any] | None = None,
+             train_scores: bool = False) -> _Fitted:
+    """Fit a fresh clone on the training rows; score the held-out rows (one thread), and
+    with ``train_scores`` the training rows too (in the worker, beside the fit).
 
     With a tuning ``plan`` the parameters are first searched on inner folds of the
     training rows alone (nested: the held-out rows never inform the choice)."""
@@ -383,21 +396,24 @@ def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fol
         model.fit(X_train, y_train, **(fit_params or {}))
         p_test = (model.predict_proba(X.iloc[fold.test])[:, 1] if fold.test.size
                   else np.empty(0))
-    return model, p_test, time.perf_counter() - start, found
+        seconds = time.perf_counter() - start
+        p_train = model.predict_proba(X_train)[:, 1] if train_scores else None
+    return _Fitted(model, p_test, seconds, found, p_train)
 
 
 def _fit_task(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.ndarray,
               models: list[PreparedModel], found: dict[tuple[str, int, int], Search],
-              crossed: dict[tuple[int, int], dict[str, CrossFit]]) -> Any:
+              crossed: dict[tuple[int, int], dict[str, CrossFit]], train_scores: bool
+              ) -> Any:
     args = _fit_arguments(model, fold, frame, y, models, found)
     if _cross_fitting(model):
         args = (*args, {"cross_fits": crossed.get((fold.repeat, fold.fold), {})})
-    return delayed(_fit_one)(*args)
+    return delayed(_fit_one)(*args, train_scores=train_scores)
 
 
 def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
-          folds: list[Fold], n_jobs: int, progress: Progress | None = None
-          ) -> Iterator[tuple[PreparedModel, Fold, Any]]:
+          folds: list[Fold], n_jobs: int, progress: Progress | None = None,
+          train_scores: bool = False) -> Iterator[tuple[PreparedModel, Fold, _Fitted]]:
     """(model, fold, what :func:`_fit_one` returned) of every model on every fold, in
     parallel, in two phases. First the families, with the parts of the hybrids'
     cross-fitting as tasks of their own (each part once, however many hybrids share it).
@@ -411,7 +427,7 @@ def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
     tasks = [(m, f) for m in early for f in folds]
     total, done = len(tasks) + len(parts.tasks) + len(late) * len(folds), 0
     fitted: dict[tuple[str, int, int], Any] = {}
-    calls = [_fit_task(m, f, frame, y, models, found, {}) for m, f in tasks] + [
+    calls = [_fit_task(m, f, frame, y, models, found, {}, train_scores) for m, f in tasks] + [
         delayed(_cross_fit_part)(t.model.estimator, t.index, frame[t.model.columns], y,
                                  t.fold, t.k) for t in parts.tasks]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else []
@@ -423,20 +439,21 @@ def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
             parts.done(parts.tasks[i - len(tasks)], *result)
             continue
         model, fold = tasks[i]
-        fitted[(model.name, fold.repeat, fold.fold)] = result[0]
-        if result[3] is not None:
-            found[(model.name, fold.repeat, fold.fold)] = result[3]
+        fitted[(model.name, fold.repeat, fold.fold)] = result.model
+        if result.search is not None:
+            found[(model.name, fold.repeat, fold.fold)] = result.search
         yield model, fold, result
     crossed = parts.cross_fits(fitted)
     tasks = [(m, f) for m in late for f in folds]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        _fit_task(m, f, frame, y, models, found, crossed) for m, f in tasks) if tasks else []
+        _fit_task(m, f, frame, y, models, found, crossed, train_scores) for m, f in tasks
+    ) if tasks else []
     for (model, fold), result in zip(tasks, results, strict=True):
         done += 1
         if progress is not None:
             progress(done, total)
-        seconds = result[2] + parts.seconds.get((model.name, fold.repeat, fold.fold), 0.0)
-        yield model, fold, (result[0], result[1], seconds, result[3])
+        yield model, fold, result._replace(seconds=result.seconds + parts.seconds.get(
+            (model.name, fold.repeat, fold.fold), 0.0))
 
 
 def _cross_fitting(model: PreparedModel) -> bool:
@@ -546,19 +563,24 @@ def _fit_arguments(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.
 
 
 def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
-              folds: list[Fold], n_jobs: int = 1,
-              progress: Progress | None = None) -> FoldResults:
+              folds: list[Fold], n_jobs: int = 1, progress: Progress | None = None,
+              train_scores: bool = False) -> FoldResults:
     """Fit every model on every fold in parallel; keep the fold models and their scores
-    (and, for a model with a tuning plan, each fold's search in ``searches``)."""
+    (and, for a model with a tuning plan, each fold's search in ``searches``; with
+    ``train_scores``, each fold model's scores of its own training rows in
+    ``train_p``)."""
     repeats = max(f.repeat for f in folds) + 1
     out = FoldResults({m.name: np.full((repeats, y.size), np.nan) for m in models})
-    for model, fold, (fitted, p_test, seconds, found) in _fits(models, frame, y, folds,
-                                                                 n_jobs, progress):
-        out.oof[model.name][fold.repeat, fold.test] = p_test
-        out.fold_models.setdefault(model.name, {})[(fold.repeat, fold.fold)] = fitted
-        if found is not None:
-            out.searches.setdefault(model.name, {})[(fold.repeat, fold.fold)] = found
-        out.fit_seconds[model.name] = out.fit_seconds.get(model.name, 0.0) + seconds
+    for model, fold, fitted in _fits(models, frame, y, folds, n_jobs, progress,
+                                     train_scores):
+        key = (fold.repeat, fold.fold)
+        out.oof[model.name][fold.repeat, fold.test] = fitted.p_test
+        out.fold_models.setdefault(model.name, {})[key] = fitted.model
+        if fitted.search is not None:
+            out.searches.setdefault(model.name, {})[key] = fitted.search
+        if fitted.p_train is not None:
+            out.train_p.setdefault(model.name, {})[key] = fitted.p_train
+        out.fit_seconds[model.name] = out.fit_seconds.get(model.name, 0.0) + fitted.seconds
     return out
 
 
@@ -566,6 +588,6 @@ def fit_final(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
               n_jobs: int = 1) -> dict[str, BaseEstimator]:
     """Each model refitted on every citizen: the model that scores new applicants."""
     everyone = Fold(repeat=-1, fold=-1, train=np.arange(y.size), test=np.arange(0))
-    fitted = {m.name: result[0] for m, _, result in _fits(models, frame, y, [everyone],
-                                                            n_jobs)}
+    fitted = {m.name: result.model for m, _, result in _fits(models, frame, y, [everyone],
+                                                               n_jobs)}
     return {m.name: fitted[m.name] for m in models}

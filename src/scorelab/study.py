@@ -162,7 +162,7 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     with clock.stage("fit_predict"):
         fits = (backend.fit_folds(models, frame, y, folds, population.schema.target, progress)
                 if backend else fit_folds(models, frame, y, folds, n_jobs=ev.n_jobs,
-                                          progress=progress))
+                                          progress=progress, train_scores=True))
     finals: dict[str, BaseEstimator] = {}
     if config.output.save_models in ("final", "both"):
         with clock.stage("fit_final"):
@@ -385,7 +385,8 @@ def _write_artifacts(writer: RunWriter, result: StudyResult) -> None:
             fits = FoldResults(fits.oof)
         export_models(writer, result.models, fits, result.final_models,
                       result.population.frame, result.population.schema, result.metrics,
-                      result.fairness, result.study.population.source)
+                      result.fairness, result.study.population.source,
+                      n_jobs=config.evaluation.n_jobs)
 
 
 def _write_manifest(writer: RunWriter, result: StudyResult, digest: str) -> None:

@@ -85,14 +85,19 @@ def training_points(models: list[PreparedModel], fits: FoldResults, frame: pd.Da
                     folds: list[Fold], scale: ScoreScale
                     ) -> dict[str, dict[tuple[int, int], np.ndarray]]:
     """Each fold model's scores of its own training citizens, per model and (repeat,
-    fold): the development sample as the model that was fitted on it sees it."""
+    fold): the development sample as the model that was fitted on it sees it. Taken
+    from ``fits.train_p`` where the fold engine scored them beside the fit."""
     out: dict[str, dict[tuple[int, int], np.ndarray]] = {}
     with threadpool_limits(1):
         for m in models:
-            X = frame[m.columns]
-            out[m.name] = {(f.repeat, f.fold): scale.points(
-                fits.fold_models[m.name][(f.repeat, f.fold)].predict_proba(
-                    X.iloc[f.train])[:, 1]) for f in folds}
+            X, given = frame[m.columns], fits.train_p.get(m.name, {})
+            out[m.name] = {}
+            for f in folds:
+                key = (f.repeat, f.fold)
+                p = given.get(key)
+                if p is None:
+                    p = fits.fold_models[m.name][key].predict_proba(X.iloc[f.train])[:, 1]
+                out[m.name][key] = scale.points(p)
     return out
 
 

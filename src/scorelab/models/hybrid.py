@@ -14,13 +14,16 @@
 The expert and logit classes are imported inside ``fit`` (their modules are optional at
 import time of this one).
 
-Inner models on large data (``inner_max_rows``, default 50,000): an inner fold model is
+Inner models on large data (``inner_max_rows``, default 20,000): an inner fold model is
 fitted on at most that many of its training rows, a stratified sample drawn with
 ``numpy.random.default_rng([random_state, k])`` for inner fold ``k`` (each class keeps
 its share, rounded), and still predicts every row it holds out; the models refitted on
 all rows are never subsampled. Below the limit nothing changes (the default study's
-16,000 training rows per outer fold are all used); above it the inner fits cost
-``inner_folds`` fits of ``inner_max_rows`` rows instead of growing with the data.
+12,800 inner training rows, 4/5 of 16,000, are all used); above it the inner fits cost
+``inner_folds`` fits of ``inner_max_rows`` rows instead of growing with the data. The
+inner models only set the meta-learner's inputs: on the default study at 100,000
+citizens (one outer fold, 64,000 inner training rows) the stacking's held-out AUC was
+0.8029 with a limit of 20,000 and 0.8028 with 50,000, in 40 s instead of 75 s.
 ``None`` switches the rule off.
 
 Shared cross-fitting: a base's cross-fitting is split into parts (one per inner fold,
@@ -101,7 +104,7 @@ def _inner_splits(y01: np.ndarray, n_splits: int, random_state: Any, owner: str
 
 
 #: Default ``inner_max_rows`` of the cross-fitted hybrids (see the module docstring).
-INNER_MAX_ROWS = 50_000
+INNER_MAX_ROWS = 20_000
 
 
 def _inner_fit_rows(train: np.ndarray, y01: np.ndarray, max_rows: int | None,
@@ -256,7 +259,7 @@ class YimMitchellHybrid(_HybridBase):
     inner_folds : int, default 5
         K of the inner stratified K-fold that produces the training rows' first-stage
         log-odds out of fold.
-    inner_max_rows : int or None, default 50,000
+    inner_max_rows : int or None, default 20,000
         Rows an inner first stage is fitted on at most (seeded stratified sample; see
         the module docstring); None = all.
     random_state : int or None, default 0
@@ -497,7 +500,7 @@ class StackingHybrid(_EstimatorList, _HybridBase):
         (``LightGBMFamily()``) and mlp (``MLPFamily()``).
     inner_folds : int, default 5
         K of the inner stratified K-fold producing the meta-learner's training inputs.
-    inner_max_rows : int or None, default 50,000
+    inner_max_rows : int or None, default 20,000
         Rows an inner base model is fitted on at most (seeded stratified sample; see
         the module docstring); None = all.
     C : float, default 1.0

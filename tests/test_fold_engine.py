@@ -1,9 +1,11 @@
-"""The fold engine shares the hybrids' cross-fitting: nothing fitted twice, no number
+"""The fold engine: it shares the hybrids' cross-fitting (nothing fitted twice, no number
 changed (Yim & Mitchell's first stage is the stacking's logit base; the stacking's
-refits on all rows are the study's own LightGBM and MLP fold models)."""
+refits on all rows are the study's own LightGBM and MLP fold models), and scores each
+fold model's training rows beside its fit."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import numpy as np
@@ -49,7 +51,7 @@ def fits(study):
     models, frame, y, folds = study
     seen = []
     out = fit_folds(models, frame, y, folds[:1], n_jobs=2,
-                    progress=lambda d, t: seen.append((d, t)))
+                    progress=lambda d, t: seen.append((d, t)), train_scores=True)
     return out, seen
 
 
@@ -133,3 +135,24 @@ def test_unseeded_inner_folds_are_never_shared() -> None:
     assert a != StackingHybrid(inner_folds=4).cross_fit_key(0, ["a"])
     assert a != StackingHybrid(inner_folds=3).cross_fit_key(0, ["b"])
     assert a == YimMitchellHybrid(inner_folds=3).cross_fit_key(0, ["a"])
+
+
+def test_training_rows_are_scored_beside_the_fit(study, fits) -> None:
+    models, frame, _, folds = study
+    fits, fold = fits[0], folds[0]
+    key = (fold.repeat, fold.fold)
+    for model in models:
+        X_train = frame[model.columns].iloc[fold.train]
+        expected = fits.fold_models[model.name][key].predict_proba(X_train)[:, 1]
+        assert np.array_equal(fits.train_p[model.name][key], expected), model.name
+    # the practice stage takes them, and computes the same where they are missing
+    from scorelab.evaluate.practice import training_points
+    from scorelab.scale import scale_from_config
+    from tests.conftest import make_config as config
+
+    scale = scale_from_config(config(n=100).scale)
+    given = training_points(models, fits, frame, folds[:1], scale)
+    computed = training_points(models, dataclasses.replace(fits, train_p={}), frame,
+                               folds[:1], scale)
+    for model in models:
+        assert np.array_equal(given[model.name][key], computed[model.name][key])
