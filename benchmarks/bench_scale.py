@@ -63,6 +63,7 @@ class _Sampler:
     def end(self, stage: str, seconds: float) -> None:
         self.peak = max(self.peak, self._rss())
         self.rows.append({"stage": stage, "seconds": seconds, "peak_gib": self.peak / 2**30})
+        print(json.dumps({"row": self.rows[-1]}), flush=True)  # kept if the size times out
 
 
 def one(n: int, config: Path, backend: str) -> None:
@@ -91,6 +92,16 @@ def one(n: int, config: Path, backend: str) -> None:
     peak = max((r["peak_gib"] for r in sampler.rows), default=math.nan)
     print(json.dumps({"n": n, "rows": sampler.rows, "total": total, "peak_gib": peak,
                       "error": error}))
+
+
+def _partial(n: int, stdout: bytes | str | None, minutes: float) -> dict:
+    """The stages a size finished before its timeout (what its child printed)."""
+    text = stdout.decode() if isinstance(stdout, bytes) else (stdout or "")
+    rows = [json.loads(line)["row"] for line in text.splitlines()
+            if line.startswith('{"row"')]
+    return {"n": n, "rows": rows, "total": math.nan,
+            "peak_gib": max((r["peak_gib"] for r in rows), default=math.nan),
+            "error": f"stopped after {minutes:g} minutes"}
 
 
 def _table(results: list[dict]) -> str:
@@ -137,8 +148,9 @@ def main() -> None:
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                                  timeout=60 * args.timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             print(f"{n:,} citizens: stopped after {args.timeout:g} minutes", flush=True)
+            results.append(_partial(n, exc.stdout, args.timeout))
             break
         except subprocess.CalledProcessError as exc:
             print(f"{n:,} citizens failed:\n{exc.stderr[-2000:]}", flush=True)
