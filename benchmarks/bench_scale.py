@@ -97,8 +97,13 @@ def one(n: int, config: Path, backend: str) -> None:
 def _partial(n: int, stdout: bytes | str | None, minutes: float) -> dict:
     """The stages a size finished before its timeout (what its child printed)."""
     text = stdout.decode() if isinstance(stdout, bytes) else (stdout or "")
-    rows = [json.loads(line)["row"] for line in text.splitlines()
-            if line.startswith('{"row"')]
+    rows = []
+    for line in text.splitlines():
+        if line.startswith('{"row"'):
+            try:
+                rows.append(json.loads(line)["row"])
+            except json.JSONDecodeError:  # the line the timeout cut short
+                pass
     return {"n": n, "rows": rows, "total": math.nan,
             "peak_gib": max((r["peak_gib"] for r in rows), default=math.nan),
             "error": f"stopped after {minutes:g} minutes"}

@@ -156,3 +156,26 @@ def test_training_rows_are_scored_beside_the_fit(study, fits) -> None:
                                folds[:1], scale)
     for model in models:
         assert np.array_equal(given[model.name][key], computed[model.name][key])
+
+
+def test_estimator_identity_spells_everything_or_refuses() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from scorelab.models.base import estimator_identity
+
+    a = LogisticRegression(class_weight={0: 1.0, 1: 2.0})
+    assert estimator_identity(a) == estimator_identity(clone(a))
+    assert estimator_identity(a) != estimator_identity(
+        LogisticRegression(class_weight={0: 1.0, 1: 3.0}))
+    # arrays by their bytes (repr would print '...' past 1,000 elements)
+    big = np.zeros(2_000)
+    changed = big.copy()
+    changed[1_000] = 1.0
+    with_big = YimMitchellHybrid(first_stage=LogisticRegression()).set_params(
+        hidden_layer_sizes=big)
+    assert estimator_identity(with_big) != estimator_identity(
+        clone(with_big).set_params(hidden_layer_sizes=changed))
+    # a RandomState's state cannot be spelled: never shared
+    seeded_by_state = LogisticRegression(random_state=np.random.RandomState(0))
+    assert estimator_identity(seeded_by_state) is None
+    assert StackingHybrid(estimators=[("lr", seeded_by_state)]).cross_fit_key(0, ["a"]) is None

@@ -67,5 +67,5 @@ def test_a_terminal_gets_one_bar_per_stage_completed_when_it_ends():
         display.begin("fairness")  # a stage that reports no steps still gets its bar
         display.end("fairness", 1.0)
         tasks = display.bars.tasks
-    assert [t.description for t in tasks] == ["fitting families x folds", "fairness audit"]
+    assert [t.description for t in tasks] == ["fitting models x folds", "fairness audit"]
     assert all(t.finished for t in tasks)

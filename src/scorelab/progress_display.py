@@ -17,7 +17,7 @@ __all__ = ["STAGE_LABELS", "StageDisplay"]
 
 #: What each stage is called on screen.
 STAGE_LABELS = {"generate": "generating citizens", "splits": "splitting folds",
-                "fit_predict": "fitting families x folds", "fit_final": "fitting final models",
+                "fit_predict": "fitting models x folds", "fit_final": "fitting final models",
                 "metrics": "metrics", "explanations": "explaining", "fairness": "fairness audit",
                 "write": "writing the run", "report": "report"}
 

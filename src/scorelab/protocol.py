@@ -12,6 +12,7 @@ config and data; it imports none of the stages but the model registry.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,8 @@ class FoldResults:
 
     oof: dict[str, np.ndarray]
     fold_models: dict[str, dict[tuple[int, int], BaseEstimator]] = field(default_factory=dict)
+    #: seconds of each model's fits; a cross-fitting part shared by hybrids counts for
+    #: the first that asked for it, and a refit taken from a family for the family
     fit_seconds: dict[str, float] = field(default_factory=dict)
     searches: dict[str, dict[tuple[int, int], Search]] = field(default_factory=dict)
     #: each fold model's P(default) of its own training rows (when the engine was asked)
@@ -407,7 +410,10 @@ def _fit_task(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.ndarr
               ) -> Any:
     args = _fit_arguments(model, fold, frame, y, models, found)
     if _cross_fitting(model):
-        args = (*args, {"cross_fits": crossed.get((fold.repeat, fold.fold), {})})
+        on_fold = crossed.get((fold.repeat, fold.fold), {})
+        own = (model.estimator.cross_fit_key(j, model.columns)
+               for j in range(len(model.estimator.cross_fit_bases())))
+        args = (*args, {"cross_fits": {k: on_fold[k] for k in own if k in on_fold}})
     return delayed(_fit_one)(*args, train_scores=train_scores)
 
 
@@ -427,10 +433,12 @@ def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
     tasks = [(m, f) for m in early for f in folds]
     total, done = len(tasks) + len(parts.tasks) + len(late) * len(folds), 0
     fitted: dict[tuple[str, int, int], Any] = {}
-    calls = [_fit_task(m, f, frame, y, models, found, {}, train_scores) for m, f in tasks] + [
-        delayed(_cross_fit_part)(t.model.estimator, t.index, frame[t.model.columns], y,
-                                 t.fold, t.k) for t in parts.tasks]
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else []
+    calls = itertools.chain(  # made as joblib dispatches them (each holds its inputs)
+        (_fit_task(m, f, frame, y, models, found, {}, train_scores) for m, f in tasks),
+        (delayed(_cross_fit_part)(t.model.estimator, t.index, frame[t.model.columns], y,
+                                  t.fold, t.k) for t in parts.tasks))
+    results = (Parallel(n_jobs=n_jobs, return_as="generator")(calls)
+               if tasks or parts.tasks else [])
     for i, result in enumerate(results):
         done += 1
         if progress is not None:
@@ -444,6 +452,7 @@ def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
             found[(model.name, fold.repeat, fold.fold)] = result.search
         yield model, fold, result
     crossed = parts.cross_fits(fitted)
+    parts.results.clear()  # assembled into ``crossed``
     tasks = [(m, f) for m in late for f in folds]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         _fit_task(m, f, frame, y, models, found, crossed, train_scores) for m, f in tasks
@@ -517,7 +526,8 @@ def _cross_fit_plan(hybrids: list[PreparedModel], families: list[PreparedModel],
                     y: np.ndarray, folds: list[Fold]) -> _CrossFitPlan:
     """Every part the cross-fitting hybrids need on every fold, each once."""
     plain = {(estimator_identity(m.estimator), tuple(m.columns)): m.name for m in families
-             if m.tuning is None and m.fold_seed is None}
+             if m.tuning is None and m.fold_seed is None
+             and estimator_identity(m.estimator) is not None}
     plan = _CrossFitPlan([], {}, {})
     for model in filter(_cross_fitting, hybrids):
         estimator = model.estimator
@@ -525,7 +535,9 @@ def _cross_fit_plan(hybrids: list[PreparedModel], families: list[PreparedModel],
             key = estimator.cross_fit_key(index, model.columns)
             if key is None:
                 continue
-            family = plain.get((estimator_identity(base), tuple(model.columns)))
+            identity = estimator_identity(base)
+            family = (plain.get((identity, tuple(model.columns))) if identity is not None
+                      else None)
             for fold in folds:
                 where = (key, fold.repeat, fold.fold)
                 count = estimator.inner_fold_count(y[fold.train])
@@ -553,11 +565,13 @@ def _fit_arguments(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.
         done = found.get((other.name, fold.repeat, fold.fold))
         if done is not None and other.tuning is not None:
             plan = other.tuning
-            given[search_key(other.estimator, plan.space, other.columns, fold.train.size,
+            key = search_key(other.estimator, plan.space, other.columns, fold.train.size,
                              budget=plan.budget, inner_folds=plan.inner_folds,
                              metric=plan.metric,
                              seed=seed_for(plan.seed, fold.repeat + 1, fold.fold + 1),
-                             threshold=plan.threshold)] = done
+                             threshold=plan.threshold)
+            if key is not None:
+                given[key] = done
     return (clone(model.estimator).set_params(random_state=seed), X, y, fold, None,
             {"searches": given})
 

@@ -171,6 +171,7 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     with clock.stage("metrics"):
         practice = decision_practice(models, fits, frame, y, folds, config, list(
             dict.fromkeys(c for m in models for c in m.columns)))
+        fits.train_p.clear()  # read by the practice stage only (models x folds x rows)
         fold_cuts = practice.cutoffs or {}
         metrics, board = evaluate(models, fits.oof, y, frame, folds, config, {
             name: (cuts[0], practice.reported_cutoffs[name]) for name, cuts in fold_cuts.items()})

@@ -131,9 +131,10 @@ class DistributedFit:
             for fold in folds:
                 sample = training_sample(fold.train, self.sample_size, self.seed,
                                          fold.repeat, fold.fold)
+                # below the lightgbm.dask tasks, which wait for a thread on every worker
                 future = self.client.submit(_fit_sample, m.estimator,
                                             frame.iloc[sample][m.columns], y[sample],
-                                            pure=False)
+                                            pure=False, priority=-1)
                 pending[future] = (m.name, (fold.repeat, fold.fold))
         for m in models:
             if not distributed(m.estimator):

@@ -7,6 +7,7 @@ probability of default (label 1). ``X`` may be a pandas DataFrame (categorical c
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,19 +40,35 @@ def categorical_columns(frame: pd.DataFrame) -> list[str]:
             or pd.api.types.is_bool_dtype(frame[c])]
 
 
-def estimator_identity(estimator: Any) -> str:
+def estimator_identity(estimator: Any) -> str | None:
     """An estimator's class and parameters in full, nested estimators spelled out (never
-    truncated as ``repr`` truncates): two estimators with the same identity fit the same
-    model on the same rows. The key under which a fit or a search is shared."""
+    truncated as ``repr`` truncates; arrays by their bytes): two estimators with the same
+    identity fit the same model on the same rows. The key under which a fit or a search
+    is shared; None when a parameter is not a plain value (a ``RandomState``, a
+    callable...), whose state no key can capture: such an estimator is never shared."""
     def spelled(value: Any) -> Any:
         if isinstance(value, BaseEstimator):
-            return (type(value).__qualname__,
+            return (type(value).__module__, type(value).__qualname__,
                     [(k, spelled(v)) for k, v in sorted(value.get_params(deep=False).items())])
         if isinstance(value, list | tuple):
-            return type(value)(spelled(v) for v in value)
-        return value
+            return (type(value).__name__, [spelled(v) for v in value])
+        if isinstance(value, dict):
+            return ("dict", sorted((repr(k), spelled(v)) for k, v in value.items()))
+        if isinstance(value, np.ndarray):
+            return ("ndarray", value.dtype.str, value.shape,
+                    hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest())
+        if value is None or isinstance(value, bool | int | float | str | np.generic):
+            return value
+        raise _Unshareable
 
-    return repr(spelled(estimator))
+    try:
+        return repr(spelled(estimator))
+    except _Unshareable:
+        return None
+
+
+class _Unshareable(Exception):
+    """A parameter no identity can capture (see :func:`estimator_identity`)."""
 
 
 class ScorelabClassifier(ClassifierMixin, BaseEstimator):

@@ -206,7 +206,7 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
             key = search_key(est, space, list(frame.columns), len(frame), budget=self.budget,
                              inner_folds=self.inner_folds, metric=self.metric, seed=seed,
                              threshold=self.threshold)
-            found = given.get(key)
+            found = given.get(key) if key is not None else None
             if found is not None:
                 self.reused_searches_.append(name)
             else:

@@ -192,10 +192,12 @@ class _HybridBase(TabularInputMixin, ScorelabClassifier):
         """What makes base ``index``'s cross-fitting on inputs ``columns`` the same as
         another's on the same training rows: the base's identity, the columns, the inner
         folds, their seed and the row limit. None when the inner folds are not seeded by
-        an integer (they would differ at every draw)."""
-        if not isinstance(self.random_state, Integral):
+        an integer (they would differ at every draw) or the base has no identity
+        (:func:`~scorelab.models.base.estimator_identity`)."""
+        identity = estimator_identity(self.cross_fit_bases()[index])
+        if not isinstance(self.random_state, Integral) or identity is None:
             return None
-        return repr((estimator_identity(self.cross_fit_bases()[index]), list(columns),
+        return repr((identity, list(columns),
                      int(self.inner_folds), int(self.random_state), self.inner_max_rows))
 
     def inner_fold_count(self, y: Any) -> int:

@@ -303,13 +303,16 @@ def _inner_log_odds(estimator: Any, X: Any, y01: np.ndarray,
 
 def search_key(estimator: Any, space: Space, columns: Sequence[str], n_rows: int, *,
                budget: int, inner_folds: int, metric: str, seed: int,
-               threshold: float | None) -> str:
+               threshold: float | None) -> str | None:
     """What makes two searches the same search (the same training rows given): the
     estimator's class and parameters, the space, the input columns and row count, the
     budget, the inner folds, the metric, the seed and the threshold. An ensemble reuses a
     family's search of the same fold under this key instead of running it again (same
-    trials, same numbers)."""
-    return repr((estimator_identity(estimator),
+    trials, same numbers). None for an estimator without an identity (never shared)."""
+    identity = estimator_identity(estimator)
+    if identity is None:
+        return None
+    return repr((identity,
                  sorted((k, d.describe()) for k, d in space.items()), list(columns),
                  int(n_rows), int(budget), int(inner_folds), metric, int(seed), threshold))
 
