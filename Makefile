@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile  # one worker per core; a file's tests share a worker (and its fixtures)
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15  # one worker per core; a file's tests share a worker (and its fixtures); the 15 slowest listed
 
 # Regenerate the golden report.md of the tiny run (review the diff before committing).
 golden: $(STAMP)

@@ -1,7 +1,7 @@
 """The fold engine: it shares the hybrids' cross-fitting (nothing fitted twice, no number
-changed (Yim & Mitchell's first stage is the stacking's logit base; the stacking's
-refits on all rows are the study's own LightGBM and MLP fold models), and scores each
-fold model's training rows beside its fit."""
+changed: Yim & Mitchell's first stage is the stacking's logit base; the stacking's
+refits on all rows are the study's own scorecard, LightGBM and MLP fold models), and
+scores each fold model's training rows beside its fit."""
 
 from __future__ import annotations
 
@@ -82,10 +82,9 @@ def test_each_part_is_fitted_once(study, monkeypatch) -> None:
     asked = Counter((t.key, t.fold.fold, t.k) for t in plan.tasks)
     assert set(asked.values()) == {1}  # no part twice
     # yim's first stage = the stacking's logit base: 3 inner fits per fold, shared; the
-    # logit base's refit on all rows is computed (the study's scorecard has another
-    # points scale), the LightGBM and MLP refits are the study's own fold models
-    assert len(plan.tasks) == len(folds) * (3 + 1 + 3 + 3)
-    assert sorted(set(plan.refits.values())) == ["lightgbm", "mlp"]
+    # refits on all rows are the study's own scorecard, LightGBM and MLP fold models
+    assert len(plan.tasks) == len(folds) * (3 + 3 + 3)
+    assert sorted(set(plan.refits.values())) == ["lightgbm", "mlp", "scorecard"]
 
 
 def test_the_family_fold_model_is_the_stacking_base(study, fits) -> None:
@@ -116,7 +115,7 @@ def test_progress_counts_every_task_once(study, fits) -> None:
     seen = fits[1]
     total = seen[-1][1]
     assert [d for d, _ in seen] == list(range(1, total + 1))
-    assert total == len(models) + 3 + 1 + 3 + 3  # models and parts on one fold
+    assert total == len(models) + 3 + 3 + 3  # models and parts on one fold
 
 
 def test_a_given_cross_fit_of_other_rows_is_refused(study) -> None:
@@ -179,3 +178,18 @@ def test_estimator_identity_spells_everything_or_refuses() -> None:
     seeded_by_state = LogisticRegression(random_state=np.random.RandomState(0))
     assert estimator_identity(seeded_by_state) is None
     assert StackingHybrid(estimators=[("lr", seeded_by_state)]).cross_fit_key(0, ["a"]) is None
+
+
+def test_a_scorecards_points_scale_and_seed_change_no_log_odds(study) -> None:
+    """Why the scorecard's identity leaves them out (``log_odds_neutral``)."""
+    from scorelab.models.base import estimator_identity
+    from scorelab.models.logit import LogitScorecard
+
+    models, frame, y, _ = study
+    X = frame[models[0].columns].iloc[:400]
+    plain = LogitScorecard().fit(X, y[:400])
+    scaled = LogitScorecard(pdo=20, odds=50.0, base_points=300, random_state=3).fit(X, y[:400])
+    assert np.array_equal(plain.decision_function(X), scaled.decision_function(X))
+    assert not np.array_equal(plain.points(X), scaled.points(X))
+    assert estimator_identity(plain) == estimator_identity(scaled)
+    assert estimator_identity(LogitScorecard(C=0.5)) != estimator_identity(plain)

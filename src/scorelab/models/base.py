@@ -45,11 +45,16 @@ def estimator_identity(estimator: Any) -> str | None:
     truncated as ``repr`` truncates; arrays by their bytes): two estimators with the same
     identity fit the same model on the same rows. The key under which a fit or a search
     is shared; None when a parameter is not a plain value (a ``RandomState``, a
-    callable...), whose state no key can capture: such an estimator is never shared."""
+    callable...), whose state no key can capture: such an estimator is never shared.
+    A family's ``log_odds_neutral`` parameters (presentation only, such as a scorecard's
+    points scale) are left out: they change no log-odds, so neither a fit's scores nor a
+    search's trials."""
     def spelled(value: Any) -> Any:
         if isinstance(value, BaseEstimator):
+            neutral = getattr(value, "log_odds_neutral", ())
             return (type(value).__module__, type(value).__qualname__,
-                    [(k, spelled(v)) for k, v in sorted(value.get_params(deep=False).items())])
+                    [(k, spelled(v)) for k, v in sorted(value.get_params(deep=False).items())
+                     if k not in neutral])
         if isinstance(value, list | tuple):
             return (type(value).__name__, [spelled(v) for v in value])
         if isinstance(value, dict):
@@ -76,6 +81,8 @@ class ScorelabClassifier(ClassifierMixin, BaseEstimator):
 
     family: ClassVar[str] = "base"
     explainer: ClassVar[Explainer] = "agnostic"
+    #: Parameters that change no log-odds (see :func:`estimator_identity`).
+    log_odds_neutral: ClassVar[tuple[str, ...]] = ()
 
     def _check_targets(self, y: Any) -> np.ndarray:
         """Validate a binary target; store ``classes_``; return y as 0/1 (1 = classes_[1])."""

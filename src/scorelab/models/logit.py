@@ -109,6 +109,10 @@ class LogitScorecard(_ValidatedClassifier):
 
     family: ClassVar[str] = "logit"
     explainer: ClassVar[Explainer] = "linear"
+    #: The points scale only turns log-odds into points, and the lbfgs solver ignores its
+    #: seed: two scorecards differing in these give the same log-odds (a test checks it).
+    log_odds_neutral: ClassVar[tuple[str, ...]] = ("pdo", "odds", "base_points",
+                                                   "random_state")
 
     search_space: ClassVar[dict[str, Any]] = {  # searched by evaluation.tuning
         "max_n_bins": (2, 10), "C": (1e-3, 10.0, "log"), "min_bin_size": (0.02, 0.15)}
