@@ -244,3 +244,23 @@ def test_the_ensemble_reuses_the_families_searches_of_its_fold(study) -> None:
     rows = frame[hces.columns].iloc[fold.test]
     np.testing.assert_array_equal(alone.predict_proba(rows), shared.predict_proba(rows))
     assert alone.members_ == shared.members_
+
+
+def test_the_ensemble_reuses_the_scorecard_search_whatever_its_points_scale() -> None:
+    """The study gives its scorecard the run's points scale and the ensemble seeds its
+    candidate: neither changes a log-odds, so the candidate still takes the family's
+    search of the fold (their identities leave both out)."""
+    models_ = [{"family": "logit", "name": "scorecard"},
+               {"family": "hybrid", "name": "hces", "kind": "hces_bag",
+                "params": {"estimators": ["logit"]}}]
+    config = make_config({"models": models_, "scale": {"pdo": 20, "base_score": 500},
+                          "evaluation": {"folds": 2, "tuning": {"budget": 2,
+                                                                "inner_folds": 2}}},
+                         n=600, seed=3)
+    pop = generate_population(config.population, config.seed)
+    y = pop.frame["defaulted"].to_numpy()
+    models, _ = prepare_models(config, pop.schema)
+    assert models[0].estimator.get_params()["pdo"] == 20
+    fold = make_folds(y, 2, 1, config.seed)[:1]
+    fits = fit_folds(models, pop.frame, y, fold, n_jobs=1)
+    assert fits.fold_models["hces"][(0, 0)].reused_searches_ == ["logit"]
