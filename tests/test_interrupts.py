@@ -338,3 +338,31 @@ def test_max_minutes_is_checked_between_fold_fits(monkeypatch: pytest.MonkeyPatc
         progress(2, 10)
     assert seen == [(1, 10), (2, 10)]
     assert _time_limit(make_config(n=100), None, None) == (None, None)
+
+
+def test_a_signal_a_library_turned_into_its_own_error_still_exits_as_the_signal() -> None:
+    """A signal landing inside a library that catches everything (pydantic building a
+    schema) comes out as that library's error, raised while handling the Interrupted:
+    the command still says it was interrupted and exits 128 + the signal's number."""
+    import typer
+
+    from scorelab.cli import _stops_on_signals
+    from scorelab.runs.interrupts import Interrupted
+
+    @_stops_on_signals
+    def command() -> None:
+        try:
+            raise Interrupted(signal.SIGTERM)
+        except Interrupted:
+            raise RuntimeError("schema generation failed")  # noqa: B904 - as a library does
+
+    with pytest.raises(typer.Exit) as stopped:
+        command()
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
+
+    @_stops_on_signals
+    def failing() -> None:
+        raise RuntimeError("a plain error")
+
+    with pytest.raises(RuntimeError, match="a plain error"):
+        failing()

@@ -167,11 +167,27 @@ def _stops_on_signals(func: F) -> F:
         try:
             with stop_on_signals(grace=2.0):
                 return func(*args, **kwargs)
-        except Interrupted as stop:
+        except BaseException as exc:  # noqa: BLE001 - re-raised unless a signal is behind it
+            stop = _signal_behind(exc, Interrupted)
+            if stop is None:
+                raise
             err.print(stop.message, markup=False, highlight=False)
             raise typer.Exit(code=stop.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _signal_behind(exc: BaseException | None, interrupted: type) -> Any:
+    """The ``Interrupted`` that ``exc`` is or was raised while handling: a library that
+    catches everything (pydantic building a schema) can turn the signal into an error
+    of its own, which is still the signal's doing."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, interrupted):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 @app.command()
