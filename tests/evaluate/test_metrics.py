@@ -219,3 +219,69 @@ def test_bad_input_raises(fn):
         fn([0, 2], [0.1, 0.2])
     with pytest.raises(ValueError, match="Length mismatch"):
         approval_metrics([0, 1], [True])
+
+
+# ------------------------------------------------ bootstrap on rank groups (large samples)
+
+
+def _replicates(y, p, groups, n_boot=40, seed=5):
+    """Every replicate's metrics, exact and on ``groups`` rank groups, same draws."""
+    lay = m._layout(np.asarray(y, np.int8), np.asarray(p, float), 10)
+    coarse = m._coarse(lay, groups)
+    (counts,) = m._draw_counts(len(y), n_boot, seed)[:1]
+    kw = {"alpha": 2.0, "beta": 2.0, "max_fpr": 0.4}
+    exact = m._all_kernels(*m._group_counts(lay, counts), lay, **kw)
+    return lay, coarse, counts, exact, m._coarse_kernels(counts, lay, coarse, **kw)
+
+
+def test_rank_groups_never_split_tied_predictions():
+    y, p = _data(20_000, 11, decimals=3)  # about 1,000 distinct values, many ties
+    lay = m._layout(np.asarray(y, np.int8), p, 10)
+    coarse = m._coarse(lay, 300)
+    assert np.isin(coarse.starts, lay.starts).all()
+    assert coarse.starts[0] == 0 and np.all(np.diff(coarse.starts) > 0)
+    assert 250 <= coarse.starts.size <= 300
+
+
+def test_each_replicates_auc_is_within_the_stated_binning_bound():
+    y, p = _data(30_000, 12, decimals=None)
+    lay, coarse, counts, exact, grouped = _replicates(y, p, 500)
+    w = counts[:, lay.order].astype(float)
+    P = np.add.reduceat(w * lay.y_sorted, coarse.starts, axis=1)
+    N = np.add.reduceat(w, coarse.starts, axis=1) - P
+    bound = (P * N).sum(axis=1) / (2 * P.sum(axis=1) * N.sum(axis=1))
+    error = np.abs(grouped["auc"] - exact["auc"])
+    assert np.all(error <= bound + 1e-12)
+    assert error.max() > 0  # 500 groups of 60 citizens: the grouping does change the AUC
+    pi = y.mean()
+    assert bound.max() <= 1.1 / (8 * 500 * pi * (1 - pi))  # the docstring's closed form
+    # KS: off by at most the largest share of either class in one group
+    share = np.maximum(P / P.sum(axis=1, keepdims=True), N / N.sum(axis=1, keepdims=True))
+    assert np.all(np.abs(grouped["ks"] - exact["ks"]) <= share.max(axis=1) + 1e-12)
+
+
+def test_sums_over_citizens_stay_exact_on_rank_groups():
+    y, p = _data(30_000, 13, decimals=None)
+    _, _, _, exact, grouped = _replicates(y, p, 500)
+    for key in ("brier", "log_loss", "ece"):
+        np.testing.assert_allclose(grouped[key], exact[key], rtol=1e-10, atol=1e-13)
+
+
+def test_intervals_keep_every_value_up_to_max_groups_and_group_above():
+    y, p = _data(5_000, 14, decimals=None)
+    distinct = np.unique(p).size
+    exact = bootstrap_intervals(y, p, n_boot=50, seed=2, max_groups=None)
+    assert bootstrap_intervals(y, p, n_boot=50, seed=2, max_groups=distinct) == exact
+    grouped = bootstrap_intervals(y, p, n_boot=50, seed=2, max_groups=distinct - 1)
+    assert grouped != exact
+    for key in ("auc", "gini", "ks", "partial_gini", "h_measure"):
+        assert grouped[key] == pytest.approx(exact[key], abs=2e-3), key
+    for key in ("brier", "log_loss", "ece"):
+        assert grouped[key] == pytest.approx(exact[key], rel=1e-9), key
+
+
+@pytest.mark.parametrize("bad", [1, 2.5, 0])
+def test_max_groups_must_be_an_integer_of_two_or_more(bad):
+    y, p = _data(200, 15)
+    with pytest.raises(ValueError, match="max_groups"):
+        bootstrap_intervals(y, p, n_boot=10, max_groups=bad)

@@ -27,6 +27,7 @@ from scipy.special import betainc
 from scorelab.exceptions import DataError
 
 __all__ = [
+    "BOOTSTRAP_MAX_GROUPS",
     "ECE_BINNING",
     "approval_metrics",
     "auc",
@@ -48,6 +49,10 @@ ECE_BINNING = "equal-frequency"
 #: Predictions are clipped to [LOG_LOSS_EPS, 1 - LOG_LOSS_EPS] in :func:`log_loss`
 #: (machine epsilon, as scikit-learn does).
 LOG_LOSS_EPS = float(np.finfo(np.float64).eps)
+
+#: Rank groups of a bootstrap replicate above which the replicates' rank metrics are
+#: computed on equal-frequency runs of sorted citizens (see :func:`bootstrap_intervals`).
+BOOTSTRAP_MAX_GROUPS = 10_000
 
 # Bootstrap replicates are processed in blocks of about this many (replicate, citizen)
 # cells, which bounds memory at a few tens of MB whatever n and n_boot are.
@@ -293,8 +298,9 @@ def _k_h_measure(P: np.ndarray, N: np.ndarray, alpha: float, beta: float) -> np.
     return h
 
 
-def _all_kernels(P: np.ndarray, N: np.ndarray, lay: _Layout, *, alpha: float, beta: float,
-                 max_fpr: float) -> dict[str, np.ndarray]:
+def _rank_kernels(P: np.ndarray, N: np.ndarray, *, alpha: float, beta: float,
+                  max_fpr: float) -> dict[str, np.ndarray]:
+    """The metrics that depend on the order of ``p`` only."""
     a = _k_auc(P, N)
     return {
         "auc": a,
@@ -302,10 +308,62 @@ def _all_kernels(P: np.ndarray, N: np.ndarray, lay: _Layout, *, alpha: float, be
         "ks": _k_ks(P, N),
         "partial_gini": _k_partial_gini(P, N, max_fpr),
         "h_measure": _k_h_measure(P, N, alpha, beta),
+    }
+
+
+def _all_kernels(P: np.ndarray, N: np.ndarray, lay: _Layout, *, alpha: float, beta: float,
+                 max_fpr: float) -> dict[str, np.ndarray]:
+    return {
+        **_rank_kernels(P, N, alpha=alpha, beta=beta, max_fpr=max_fpr),
         "brier": _k_brier(P, N, lay.values),
         "log_loss": _k_log_loss(P, N, lay.values),
         "ece": _k_ece(P, N, lay.values, lay.bin_starts),
     }
+
+
+@dataclass(frozen=True)
+class _Coarse:
+    """Rank groups of a large sample for the bootstrap replicates (see
+    :func:`bootstrap_intervals`): about ``max_groups`` runs of consecutive sorted
+    citizens, never splitting tied predictions; per sorted citizen, the terms of the
+    metrics that are sums over citizens (computed exactly, not per group)."""
+
+    starts: np.ndarray  # first sorted position of every rank group
+    ece_starts: np.ndarray  # first sorted position of every ECE bin
+    brier_term: np.ndarray  # (y - p)^2
+    log_loss_term: np.ndarray  # -log(p) or -log(1 - p), p clipped as in log_loss
+    p_sorted: np.ndarray
+
+
+def _coarse(lay: _Layout, max_groups: int) -> _Coarse:
+    n = lay.n
+    targets = np.arange(max_groups, dtype=np.int64) * n // max_groups
+    group = np.searchsorted(lay.starts, targets, side="right") - 1
+    ps = lay.values[np.searchsorted(lay.starts, np.arange(n), side="right") - 1]
+    y = lay.y_sorted
+    pc = np.clip(ps, LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS)
+    return _Coarse(np.unique(lay.starts[group]), lay.starts[lay.bin_starts], (y - ps) ** 2,
+                   -np.where(y == 1.0, np.log(pc), np.log1p(-pc)), ps)
+
+
+def _coarse_kernels(counts: np.ndarray, lay: _Layout, coarse: _Coarse, *, alpha: float,
+                    beta: float, max_fpr: float) -> dict[str, np.ndarray]:
+    """:func:`_all_kernels` of a block of replicates on the rank groups of ``coarse``:
+    the rank metrics treat a group as tied; Brier, log loss and ECE stay exact."""
+    w = counts[:, lay.order].astype(np.float64)
+    total = np.add.reduceat(w, coarse.starts, axis=1)
+    wy = w * lay.y_sorted
+    P = np.add.reduceat(wy, coarse.starts, axis=1)
+    size = total.sum(axis=1)
+    observed = np.add.reduceat(wy, coarse.ece_starts, axis=1)
+    predicted = np.add.reduceat(w * coarse.p_sorted, coarse.ece_starts, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            **_rank_kernels(P, total - P, alpha=alpha, beta=beta, max_fpr=max_fpr),
+            "brier": (w @ coarse.brier_term) / size,
+            "log_loss": (w @ coarse.log_loss_term) / size,
+            "ece": np.abs(observed - predicted).sum(axis=1) / size,
+        }
 
 
 def _k_approval(weights: np.ndarray | None, y: np.ndarray, approved: np.ndarray
@@ -465,7 +523,8 @@ def metric_table(y: Any, p: Any, approved: Any = None, *, n_bins: int = 10,
 
 def bootstrap_intervals(y: Any, p: Any, approved: Any = None, n_boot: int = 200,
                         confidence: float = 0.95, seed: int = 0, *, n_bins: int = 10,
-                        alpha: float = 2.0, beta: float = 2.0, max_fpr: float = 0.4
+                        alpha: float = 2.0, beta: float = 2.0, max_fpr: float = 0.4,
+                        max_groups: int | None = BOOTSTRAP_MAX_GROUPS
                         ) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap confidence intervals of every :func:`metric_table` metric.
 
@@ -475,20 +534,40 @@ def bootstrap_intervals(y: Any, p: Any, approved: Any = None, n_boot: int = 200,
     bins of the full sample. Replicates in which a metric is undefined (for instance
     no defaulter drawn) are left out of that metric's interval. The same ``seed``
     gives identical intervals.
+
+    Large samples: when ``p`` has more than ``max_groups`` distinct values, the
+    replicates' rank metrics (AUC, Gini, KS, partial Gini, H-measure) are computed on
+    ``max_groups`` equal-frequency runs of the sorted citizens (tied values never
+    split), each run counted as one tied group, so a replicate costs the same at 1
+    million citizens as at 10,000 after its draw. The binning error of a replicate's
+    AUC is at most ``sum_g P_g N_g / (2 P N)`` (pairs of a defaulter and a
+    non-defaulter in the same run counted one half), which for runs of ``n /
+    max_groups`` citizens and a default rate ``pi`` is at most ``1 / (8 max_groups pi
+    (1 - pi))``: 7.8e-5 at 10,000 runs and a 20% default rate; the Gini's is twice
+    that. Brier, log loss, ECE and the approval figures stay exact. ``max_groups=None``
+    keeps every distinct value.
     """
     if int(n_boot) != n_boot or n_boot < 2:
         raise DataError(f"n_boot must be an integer >= 2, got {n_boot!r}.")
     if not 0.0 < confidence < 1.0:
         raise DataError(f"confidence must be in (0, 1), got {confidence}.")
+    if max_groups is not None and (int(max_groups) != max_groups or max_groups < 2):
+        raise DataError(f"max_groups must be an integer >= 2 or None, got {max_groups!r}.")
     yy, pp = _check(y, p, both_classes=True)
     app = None if approved is None else _as_approved(approved, yy.size)
     n, n_boot = yy.size, int(n_boot)
     lay = _layout(yy, pp, n_bins)
+    coarse = (_coarse(lay, int(max_groups))
+              if max_groups is not None and lay.starts.size > max_groups else None)
     yf = yy.astype(np.float64)
     chunks: list[dict[str, np.ndarray]] = []
     for counts in _draw_counts(n, n_boot, seed):
-        P, N = _group_counts(lay, counts)
-        res = _all_kernels(P, N, lay, alpha=alpha, beta=beta, max_fpr=max_fpr)
+        if coarse is not None:
+            res = _coarse_kernels(counts, lay, coarse, alpha=alpha, beta=beta,
+                                  max_fpr=max_fpr)
+        else:
+            P, N = _group_counts(lay, counts)
+            res = _all_kernels(P, N, lay, alpha=alpha, beta=beta, max_fpr=max_fpr)
         if app is not None:
             res.update(_k_approval(counts.astype(np.float64), yf, app))
         chunks.append(res)
