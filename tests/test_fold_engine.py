@@ -193,3 +193,75 @@ def test_a_scorecards_points_scale_and_seed_change_no_log_odds(study) -> None:
     assert not np.array_equal(plain.points(X), scaled.points(X))
     assert estimator_identity(plain) == estimator_identity(scaled)
     assert estimator_identity(LogitScorecard(C=0.5)) != estimator_identity(plain)
+
+
+# ------------------------------------------------------------ compute.sample_size
+
+
+@pytest.fixture(scope="module")
+def sampled(study):
+    """The engine on one fold with a sample of 300 of its 466 training citizens."""
+    models, frame, y, folds = study
+    sample = protocol.FitSample(300, 11)
+    return sample, fit_folds(models, frame, y, folds[:1], n_jobs=2, train_scores=True,
+                             sample=sample)
+
+
+def test_sampled_families_fit_on_the_seeded_sample_and_trees_on_every_row(study, sampled
+                                                                          ) -> None:
+    models, frame, y, folds = study
+    sample, fits = sampled
+    fold = folds[0]
+    rows = protocol.training_sample(fold.train, 300, 11, fold.repeat, fold.fold)
+    assert rows.size == 300 and np.isin(rows, fold.train).all()
+    assert np.array_equal(rows, protocol.training_sample(fold.train, 300, 11, 0, 0))
+    for model in models:  # every model, hybrids too, as if fitted alone on its rows
+        expected = fold.train if protocol.trains_on_every_row(model.estimator) else rows
+        assert np.array_equal(sample.rows(model.estimator, fold), expected)
+        alone = clone(model.estimator).fit(frame[model.columns].iloc[expected], y[expected])
+        X_test = frame[model.columns].iloc[fold.test]
+        assert np.array_equal(fits.oof[model.name][0, fold.test],
+                              alone.predict_proba(X_test)[:, 1]), model.name
+    assert {m.name for m in models if protocol.trains_on_every_row(m.estimator)} == {
+        "lightgbm"}
+
+
+def test_a_base_refit_is_shared_only_with_a_family_fitted_on_the_same_rows(study) -> None:
+    models, _, y, folds = study
+    hybrids = [m for m in models if protocol._cross_fitting(m)]
+    families = [m for m in models if not protocol._cross_fitting(m)]
+    plan = protocol._cross_fit_plan(hybrids, families, y, folds[:1],
+                                    protocol.FitSample(300, 11))
+    shared = set(plan.refits.values())
+    assert shared == {"scorecard", "mlp"}  # lightgbm trained on all rows, the bases on 300
+    refit_tasks = [t for t in plan.tasks if t.k == -1]
+    assert len(refit_tasks) == 1 and refit_tasks[0].fold.train.size == 300
+
+
+def test_sampled_models_score_every_training_row(study, sampled) -> None:
+    models, frame, y, folds = study
+    _, fits = sampled
+    fold = folds[0]
+    for model in models:
+        fitted = fits.fold_models[model.name][(0, 0)]
+        assert np.array_equal(fits.train_p[model.name][(0, 0)], fitted.predict_proba(
+            frame[model.columns].iloc[fold.train])[:, 1]), model.name
+
+
+def test_no_sample_below_the_sample_size(study, fits) -> None:
+    models, frame, y, folds = study
+    larger = fit_folds(models, frame, y, folds[:1], n_jobs=2,
+                       sample=protocol.FitSample(folds[0].train.size, 11))
+    for model in models:
+        assert np.array_equal(larger.oof[model.name], fits[0].oof[model.name],
+                              equal_nan=True), model.name
+
+
+def test_final_fits_sample_every_citizen_with_the_final_generator(study) -> None:
+    models, frame, y, _ = study
+    scorecard = [m for m in models if m.name == "scorecard"]
+    final = fit_final(scorecard, frame, y, sample=protocol.FitSample(400, 11))["scorecard"]
+    rows = protocol.training_sample(np.arange(y.size), 400, 11, -1, -1)
+    alone = clone(scorecard[0].estimator).fit(frame[scorecard[0].columns].iloc[rows], y[rows])
+    X = frame[scorecard[0].columns]
+    assert np.array_equal(final.predict_proba(X), alone.predict_proba(X))

@@ -885,10 +885,13 @@ class DaskCompute(_Section):
     partitions: int | None = Field(
         None, ge=1, le=100_000, description="Partitions of the population (citizen-id "
         "ranges); null = two per worker.")
-    sample_size: int = Field(
-        50_000, ge=100, le=50_000_000, description="Families that cannot train distributed "
-        "(scorecard binning, MLP, expert calibrators, hybrids) train on a seeded sample of "
-        "this many of each fold's training citizens, and score every partition.")
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_sample_size(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "sample_size" in data:
+            raise ValueError("compute.dask.sample_size moved to compute.sample_size (it "
+                             "applies on this machine too); write it there")
+        return data
 
     @field_validator("memory_limit")
     @classmethod
@@ -905,6 +908,12 @@ class Compute(_Section):
     backend: Literal["local", "dask"] = Field(
         "local", description="local: this machine; dask: population, tree families and "
         "scoring on a Dask cluster (needs the extra: pip install 'scorelab[dask]').")
+    sample_size: int | None = Field(
+        50_000, ge=100, le=50_000_000, description="Families that gain little from more "
+        "rows (scorecard binning, MLP, expert calibrators, hybrids, mitigation variants, "
+        "the calibrated forest) train on a seeded sample of at most this many of each "
+        "fold's training citizens and score every held-out citizen; LightGBM and the "
+        "forest train on all of them. Below it nothing is sampled. null = every row.")
     dask: DaskCompute = Field(default_factory=DaskCompute, description="The Dask cluster.")
 
 

@@ -33,7 +33,7 @@ from scorelab.evaluate.metrics import auc, bootstrap_intervals
 from scorelab.exceptions import ConfigError
 from scorelab.fairness.age import DECOMPOSITION_PARTS, age_gap_decomposition
 from scorelab.fairness.groups import group_metrics
-from scorelab.protocol import fit_final, prepare_models
+from scorelab.protocol import FitSample, fit_final, prepare_models
 from scorelab.scale import decide, scale_from_config
 
 __all__ = ["coverage_summary", "interval_coverage"]
@@ -111,13 +111,14 @@ def interval_coverage(config: ExperimentConfig, draws: int = 20, n_citizens: int
     boot = int(config.fairness.bootstrap if bootstrap is None else bootstrap)
     train, _ = _draw(config, n_citizens, config.seed)
     models, _ = prepare_models(config, SCHEMA)
+    sample = FitSample.of(config)
     fitted = fit_final(models, train, train["defaulted"].to_numpy().astype(np.int64),
-                       n_jobs=1)
+                       n_jobs=1, sample=sample)
     true_fitted = None
     if config.fairness.label_bias_refit:
         true_fitted = fit_final(models, train,
                                 train["true_default"].to_numpy().astype(np.int64),
-                                n_jobs=1)
+                                n_jobs=1, sample=sample)
     ref_frame, ref_twin = _draw(config, reference_citizens, config.seed + _REFERENCE_SEED)
     reference = {(r["model"], r["statistic"]): r["value"] for r in _statistics(
         config, models, fitted, true_fitted, ref_frame, ref_twin, 0, 0)}

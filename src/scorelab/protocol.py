@@ -32,6 +32,7 @@ from scorelab.models.base import estimator_identity
 from scorelab.models.hybrid import CrossFit
 from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import DEFAULT_KIND, build_model
+from scorelab.models.trees import LightGBMFamily, RandomForestFamily
 from scorelab.models.tuning import (
     Search,
     TuningPlan,
@@ -43,10 +44,11 @@ from scorelab.models.tuning import (
 )
 from scorelab.scale import scale_from_config
 
-__all__ = ["Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample",
+__all__ = ["FitSample", "Fold", "FoldResults", "PreparedModel", "Progress", "audit_sample",
            "check_rule_values", "fit_final", "fit_folds", "fold_of", "make_folds",
            "mitigation_sensitive", "model_inputs", "prepare_models", "skip_reason",
-           "tuning_threshold", "validate_models"]
+           "training_note", "training_sample", "trains_on_every_row", "tuning_threshold",
+           "validate_models"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -64,6 +66,65 @@ class Fold:
     fold: int
     train: np.ndarray
     test: np.ndarray
+
+
+@dataclass(frozen=True)
+class FitSample:
+    """``compute.sample_size``: the families that gain little from more rows (every
+    family but the tree ensembles that train on the log-odds: scorecard binning, MLP,
+    expert calibrators, hybrids, mitigation variants, the calibrated forest) train on a
+    seeded sample of at most ``size`` of a fold's training citizens
+    (:func:`training_sample`); they still score every held-out citizen."""
+
+    size: int
+    seed: int
+
+    @classmethod
+    def of(cls, config: ExperimentConfig) -> FitSample | None:
+        size = config.compute.sample_size
+        return None if size is None else cls(int(size), int(config.seed))
+
+    def rows(self, estimator: BaseEstimator, fold: Fold) -> np.ndarray:
+        """The training positions ``estimator`` is fitted on for ``fold``."""
+        if trains_on_every_row(estimator):
+            return fold.train
+        return training_sample(fold.train, self.size, self.seed, fold.repeat, fold.fold)
+
+
+def trains_on_every_row(estimator: BaseEstimator) -> bool:
+    """Whether a model trains on every training citizen whatever ``compute.sample_size``
+    (LightGBM, and the forest without its inner cross-fitted calibration: their raw
+    score is the log-odds, they gain from every row and ``lightgbm.dask`` can train
+    them on a cluster)."""
+    return type(estimator) is LightGBMFamily or (
+        type(estimator) is RandomForestFamily and not estimator.get_params()["calibrate"])
+
+
+def training_sample(train: np.ndarray, size: int, seed: int, repeat: int,
+                    fold: int) -> np.ndarray:
+    """The fold's training positions a sampled family trains on: all of them up to
+    ``size``, else ``size`` drawn without replacement by the seeded generator ``(seed, 6,
+    repeat, fold)`` (sorted, so the sample is in citizen order)."""
+    if train.size <= size:
+        return train
+    rng = np.random.default_rng([seed, 6, repeat + 1, fold + 1])
+    return np.sort(rng.choice(train, size=size, replace=False))
+
+
+def training_note(estimator: BaseEstimator, sample: FitSample | None) -> str:
+    """How a model was trained, in words, for the run's study.json and report."""
+    if sample is None or trains_on_every_row(estimator):
+        return "every training citizen of each fit"
+    return (f"sample: a seeded sample of at most {sample.size:,} training citizens per "
+            "fit; scores every held-out citizen")
+
+
+def _model_fold(model: PreparedModel, fold: Fold, sample: FitSample | None) -> Fold:
+    """``fold`` with the training rows ``model`` is fitted on."""
+    if sample is None:
+        return fold
+    rows = sample.rows(model.estimator, fold)
+    return fold if rows is fold.train else Fold(fold.repeat, fold.fold, rows, fold.test)
 
 
 def make_folds(y: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
@@ -377,9 +438,10 @@ class _Fitted(NamedTuple):
 
 def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fold,
              plan: TuningPlan | None = None, fit_params: dict[str, Any] | None = None,
-             train_scores: bool = False) -> _Fitted:
+             score_rows: np.ndarray | None = None) -> _Fitted:
     """Fit a fresh clone on the training rows; score the held-out rows (one thread), and
-    with ``train_scores`` the training rows too (in the worker, beside the fit).
+    the rows ``score_rows`` too (the fold's training citizens, in the worker, beside the
+    fit; a sampled model is fitted on part of them and scores them all).
 
     With a tuning ``plan`` the parameters are first searched on inner folds of the
     training rows alone (nested: the held-out rows never inform the choice)."""
@@ -400,41 +462,45 @@ def _fit_one(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, fold: Fol
         p_test = (model.predict_proba(X.iloc[fold.test])[:, 1] if fold.test.size
                   else np.empty(0))
         seconds = time.perf_counter() - start
-        p_train = model.predict_proba(X_train)[:, 1] if train_scores else None
+        p_train = (None if score_rows is None else
+                   model.predict_proba(X.iloc[score_rows])[:, 1])
     return _Fitted(model, p_test, seconds, found, p_train)
 
 
 def _fit_task(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.ndarray,
               models: list[PreparedModel], found: dict[tuple[str, int, int], Search],
-              crossed: dict[tuple[int, int], dict[str, CrossFit]], train_scores: bool
-              ) -> Any:
-    args = _fit_arguments(model, fold, frame, y, models, found)
+              crossed: dict[tuple[int, int], dict[str, CrossFit]], train_scores: bool,
+              sample: FitSample | None) -> Any:
+    args = _fit_arguments(model, _model_fold(model, fold, sample), frame, y, models, found)
     if _cross_fitting(model):
         on_fold = crossed.get((fold.repeat, fold.fold), {})
         own = (model.estimator.cross_fit_key(j, model.columns)
                for j in range(len(model.estimator.cross_fit_bases())))
         args = (*args, {"cross_fits": {k: on_fold[k] for k in own if k in on_fold}})
-    return delayed(_fit_one)(*args, train_scores=train_scores)
+    return delayed(_fit_one)(*args, score_rows=fold.train if train_scores else None)
 
 
 def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
           folds: list[Fold], n_jobs: int, progress: Progress | None = None,
-          train_scores: bool = False) -> Iterator[tuple[PreparedModel, Fold, _Fitted]]:
+          train_scores: bool = False, sample: FitSample | None = None
+          ) -> Iterator[tuple[PreparedModel, Fold, _Fitted]]:
     """(model, fold, what :func:`_fit_one` returned) of every model on every fold, in
     parallel, in two phases. First the families, with the parts of the hybrids'
     cross-fitting as tasks of their own (each part once, however many hybrids share it).
     Then the hybrids, given their cross-fits, and the ensembles, each given the searches
     the tuned families ran on its fold (so that a candidate equal to a family is not
-    searched twice). ``progress`` counts every task of both phases."""
+    searched twice). ``progress`` counts every task of both phases. With ``sample``,
+    each model is fitted on the training rows :meth:`FitSample.rows` gives it."""
     found: dict[tuple[str, int, int], Search] = {}
     late = [m for m in models if m.fold_seed is not None or _cross_fitting(m)]
     early = [m for m in models if m not in late]
-    parts = _cross_fit_plan(late, early, y, folds)
+    parts = _cross_fit_plan(late, early, y, folds, sample)
     tasks = [(m, f) for m in early for f in folds]
     total, done = len(tasks) + len(parts.tasks) + len(late) * len(folds), 0
     fitted: dict[tuple[str, int, int], Any] = {}
     calls = itertools.chain(  # made as joblib dispatches them (each holds its inputs)
-        (_fit_task(m, f, frame, y, models, found, {}, train_scores) for m, f in tasks),
+        (_fit_task(m, f, frame, y, models, found, {}, train_scores, sample)
+         for m, f in tasks),
         (delayed(_cross_fit_part)(t.model.estimator, t.index, frame[t.model.columns], y,
                                   t.fold, t.k) for t in parts.tasks))
     results = (Parallel(n_jobs=n_jobs, return_as="generator")(calls)
@@ -455,8 +521,8 @@ def _fits(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
     parts.results.clear()  # assembled into ``crossed``
     tasks = [(m, f) for m in late for f in folds]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        _fit_task(m, f, frame, y, models, found, crossed, train_scores) for m, f in tasks
-    ) if tasks else []
+        _fit_task(m, f, frame, y, models, found, crossed, train_scores, sample)
+        for m, f in tasks) if tasks else []
     for (model, fold), result in zip(tasks, results, strict=True):
         done += 1
         if progress is not None:
@@ -523,9 +589,12 @@ class _CrossFitPlan:
 
 
 def _cross_fit_plan(hybrids: list[PreparedModel], families: list[PreparedModel],
-                    y: np.ndarray, folds: list[Fold]) -> _CrossFitPlan:
-    """Every part the cross-fitting hybrids need on every fold, each once."""
-    plain = {(estimator_identity(m.estimator), tuple(m.columns)): m.name for m in families
+                    y: np.ndarray, folds: list[Fold], sample: FitSample | None = None
+                    ) -> _CrossFitPlan:
+    """Every part the cross-fitting hybrids need on every fold, each once (on the rows
+    the hybrid is fitted on); a family's fold model is a base's refit only when the
+    family was fitted on those same rows."""
+    plain = {(estimator_identity(m.estimator), tuple(m.columns)): m for m in families
              if m.tuning is None and m.fold_seed is None
              and estimator_identity(m.estimator) is not None}
     plan = _CrossFitPlan([], {}, {})
@@ -536,14 +605,17 @@ def _cross_fit_plan(hybrids: list[PreparedModel], families: list[PreparedModel],
             if key is None:
                 continue
             identity = estimator_identity(base)
-            family = (plain.get((identity, tuple(model.columns))) if identity is not None
-                      else None)
-            for fold in folds:
+            same = (plain.get((identity, tuple(model.columns))) if identity is not None
+                    else None)
+            for outer in folds:
+                fold = _model_fold(model, outer, sample)
                 where = (key, fold.repeat, fold.fold)
                 count = estimator.inner_fold_count(y[fold.train])
                 if where in plan.counts or count == 0:
                     continue
                 plan.counts[where] = count
+                family = (same.name if same is not None and np.array_equal(
+                    _model_fold(same, outer, sample).train, fold.train) else None)
                 if family is not None:
                     plan.refits[where] = family
                 for k in ([*range(count)] if family is not None else [*range(count), -1]):
@@ -578,15 +650,16 @@ def _fit_arguments(model: PreparedModel, fold: Fold, frame: pd.DataFrame, y: np.
 
 def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
               folds: list[Fold], n_jobs: int = 1, progress: Progress | None = None,
-              train_scores: bool = False) -> FoldResults:
+              train_scores: bool = False, sample: FitSample | None = None) -> FoldResults:
     """Fit every model on every fold in parallel; keep the fold models and their scores
     (and, for a model with a tuning plan, each fold's search in ``searches``; with
-    ``train_scores``, each fold model's scores of its own training rows in
-    ``train_p``)."""
+    ``train_scores``, each fold model's scores of the fold's training rows in
+    ``train_p``). With ``sample``, the sampled families train on part of a fold's
+    training rows (:class:`FitSample`)."""
     repeats = max(f.repeat for f in folds) + 1
     out = FoldResults({m.name: np.full((repeats, y.size), np.nan) for m in models})
     for model, fold, fitted in _fits(models, frame, y, folds, n_jobs, progress,
-                                     train_scores):
+                                     train_scores, sample):
         key = (fold.repeat, fold.fold)
         out.oof[model.name][fold.repeat, fold.test] = fitted.p_test
         out.fold_models.setdefault(model.name, {})[key] = fitted.model
@@ -599,9 +672,10 @@ def fit_folds(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
 
 
 def fit_final(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
-              n_jobs: int = 1) -> dict[str, BaseEstimator]:
-    """Each model refitted on every citizen: the model that scores new applicants."""
+              n_jobs: int = 1, sample: FitSample | None = None) -> dict[str, BaseEstimator]:
+    """Each model refitted on every citizen (a sampled family on its seeded sample of
+    them): the model that scores new applicants."""
     everyone = Fold(repeat=-1, fold=-1, train=np.arange(y.size), test=np.arange(0))
-    fitted = {m.name: result.model for m, _, result in _fits(models, frame, y, [everyone],
-                                                               n_jobs)}
+    fitted = {m.name: result.model for m, _, result in _fits(
+        models, frame, y, [everyone], n_jobs, sample=sample)}
     return {m.name: fitted[m.name] for m in models}

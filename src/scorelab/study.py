@@ -53,6 +53,7 @@ from scorelab.generate import population_for
 from scorelab.models.tuning import tuning_report
 from scorelab.progress import step as progress_step
 from scorelab.protocol import (
+    FitSample,
     Fold,
     FoldResults,
     PreparedModel,
@@ -62,6 +63,8 @@ from scorelab.protocol import (
     fit_folds,
     make_folds,
     prepare_models,
+    training_note,
+    trains_on_every_row,
     validate_models,
 )
 from scorelab.report import build_report, report_files
@@ -115,6 +118,18 @@ class StudyResult:
     age_rule: dict[str, Any] | None = None
 
 
+def local_compute(sample: FitSample | None, models: list[PreparedModel], n: int
+                  ) -> dict[str, Any] | None:
+    """What study.json records of a run on this machine: which models trained on a
+    seeded sample (``compute.sample_size``), when any fit had more training citizens
+    than it; else nothing."""
+    if sample is None or n <= sample.size or all(
+            trains_on_every_row(m.estimator) for m in models):
+        return None
+    return {"backend": "local", "sample_size": sample.size,
+            "training": {m.name: training_note(m.estimator, sample) for m in models}}
+
+
 def study_info(config: ExperimentConfig, population: Population,
                models: list[PreparedModel], skipped: dict[str, str],
                compute: dict[str, Any] | None = None) -> StudyInfo:
@@ -159,15 +174,18 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     ev = config.evaluation
     with clock.stage("splits"):
         folds = _folds(config, population, y)
+    sample = FitSample.of(config)
     with clock.stage("fit_predict"):
         fits = (backend.fit_folds(models, frame, y, folds, population.schema.target, progress)
                 if backend else fit_folds(models, frame, y, folds, n_jobs=ev.n_jobs,
-                                          progress=progress, train_scores=True))
+                                          progress=progress, train_scores=True,
+                                          sample=sample))
     finals: dict[str, BaseEstimator] = {}
     if config.output.save_models in ("final", "both"):
         with clock.stage("fit_final"):
             finals = (backend.fit_final(models, frame, y, population.schema.target)
-                      if backend else fit_final(models, frame, y, n_jobs=ev.n_jobs))
+                      if backend else fit_final(models, frame, y, n_jobs=ev.n_jobs,
+                                                sample=sample))
     with clock.stage("metrics"):
         practice = decision_practice(models, fits, frame, y, folds, config, list(
             dict.fromkeys(c for m in models for c in m.columns)))
@@ -190,7 +208,8 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     result = StudyResult(config, population, card, models,
                          study_info(config, population, models, skipped,
                                     backend.info(models, predictions, frame) if backend
-                                    else None), fits, predictions,
+                                    else local_compute(sample, models, y.size)), fits,
+                         predictions,
                          metrics, board, finals, clock.seconds)
     if config.explain.enabled:
         with clock.stage("explanations"):

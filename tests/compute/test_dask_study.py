@@ -42,9 +42,9 @@ def _config(n: int, backend: str, sample_size: int, trees: int) -> Any:
         "fairness": {"enabled": n > 10_000, "attributes": ["age", "sex"],
                      "intersections": [], "bootstrap": 0},
         "output": {"save_models": "none"}, "report": {"formats": ["md"]},
-        "compute": {"backend": backend, "dask": {"n_workers": 2, "threads_per_worker": 1,
-                                                 "memory_limit": "1GiB",
-                                                 "sample_size": sample_size}}})
+        "compute": {"backend": backend, "sample_size": sample_size,
+                    "dask": {"n_workers": 2, "threads_per_worker": 1,
+                             "memory_limit": "1GiB"}}})
 
 
 def _workers_alive() -> list[str]:
@@ -126,8 +126,13 @@ def test_the_dask_study_completes_and_says_how_each_model_trained(small) -> None
     assert not np.isnan(on_dask.fits.oof["suining"]).any()
 
 
-def test_the_local_study_records_no_backend(small) -> None:
-    assert small[1].study.compute is None
+def test_the_local_study_records_which_model_trained_on_the_sample(small) -> None:
+    compute = small[1].study.compute
+    assert compute["backend"] == "local" and compute["sample_size"] == 700
+    assert compute["training"] == {
+        "lightgbm": "every training citizen of each fit",
+        "suining": "sample: a seeded sample of at most 700 training citizens per fit; "
+                   "scores every held-out citizen"}
 
 
 def test_the_population_is_the_local_generators(small) -> None:
@@ -144,10 +149,10 @@ def test_lightgbm_auc_is_within_0_005_of_local(small) -> None:
     assert _auc_gap(*small) <= 0.005
 
 
-def test_the_sample_family_trained_on_its_seeded_sample(small) -> None:
-    """Trained on 700 of each fold's 1,000 training citizens, not on all of them."""
+def test_the_sample_family_trained_on_the_local_engines_seeded_sample(small) -> None:
+    """700 of each fold's 1,000 training citizens, the same on the cluster as here."""
     on_dask, local = small
-    assert not np.array_equal(on_dask.fits.oof["suining"], local.fits.oof["suining"])
+    np.testing.assert_array_equal(on_dask.fits.oof["suining"], local.fits.oof["suining"])
 
 
 def test_dask_trained_trees_are_explained_by_the_model_that_scored_each_citizen(
@@ -169,7 +174,11 @@ def test_the_report_says_which_model_trained_how_only_on_dask_runs(small) -> Non
             "distributed (lightgbm.dask) on every training citizen of each fold; suining "
             "cannot train distributed and trained on a seeded sample of at most 700 "
             "training citizens per fold") in text
-    assert "Dask" not in (local.run_dir / "report.md").read_text()
+    here = (local.run_dir / "report.md").read_text()
+    assert "Dask" not in here
+    assert ("suining trained on a seeded sample of at most 700 training citizens per fit "
+            "(compute.sample_size) and scored every held-out citizen; lightgbm trained on "
+            "every training citizen.") in here
 
 
 def test_no_worker_process_outlives_the_study(small) -> None:

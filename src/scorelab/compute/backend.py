@@ -21,15 +21,25 @@ from sklearn.base import BaseEstimator
 
 from scorelab.compute.cluster import DaskRunner, dask_client
 from scorelab.compute.counts import decision_cells, decision_rates
-from scorelab.compute.fit import DistributedFit, training_note
+from scorelab.compute.fit import DistributedFit
 from scorelab.compute.population import Bounds, generate_partitioned, partition_bounds
 from scorelab.config import ExperimentConfig, SyntheticPopulation, age_attribute
 from scorelab.data.groups import group_column
 from scorelab.data.synthetic import Population
 from scorelab.fairness.counts import bootstrap_weights, count_groups, score_edges
-from scorelab.protocol import Fold, FoldResults, PreparedModel, Progress
+from scorelab.protocol import (
+    FitSample,
+    Fold,
+    FoldResults,
+    PreparedModel,
+    Progress,
+    training_note,
+    trains_on_every_row,
+)
 
 __all__ = ["DaskBackend", "open_backend"]
+
+_DISTRIBUTED = "distributed: lightgbm.dask on every training citizen of each fold"
 
 
 @dataclass
@@ -60,9 +70,8 @@ class DaskBackend:
         if not self.partitions:
             self.bounds = partition_bounds(len(frame), self.n_partitions)
             self.partitions = self.client.scatter([frame.iloc[a:b] for a, b in self.bounds])
-        dask = self.config.compute.dask
-        return DistributedFit(self.client, self.partitions, self.bounds, dask.sample_size,
-                              self.config.seed)
+        return DistributedFit(self.client, self.partitions, self.bounds,
+                              FitSample.of(self.config))
 
     def fit_folds(self, models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
                   folds: list[Fold], target: str,
@@ -113,12 +122,13 @@ class DaskBackend:
     def info(self, models: list[PreparedModel], predictions: pd.DataFrame,
              frame: pd.DataFrame) -> dict[str, Any]:
         """What the run records of its backend (study.json ``compute``)."""
-        dask = self.config.compute.dask
+        dask, sample = self.config.compute.dask, FitSample.of(self.config)
         return {"backend": "dask",
                 "cluster": dask.address or "LocalCluster (loopback, started by scorelab)",
                 "workers": self.n_workers, "partitions": len(self.bounds),
-                "sample_size": dask.sample_size,
-                "training": {m.name: training_note(m.estimator, dask.sample_size)
+                "sample_size": self.config.compute.sample_size,
+                "training": {m.name: (_DISTRIBUTED if trains_on_every_row(m.estimator)
+                                      else training_note(m.estimator, sample))
                              for m in models},
                 "decision_counts": self.decision_counts(predictions, frame)}
 

@@ -1,11 +1,13 @@
 """The fold engine on a Dask cluster: the same folds, the same out-of-fold contract.
 
 Tree families whose raw score is the log-odds (LightGBM, the forest without its inner
-cross-fitted calibration) train on every training citizen of a fold with
-``lightgbm.dask`` (data-parallel: each worker holds its partitions). Families that
-cannot train distributed (scorecard binning, MLP, expert calibrators, hybrids,
-mitigation variants, the calibrated forest) train on a seeded sample of the fold's
-training citizens (:func:`training_sample`). Every fold model then scores the
+cross-fitted calibration: :func:`scorelab.protocol.trains_on_every_row`) train on every
+training citizen of a fold with ``lightgbm.dask`` (data-parallel: each worker holds its
+partitions). The other families (scorecard binning, MLP, expert calibrators, hybrids,
+mitigation variants, the calibrated forest) cannot train distributed and train on the
+seeded sample of ``compute.sample_size`` of the fold's training citizens that the local
+engine gives them too (:class:`scorelab.protocol.FitSample`; all of them when the
+sample size is null, gathered to one worker). Every fold model then scores the
 citizens it held out, partition by partition, where the partitions live.
 """
 
@@ -25,37 +27,20 @@ from sklearn.base import BaseEstimator, clone
 from threadpoolctl import threadpool_limits
 
 from scorelab.compute.population import Bounds
-from scorelab.protocol import Fold, FoldResults, PreparedModel, Progress, fold_of
-from scorelab.models.trees import LightGBMFamily, RandomForestFamily
+from scorelab.protocol import (
+    FitSample,
+    Fold,
+    FoldResults,
+    PreparedModel,
+    Progress,
+    fold_of,
+    trains_on_every_row,
+    training_sample,
+)
 
-__all__ = ["DistributedFit", "distributed", "training_sample", "training_note"]
+__all__ = ["DistributedFit"]
 
 _HELD = "_held_out_in_repeat_"
-
-
-def distributed(estimator: BaseEstimator) -> bool:
-    """Whether ``lightgbm.dask`` trains this estimator exactly as it trains here."""
-    return type(estimator) is LightGBMFamily or (
-        type(estimator) is RandomForestFamily and not estimator.get_params()["calibrate"])
-
-
-def training_sample(train: np.ndarray, size: int, seed: int, repeat: int,
-                    fold: int) -> np.ndarray:
-    """The fold's training positions a non-distributed family trains on: all of them up
-    to ``size``, else ``size`` drawn without replacement by the seeded generator
-    ``(seed, 6, repeat, fold)`` (sorted, so the sample is in citizen order)."""
-    if train.size <= size:
-        return train
-    rng = np.random.default_rng([seed, 6, repeat + 1, fold + 1])
-    return np.sort(rng.choice(train, size=size, replace=False))
-
-
-def training_note(estimator: BaseEstimator, size: int) -> str:
-    """How a model was trained, in words, for the run's study.json and report."""
-    if distributed(estimator):
-        return "distributed: lightgbm.dask on every training citizen of each fold"
-    return (f"sample: a seeded sample of at most {size:,} training citizens per fold "
-            "(cannot train distributed); scored on every partition")
 
 
 def _with_held(frame: pd.DataFrame, held: np.ndarray) -> pd.DataFrame:
@@ -90,8 +75,7 @@ class DistributedFit:
     client: Any
     partitions: list[Any]
     bounds: list[Bounds]
-    sample_size: int
-    seed: int
+    sample: FitSample | None
 
     def fit_folds(self, models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
                   folds: list[Fold], target: str,
@@ -126,22 +110,21 @@ class DistributedFit:
         fitted: dict[str, dict[tuple[int, int], BaseEstimator]] = {m.name: {} for m in models}
         seconds = dict.fromkeys(fitted, 0.0)
         for m in models:
-            if distributed(m.estimator):
+            if trains_on_every_row(m.estimator):
                 continue
             for fold in folds:
-                sample = training_sample(fold.train, self.sample_size, self.seed,
-                                         fold.repeat, fold.fold)
+                sample = self._rows(fold)
                 # below the lightgbm.dask tasks, which wait for a thread on every worker
                 future = self.client.submit(_fit_sample, m.estimator,
                                             frame.iloc[sample][m.columns], y[sample],
                                             pure=False, priority=-1)
                 pending[future] = (m.name, (fold.repeat, fold.fold))
         for m in models:
-            if not distributed(m.estimator):
+            if not trains_on_every_row(m.estimator):
                 continue
             for fold in folds:
-                sample = training_sample(fold.train, self.sample_size, self.seed,
-                                         fold.repeat, fold.fold)
+                # LightGBM's settings (bins, categories) are read on a sample of the rows
+                sample = self._rows(fold)
                 rows = (data[data[f"{_HELD}{fold.repeat}"] != fold.fold]
                         if fold.test.size else data)
                 start = time.perf_counter()
@@ -169,6 +152,15 @@ class DistributedFit:
                 out.oof[m.name] = np.concatenate(scored, axis=1)
             out.fit_seconds[m.name] = seconds[m.name]
         return out
+
+    def _rows(self, fold: Fold) -> np.ndarray:
+        """The rows a sampled fit trains on, or a distributed fit reads its settings
+        (bins, categories) from: the local engine's sample of the fold's training
+        citizens (all of them without a sample size)."""
+        if self.sample is None:
+            return fold.train
+        return training_sample(fold.train, self.sample.size, self.sample.seed, fold.repeat,
+                               fold.fold)
 
     def _fit_lightgbm(self, estimator: BaseEstimator, X_sample: pd.DataFrame,
                       y_sample: np.ndarray, X: Any, y: Any) -> BaseEstimator:

@@ -18,7 +18,7 @@ from scorelab.data.synthetic import Population, counterfactual_twins
 from scorelab.fairness.age import cut_point_sweep, sweep_note
 from scorelab.fairness.audit import fairness_audit
 from scorelab.jsonable import jsonable
-from scorelab.protocol import Fold, FoldResults, PreparedModel, fit_folds
+from scorelab.protocol import FitSample, Fold, FoldResults, PreparedModel, fit_folds
 from scorelab.scale import scale_from_config
 
 __all__ = ["fairness_artifacts", "label_cut_sweep", "score_twins", "true_outcome_fits",
@@ -68,7 +68,7 @@ def true_outcome_fits(config: ExperimentConfig, population: Population,
     if np.array_equal(y_true, frame[population.schema.target].to_numpy().astype(np.int64)):
         return fits
     return fit_folds(models, frame, y_true, [f for f in folds if f.repeat == 0],
-                     n_jobs=n_jobs)
+                     n_jobs=n_jobs, sample=FitSample.of(config))
 
 
 def fairness_artifacts(config: ExperimentConfig, population: Population,

@@ -15,7 +15,7 @@ from scorelab.export import input_signature
 from scorelab.lda.disparity import approve_share
 from scorelab.lda.search import LdaSearch
 from scorelab.models.persist import save_model
-from scorelab.protocol import fit_final, prepare_models
+from scorelab.protocol import FitSample, fit_final, prepare_models
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.lda import CANDIDATES_FILE, FRONTIER_FILE, LdaFrontier
 from scorelab.runs.writer import RunWriter, frame_fingerprint
@@ -55,7 +55,8 @@ def write_lda(writer: RunWriter, config: ExperimentConfig, search: LdaSearch,
     models, _ = prepare_models(config.model_copy(update={"models": [search.specs[n]
                                                                      for n in chosen]}),
                                schema, real_table=s.held is not None)
-    finals = fit_final(models, s.frame, s.y, config.evaluation.n_jobs) if models else {}
+    finals = (fit_final(models, s.frame, s.y, config.evaluation.n_jobs,
+                        sample=FitSample.of(config)) if models else {})
     fingerprint = frame_fingerprint(s.frame)
     for m in models:
         base = f"lda/models/{m.name}"

@@ -37,7 +37,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from scorelab.models.trees import LightGBMFamily
-from scorelab.protocol import Fold, FoldResults, PreparedModel, Progress, fit_folds
+from scorelab.protocol import FitSample, Fold, FoldResults, PreparedModel, Progress, fit_folds
 
 __all__ = ["fit_candidates", "shares_bins"]
 
@@ -127,12 +127,14 @@ def _fit_shared(estimator: LightGBMFamily, X: pd.DataFrame, y: np.ndarray, fold:
 
 
 def fit_candidates(models: list[PreparedModel], frame: pd.DataFrame, y: np.ndarray,
-                   folds: list[Fold], n_jobs: int = 1, progress: Progress | None = None
-                   ) -> FoldResults:
-    """Out-of-fold probabilities of every candidate, as :func:`fit_folds` gives them."""
+                   folds: list[Fold], n_jobs: int = 1, progress: Progress | None = None,
+                   sample: FitSample | None = None) -> FoldResults:
+    """Out-of-fold probabilities of every candidate, as :func:`fit_folds` gives them
+    (the LightGBM candidates that share bins train on every row, as with a sample)."""
     shared = [m for m in models if shares_bins(m, frame)]
     others = [m for m in models if not shares_bins(m, frame)]
-    out = fit_folds(others, frame, y, folds, n_jobs) if others else FoldResults({})
+    out = (fit_folds(others, frame, y, folds, n_jobs, sample=sample) if others
+           else FoldResults({}))
     tasks = [(m, f) for m in shared for f in folds]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fit_shared)(m.estimator, frame[m.columns], y, f) for m, f in tasks)

@@ -48,7 +48,15 @@ from scorelab.lda.stopping import remaining_gain_bound
 from scorelab.lda.thresholds import group_threshold_point
 from scorelab.lda.truthcheck import truth_check
 from scorelab.models.registry import build_model
-from scorelab.protocol import Fold, PreparedModel, Progress, fit_folds, make_folds, prepare_models
+from scorelab.protocol import (
+    FitSample,
+    Fold,
+    PreparedModel,
+    Progress,
+    fit_folds,
+    make_folds,
+    prepare_models,
+)
 from scorelab.scale import decide, scale_from_config
 
 __all__ = ["LdaSearch", "Setting", "check_request", "run_search"]
@@ -137,8 +145,8 @@ def _setting(config: ExperimentConfig, population: Population, ref_spec: ModelSp
     folds = make_folds(y, ev.folds, ev.repeats, config.seed)
     reference = _prepare(config, [ref_spec], population, real_table)[0]
     if reference_oof is None:
-        reference_oof = fit_folds([reference], frame, y, folds, ev.n_jobs, progress
-                                  ).oof[reference.name]
+        reference_oof = fit_folds([reference], frame, y, folds, ev.n_jobs, progress,
+                                  sample=FitSample.of(config)).oof[reference.name]
     p_ref = np.nanmean(np.atleast_2d(reference_oof), axis=0)
     scale = scale_from_config(config.scale)
     approved, _ = decide(scale.points(p_ref), config.decision)
@@ -228,7 +236,7 @@ def run_search(config: ExperimentConfig, population: Population, reference: str 
         batch = [space[i] for i in order[first:first + lda.batch_size]]
         models = _prepare(config, [c.spec for c in batch], population, s.held is not None)
         fits = fit_candidates(models, s.frame, s.y, s.folds, config.evaluation.n_jobs,
-                              progress)
+                              progress, FitSample.of(config))
         p = np.vstack([np.nanmean(fits.oof[m.name], axis=0) for m in models])
         table = _score(s, [m.name for m in models], p)
         oof.update(zip([m.name for m in models], p, strict=True))

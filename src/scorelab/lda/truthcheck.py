@@ -23,7 +23,7 @@ from scorelab.evaluate.compare import delong_test
 from scorelab.lda.disparity import approve_share, bootstrap_weights, group_approvals
 from scorelab.lda.engine import fit_candidates
 from scorelab.lda.frontier import serves_need
-from scorelab.protocol import Fold, make_folds, prepare_models
+from scorelab.protocol import FitSample, Fold, make_folds, prepare_models
 from scorelab.scale import decide, scale_from_config
 
 __all__ = ["truth_check"]
@@ -34,7 +34,8 @@ def _fits(config: ExperimentConfig, specs: list[ModelSpec], population: Populati
           ) -> dict[str, np.ndarray]:
     models, _ = prepare_models(config.model_copy(update={"models": specs}),
                                population.schema, real_table=real_table)
-    fits = fit_candidates(models, frame, y, folds, config.evaluation.n_jobs)
+    fits = fit_candidates(models, frame, y, folds, config.evaluation.n_jobs,
+                          sample=FitSample.of(config))
     # one repeat: the held-out rows of a table, or every citizen of the fresh population
     return {name: oof[0] for name, oof in fits.oof.items()}
 

@@ -135,8 +135,10 @@ class StudyInfo(_Artifact):
     folds: int
     repeats: int
     compute: dict[str, Any] | None = Field(
-        None, description="The Dask backend of the study (cluster, workers, partitions, "
-        "how each model trained); null = this machine (compute.backend: local).")
+        None, description="How the models trained: on the Dask backend the cluster, "
+        "workers, partitions and how each model trained; on this machine (backend: local) "
+        "which models trained on a seeded sample (compute.sample_size) when any fit had "
+        "more training citizens; null = this machine, every model on every row.")
 
 
 class ModelMetrics(_Artifact):

@@ -66,22 +66,30 @@ def _models(ctx: ReportContext) -> dict[str, Any]:
 
 
 def compute_words(study: Any) -> str:
-    """One sentence on a Dask run (study.json ``compute``): which models trained
-    distributed and which on a seeded sample; empty on this machine's runs."""
+    """One sentence on how the models trained (study.json ``compute``): on a Dask
+    cluster, which distributed and which on the seeded sample; on this machine, which
+    on the seeded sample when any did; empty otherwise."""
     compute = getattr(study, "compute", None) or {}
+    training = compute.get("training") or {}
+    sampled = [n for n, note in training.items() if str(note).startswith("sample")]
+    every = [n for n in training if n not in sampled]
+    size = fmt(compute.get("sample_size"))
+    if compute.get("backend") == "local":
+        if not sampled:
+            return ""
+        return (f" {joined(sampled)} trained on a seeded sample of at most {size} training "
+                "citizens per fit (compute.sample_size) and scored every held-out citizen"
+                + (f"; {joined(every)} trained on every training citizen" if every else "")
+                + ".")
     if compute.get("backend") != "dask":
         return ""
-    training = compute.get("training") or {}
-    spread = [n for n, note in training.items() if str(note).startswith("distributed")]
-    sampled = [n for n in training if n not in spread]
     parts = []
-    if spread:
-        parts.append(f"{joined(spread)} trained distributed (lightgbm.dask) on every training "
+    if every:
+        parts.append(f"{joined(every)} trained distributed (lightgbm.dask) on every training "
                      "citizen of each fold")
     if sampled:
         parts.append(f"{joined(sampled)} cannot train distributed and trained on a seeded "
-                     f"sample of at most {fmt(compute.get('sample_size'))} training citizens "
-                     "per fold")
+                     f"sample of at most {size} training citizens per fold")
     return (f" The study ran on a Dask cluster ({fmt(compute.get('workers'))} workers, "
             f"{fmt(compute.get('partitions'))} partitions): " + "; ".join(parts)
             + "; every model scored every partition.")
