@@ -225,12 +225,12 @@ def run_study(config: ExperimentConfig, population: Population, card: dict[str, 
     if config.fairness.enabled:
         with clock.stage("fairness"):
             twin_frame = twin_population(config, population)
-            twin_oof = (score_twins(models, fits, twin_frame, folds)
+            twin_oof = (score_twins(models, fits, twin_frame, folds, ev.n_jobs)
                         if twin_frame is not None else {})
             true_fits = true_outcome_fits(config, population, models, fits, folds, ev.n_jobs)
             true_label = None if true_fits is None else (
                 {name: p[0] for name, p in true_fits.oof.items()},
-                score_twins(models, true_fits, twin_frame, folds)
+                score_twins(models, true_fits, twin_frame, folds, ev.n_jobs)
                 if twin_frame is not None else {})
             result.fairness, result.fairness_by_group, columns = fairness_artifacts(
                 config, population, models, predictions, twin_oof, twin_frame,

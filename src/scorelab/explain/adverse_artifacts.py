@@ -171,7 +171,7 @@ def _one_model(ctx: _Context, m: PreparedModel, fits: FoldResults, explanations:
                           np.ndarray, list[str], np.ndarray]:
     cfg = ctx.config.explain.reasons
     ids, columns, shap = _explained(explanations, m.name, m.columns)
-    pred = predictions[(predictions["model"].astype(str) == m.name)
+    pred = predictions[(predictions["model"] == m.name)
                        & (predictions["repeat"] == 0)].set_index("citizen_id").loc[ids]
     approved = pred["approved"].to_numpy(dtype=bool)
     fold = pred["fold"].to_numpy()

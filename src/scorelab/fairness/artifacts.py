@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from scorelab.config import ExperimentConfig, SyntheticPopulation
@@ -36,19 +37,22 @@ def twin_population(config: ExperimentConfig, population: Population) -> pd.Data
 
 
 def score_twins(models: list[PreparedModel], fits: FoldResults, twin_frame: pd.DataFrame,
-                folds: list[Fold]) -> dict[str, np.ndarray]:
-    """Each twin's P(default) from the first-repeat fold model that held its citizen out."""
-    out = {}
-    for m in models:
-        p = np.full(len(twin_frame), np.nan)
-        X = twin_frame[m.columns]
-        with threadpool_limits(1):
-            for f in folds:
-                if f.repeat == 0:
-                    model = fits.fold_models[m.name][(0, f.fold)]
-                    p[f.test] = model.predict_proba(X.iloc[f.test])[:, 1]
-        out[m.name] = p
+                folds: list[Fold], n_jobs: int = 1) -> dict[str, np.ndarray]:
+    """Each twin's P(default) from the first-repeat fold model that held its citizen out
+    (the (model, fold) pairs scored in parallel, one thread each)."""
+    tasks = [(m, f) for m in models for f in folds if f.repeat == 0]
+    scored = Parallel(n_jobs=n_jobs)(
+        delayed(_predict)(fits.fold_models[m.name][(0, f.fold)],
+                          twin_frame[m.columns].iloc[f.test]) for m, f in tasks)
+    out = {m.name: np.full(len(twin_frame), np.nan) for m in models}
+    for (m, f), p in zip(tasks, scored, strict=True):
+        out[m.name][f.test] = p
     return out
+
+
+def _predict(model: Any, X: pd.DataFrame) -> np.ndarray:
+    with threadpool_limits(1):
+        return model.predict_proba(X)[:, 1]
 
 
 def true_outcome_fits(config: ExperimentConfig, population: Population,
@@ -94,14 +98,16 @@ def fairness_artifacts(config: ExperimentConfig, population: Population,
     ids = frame["citizen_id"].to_numpy()
 
     def long(p_by_model: dict[str, np.ndarray]) -> pd.DataFrame:
-        return pd.concat([pd.DataFrame({"citizen_id": ids, "model": name, "p_default": p,
-                                        "score": scale.points(p)})
-                          for name, p in p_by_model.items()], ignore_index=True)
+        names = list(p_by_model)
+        return pd.DataFrame({
+            "citizen_id": np.tile(ids, len(names)),
+            "model": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), len(ids)),
+                                               categories=names),
+            "p_default": np.concatenate([p_by_model[n] for n in names]),
+            "score": np.concatenate([scale.points(p_by_model[n]) for n in names])})
 
     if twin_frame is not None and twin_oof:
-        factual = first[["citizen_id", "model", "p_default", "score"]].assign(
-            model=lambda t: t["model"].astype(str))
-        twins = (factual, long(twin_oof))
+        twins = (first[["citizen_id", "model", "p_default", "score"]], long(twin_oof))
     if true_label is not None:
         tl_scores = long(true_label[0])
         tl_twins = long(true_label[1]) if true_label[1] else None

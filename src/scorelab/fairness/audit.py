@@ -50,8 +50,15 @@ def shap_importance(explanations: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _by_citizen(table: pd.DataFrame, model: str, ids: np.ndarray, column: str) -> np.ndarray:
-    part = table[table["model"].astype(str) == model].set_index("citizen_id")[column]
-    return part.reindex(ids).to_numpy(dtype=float)
+    """``column`` of ``model``'s rows in the order of ``ids`` (NaN where it has none).
+
+    The model column is compared as it is (a categorical compares its codes; never
+    converted to strings: this runs a few times per model on citizens x models rows),
+    and rows already in the order of ``ids`` are taken as they are."""
+    part = table[table["model"] == model]
+    if np.array_equal(part["citizen_id"].to_numpy(), ids):
+        return part[column].to_numpy(dtype=float)
+    return part.set_index("citizen_id")[column].reindex(ids).to_numpy(dtype=float)
 
 
 def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: pd.DataFrame,
@@ -132,7 +139,7 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     young = known_age & (np.floor(np.nan_to_num(age)) < young_limit) if has_age else None
     rest = known_age & ~young if has_age else None
     young_band = f"{age_column} < {young_limit:g}" if age_column else None
-    models = [str(m) for m in pd.unique(preds["model"].astype(str))]
+    models = [str(m) for m in pd.unique(preds["model"])]
 
     # shared by every model: the groups, and the bootstrap weights (drawn once per citizen)
     groups = attribute_groups(frame, fair, age_column)
@@ -187,8 +194,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
             }
             if twins is not None:
                 fact, twin = twins
-                fact_m = fact[fact["model"].astype(str) == model]
-                twin_m = twin[twin["model"].astype(str) == model]
+                fact_m = fact[fact["model"] == model]
+                twin_m = twin[twin["model"] == model]
                 if len(fact_m):
                     age_info["twin_effects"] = twin_effects(
                         fact_m, twin_m, frame.set_index("citizen_id")[age_column], edges,

@@ -215,9 +215,12 @@ class LogitScorecard(_ValidatedClassifier):
         frame = frame.set_axis(self.variables_, axis=1)
         data = self._prepared(frame, self.categorical_)
         for col, seen in self.categories_.items():
-            # a category unseen in training is scored as missing (its own bin)
-            known = data[col].map(lambda v, seen=frozenset(seen): pd.isna(v) or str(v) in seen)
-            data[col] = data[col].where(known, np.nan)
+            # a category unseen in training is scored as missing (its own bin); the
+            # values are compared once each, not once per citizen
+            values = data[col]
+            present = pd.unique(values.dropna())
+            known = values.isna() | values.isin([v for v in present if str(v) in seen])
+            data[col] = values.where(known, np.nan)
         return data
 
     def _woe(self, data: pd.DataFrame) -> pd.DataFrame:
