@@ -177,3 +177,19 @@ def test_bad_components_and_folds_raise(pop):
     with pytest.raises(ValueError, match="unique"):
         StackingHybrid(estimators=[("a", LogisticRegression()),
                                    ("a", LogisticRegression())]).fit(X, y)
+
+
+@pytest.mark.parametrize(("labels", "asked", "expected"), [
+    ([0] * 10 + [1] * 10, 5, 5),   # enough of each class
+    ([0] * 10 + [1] * 3, 5, 3),    # the smaller class caps the folds
+    ([0] * 10 + [1] * 1, 5, 0),    # one row of a class: no stratified folds
+    ([0] * 10, 5, 0),              # one class only
+    (["good"] * 4 + ["bad"] * 4, 3, 3),  # any two labels, not only 0/1
+])
+def test_inner_fold_number_is_the_one_rule_of_hybrids_and_tuning(labels, asked, expected):
+    from scorelab.models.hybrid import inner_fold_number
+    from scorelab.models.tuning import inner_splits
+
+    assert inner_fold_number(np.array(labels), asked) == expected
+    if expected and isinstance(labels[0], int):
+        assert len(inner_splits(np.array(labels), asked, 0)) == expected

@@ -59,7 +59,7 @@ from scorelab.models.neural import MLPFamily
 from scorelab.models.trees import LightGBMFamily, TabularInputMixin, _check_param, _logit
 
 __all__ = ["CrossFit", "ExpertBoostHybrid", "StackingHybrid", "YimMitchellHybrid",
-           "log_odds_of"]
+           "inner_fold_number", "log_odds_of"]
 
 
 def log_odds_of(estimator: Any, X: Any) -> np.ndarray:
@@ -88,12 +88,20 @@ def _seeded(estimator: Any, random_state: Any, default: bool) -> Any:
     return est
 
 
+def inner_fold_number(y: Any, n_splits: int) -> int:
+    """How many stratified inner folds two-class labels ``y`` allow: ``n_splits``, fewer
+    when a class has fewer rows; 0 when a class has fewer than 2 rows or is absent."""
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    k = min(int(n_splits), int(counts.min())) if counts.size == 2 else 0
+    return k if k >= 2 else 0
+
+
 def _inner_splits(y01: np.ndarray, n_splits: int, random_state: Any, owner: str
                   ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified, shuffled, seeded inner folds (fewer if a class is too small)."""
-    smallest = int(np.bincount(y01, minlength=2).min())
-    k = min(int(n_splits), smallest)
-    if k < 2:
+    k = inner_fold_number(y01, n_splits)
+    if k == 0:
+        smallest = int(np.bincount(y01, minlength=2).min())
         raise ValueError(f"{owner}: inner cross-fitting needs at least 2 rows of each class; "
                          f"the smallest class has {smallest}")
     seed = random_state
@@ -203,10 +211,7 @@ class _HybridBase(TabularInputMixin, ScorelabClassifier):
     def inner_fold_count(self, y: Any) -> int:
         """How many inner folds the cross-fitting of training labels ``y`` has (0 when a
         class has fewer than 2 rows: ``fit`` refuses such labels)."""
-        y = np.asarray(y)
-        smallest = int(np.unique(y, return_counts=True)[1].min()) if y.size else 0
-        k = min(int(self.inner_folds), smallest)
-        return k if k >= 2 and np.unique(y).size == 2 else 0
+        return inner_fold_number(y, self.inner_folds)
 
     def cross_fit_part(self, index: int, X: Any, y: Any, k: int) -> Any:
         """Part ``k`` of base ``index``'s cross-fitting on (X, y): inner fold ``k``'s

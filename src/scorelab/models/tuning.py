@@ -43,7 +43,7 @@ from sklearn.model_selection import StratifiedKFold
 from scorelab.config import SearchRange
 from scorelab.exceptions import ConfigError
 from scorelab.models.base import estimator_identity
-from scorelab.models.hybrid import log_odds_of
+from scorelab.models.hybrid import inner_fold_number, log_odds_of
 
 __all__ = ["METRICS", "Dimension", "Search", "TuningPlan", "declared_space", "inner_splits",
            "resolve_space", "score_rows", "search", "search_key", "seed_for"]
@@ -256,8 +256,8 @@ def seed_for(*keys: int) -> int:
 
 def inner_splits(y01: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Seeded, stratified, shuffled inner folds (fewer when a class is smaller than k)."""
-    k = min(int(k), int(np.bincount(y01, minlength=2).min()))
-    if k < 2:
+    k = inner_fold_number(y01, k)
+    if k == 0:
         raise ValueError("tuning: inner cross-validation needs at least 2 rows of each class")
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     return list(skf.split(np.zeros((y01.size, 1)), y01))
