@@ -329,48 +329,80 @@ class _Coarse:
     metrics that are sums over citizens (computed exactly, not per group)."""
 
     starts: np.ndarray  # first sorted position of every rank group
-    ece_starts: np.ndarray  # first sorted position of every ECE bin
-    brier_term: np.ndarray  # (y - p)^2
-    log_loss_term: np.ndarray  # -log(p) or -log(1 - p), p clipped as in log_loss
+    positives: np.ndarray  # sorted positions of the defaulters
+    positive_starts: np.ndarray  # first defaulter (index into positives) of every group
+    ece_bounds: list[tuple[int, int]]  # sorted positions of every ECE bin
+    ece_positive_starts: np.ndarray  # first defaulter (index into positives) of every bin
     p_sorted: np.ndarray
+    # (y - p)^2, -log(p or 1 - p) (clipped as in log_loss), then _approval_columns
+    sums: np.ndarray
 
 
-def _coarse(lay: _Layout, max_groups: int) -> _Coarse:
+def _coarse(lay: _Layout, max_groups: int, approved: np.ndarray | None) -> _Coarse:
     n = lay.n
     targets = np.arange(max_groups, dtype=np.int64) * n // max_groups
     group = np.searchsorted(lay.starts, targets, side="right") - 1
+    starts = np.unique(lay.starts[group])
     ps = lay.values[np.searchsorted(lay.starts, np.arange(n), side="right") - 1]
     y = lay.y_sorted
     pc = np.clip(ps, LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS)
-    return _Coarse(np.unique(lay.starts[group]), lay.starts[lay.bin_starts], (y - ps) ** 2,
-                   -np.where(y == 1.0, np.log(pc), np.log1p(-pc)), ps)
+    terms = [(y - ps) ** 2, -np.where(y == 1.0, np.log(pc), np.log1p(-pc))]
+    if approved is not None:
+        terms += list(_approval_columns(y, approved[lay.order]).T)
+    positives = np.flatnonzero(y == 1.0)
+    ece = np.append(lay.starts[lay.bin_starts], n)
+    return _Coarse(starts, positives, np.searchsorted(positives, starts),
+                   list(zip(ece[:-1], ece[1:], strict=True)),
+                   np.searchsorted(positives, ece[:-1]), ps, np.column_stack(terms))
 
 
 def _coarse_kernels(counts: np.ndarray, lay: _Layout, coarse: _Coarse, *, alpha: float,
                     beta: float, max_fpr: float) -> dict[str, np.ndarray]:
-    """:func:`_all_kernels` of a block of replicates on the rank groups of ``coarse``:
-    the rank metrics treat a group as tied; Brier, log loss and ECE stay exact."""
+    """:func:`_all_kernels` (and the approval figures) of a block of replicates on the
+    rank groups of ``coarse``: the rank metrics treat a group as tied; Brier, log loss,
+    ECE and the approval figures stay exact. Few passes over the (replicates, citizens)
+    block: one gather, one sum per group, one matrix product, a running sum of the
+    defaulters."""
     w = counts[:, lay.order].astype(np.float64)
     total = np.add.reduceat(w, coarse.starts, axis=1)
-    wy = w * lay.y_sorted
-    P = np.add.reduceat(wy, coarse.starts, axis=1)
+    # defaulters drawn per group and per ECE bin, from their running sum (exact: whole
+    # numbers); a group may hold no defaulter
+    drawn = np.zeros((w.shape[0], coarse.positives.size + 1))
+    np.cumsum(w[:, coarse.positives], axis=1, out=drawn[:, 1:])
+    P = np.diff(drawn[:, np.append(coarse.positive_starts, coarse.positives.size)], axis=1)
+    observed = np.diff(drawn[:, np.append(coarse.ece_positive_starts,
+                                          coarse.positives.size)], axis=1)
+    sums = w @ coarse.sums
     size = total.sum(axis=1)
-    observed = np.add.reduceat(wy, coarse.ece_starts, axis=1)
-    predicted = np.add.reduceat(w * coarse.p_sorted, coarse.ece_starts, axis=1)
+    predicted = np.column_stack([w[:, a:b] @ coarse.p_sorted[a:b]
+                                 for a, b in coarse.ece_bounds])
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {
+        out = {
             **_rank_kernels(P, total - P, alpha=alpha, beta=beta, max_fpr=max_fpr),
-            "brier": (w @ coarse.brier_term) / size,
-            "log_loss": (w @ coarse.log_loss_term) / size,
+            "brier": sums[:, 0] / size,
+            "log_loss": sums[:, 1] / size,
             "ece": np.abs(observed - predicted).sum(axis=1) / size,
         }
+    if sums.shape[1] > 2:
+        out.update(_approval_rates(sums[:, 2:]))
+    return out
 
 
-def _k_approval(weights: np.ndarray | None, y: np.ndarray, approved: np.ndarray
-                ) -> dict[str, np.ndarray]:
+def _approval_columns(y: np.ndarray, approved: np.ndarray) -> np.ndarray:
+    """Per citizen: 1, approved, approved defaulter, defaulter (the approval sums)."""
     a = approved.astype(np.float64)
-    cols = np.column_stack([np.ones_like(a), a, a * y, y])
+    return np.column_stack([np.ones_like(a), a, a * y, y])
+
+
+def _k_approval(weights: np.ndarray | None, y: np.ndarray, approved: np.ndarray,
+                cols: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    cols = _approval_columns(y, approved) if cols is None else cols
     sums = cols.sum(axis=0, keepdims=True) if weights is None else weights @ cols
+    return _approval_rates(sums)
+
+
+def _approval_rates(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Approval figures from ``(B, 4)`` weighted sums of :func:`_approval_columns`."""
     total, n_app, def_app, def_all = sums.T.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
@@ -557,9 +589,9 @@ def bootstrap_intervals(y: Any, p: Any, approved: Any = None, n_boot: int = 200,
     app = None if approved is None else _as_approved(approved, yy.size)
     n, n_boot = yy.size, int(n_boot)
     lay = _layout(yy, pp, n_bins)
-    coarse = (_coarse(lay, int(max_groups))
+    coarse = (_coarse(lay, int(max_groups), app)
               if max_groups is not None and lay.starts.size > max_groups else None)
-    yf = yy.astype(np.float64)
+    cols = None if app is None else _approval_columns(yy.astype(np.float64), app)
     chunks: list[dict[str, np.ndarray]] = []
     for counts in _draw_counts(n, n_boot, seed):
         if coarse is not None:
@@ -568,8 +600,8 @@ def bootstrap_intervals(y: Any, p: Any, approved: Any = None, n_boot: int = 200,
         else:
             P, N = _group_counts(lay, counts)
             res = _all_kernels(P, N, lay, alpha=alpha, beta=beta, max_fpr=max_fpr)
-        if app is not None:
-            res.update(_k_approval(counts.astype(np.float64), yf, app))
+            if cols is not None:
+                res.update(_approval_rates(counts @ cols))
         chunks.append(res)
     tail = (1.0 - confidence) / 2.0
     out: dict[str, tuple[float, float]] = {}
