@@ -84,11 +84,13 @@ class FitSample:
         size = config.compute.sample_size
         return None if size is None else cls(int(size), int(config.seed))
 
+    def drawn(self, fold: Fold) -> np.ndarray:
+        """The seeded sample of ``fold``'s training positions (all up to ``size``)."""
+        return training_sample(fold.train, self.size, self.seed, fold.repeat, fold.fold)
+
     def rows(self, estimator: BaseEstimator, fold: Fold) -> np.ndarray:
         """The training positions ``estimator`` is fitted on for ``fold``."""
-        if trains_on_every_row(estimator):
-            return fold.train
-        return training_sample(fold.train, self.size, self.seed, fold.repeat, fold.fold)
+        return fold.train if trains_on_every_row(estimator) else self.drawn(fold)
 
 
 def trains_on_every_row(estimator: BaseEstimator) -> bool:

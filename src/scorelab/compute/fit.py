@@ -35,7 +35,6 @@ from scorelab.protocol import (
     Progress,
     fold_of,
     trains_on_every_row,
-    training_sample,
 )
 
 __all__ = ["DistributedFit"]
@@ -157,10 +156,7 @@ class DistributedFit:
         """The rows a sampled fit trains on, or a distributed fit reads its settings
         (bins, categories) from: the local engine's sample of the fold's training
         citizens (all of them without a sample size)."""
-        if self.sample is None:
-            return fold.train
-        return training_sample(fold.train, self.sample.size, self.sample.seed, fold.repeat,
-                               fold.fold)
+        return fold.train if self.sample is None else self.sample.drawn(fold)
 
     def _fit_lightgbm(self, estimator: BaseEstimator, X_sample: pd.DataFrame,
                       y_sample: np.ndarray, X: Any, y: Any) -> BaseEstimator:

@@ -394,11 +394,9 @@ def _approval_columns(y: np.ndarray, approved: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones_like(a), a, a * y, y])
 
 
-def _k_approval(weights: np.ndarray | None, y: np.ndarray, approved: np.ndarray,
-                cols: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    cols = _approval_columns(y, approved) if cols is None else cols
-    sums = cols.sum(axis=0, keepdims=True) if weights is None else weights @ cols
-    return _approval_rates(sums)
+def _k_approval(y: np.ndarray, approved: np.ndarray) -> dict[str, np.ndarray]:
+    """The approval figures of every citizen counted once (the point estimate)."""
+    return _approval_rates(_approval_columns(y, approved).sum(axis=0, keepdims=True))
 
 
 def _approval_rates(sums: np.ndarray) -> dict[str, np.ndarray]:
@@ -530,7 +528,7 @@ def approval_metrics(y: Any, approved: Any) -> dict[str, float]:
     among the approved and the rejected (NaN when a side is empty)."""
     yy = _as_labels(y)
     app = _as_approved(approved, yy.size)
-    return {k: float(v[0]) for k, v in _k_approval(None, yy.astype(np.float64), app).items()}
+    return {k: float(v[0]) for k, v in _k_approval(yy.astype(np.float64), app).items()}
 
 
 def metric_table(y: Any, p: Any, approved: Any = None, *, n_bins: int = 10,
@@ -549,7 +547,7 @@ def metric_table(y: Any, p: Any, approved: Any = None, *, n_bins: int = 10,
     if approved is not None:
         app = _as_approved(approved, yy.size)
         out.update({k: float(v[0]) for k, v in
-                    _k_approval(None, yy.astype(np.float64), app).items()})
+                    _k_approval(yy.astype(np.float64), app).items()})
     return out
 
 
