@@ -1,4 +1,4 @@
-"""Benchmark: accuracy at the state of the art, tuned against untuned (issue 16).
+"""Benchmark: accuracy at the state of the art, tuned against untuned.
 
 On the bundled German credit table (configs/german_credit.yaml) and on the synthetic
 default population, every learned family is cross-validated twice on the same folds:
@@ -30,8 +30,9 @@ from sklearn.base import clone
 
 from scorelab.config import load_config
 from scorelab.evaluate.metrics import auc
-from scorelab.generate import population_for
-from scorelab.protocol import fit_folds, make_folds, prepare_models
+from scorelab.study.population import population_for
+from scorelab.study.plan import Plan
+from scorelab.engine import fit_folds, make_folds
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("scorecard", "lightgbm", "random_forest", "mlp")
@@ -60,8 +61,7 @@ def _aucs(cfg) -> tuple[dict[str, float], float | None, float]:
     start = time.perf_counter()
     pop, _ = population_for(cfg)
     y = pop.frame[pop.schema.target].to_numpy().astype(np.int64)
-    real = pop.meta.get("source") == "table"
-    models, _ = prepare_models(cfg, pop.schema, real_table=real)
+    models, _ = Plan.of(cfg).prepare(pop.schema)
     folds = make_folds(y, cfg.evaluation.folds, cfg.evaluation.repeats, cfg.seed)
     oof = fit_folds(models, pop.frame, y, folds, n_jobs=cfg.evaluation.n_jobs).oof
     oracle = float(auc(y, pop.frame["true_pd"].to_numpy())) if "true_pd" in pop.frame \
@@ -79,7 +79,7 @@ def _attainable_share(config_path: Path) -> tuple[float, float, float]:
                                 for m in cfg.models if m.name == "lightgbm"]})
     pop, _ = population_for(cfg)
     y = pop.frame[pop.schema.target].to_numpy().astype(np.int64)
-    (model,), _ = prepare_models(cfg, pop.schema)
+    (model,), _ = Plan.of(cfg).prepare(pop.schema)
     X = pop.frame[model.columns]
     fitted = clone(model.estimator).fit(X.iloc[:CEILING_TRAIN], y[:CEILING_TRAIN])
     held = slice(CEILING_TRAIN, None)

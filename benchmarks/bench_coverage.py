@@ -14,8 +14,9 @@ from __future__ import annotations
 import sys
 import time
 
-from scorelab.coverage import coverage_summary, interval_coverage
-from scorelab.validity import scenario_configs
+from scorelab.study.scenarios import interval_coverage
+from scorelab.truth.coverage import coverage_summary
+from scorelab.study.scenarios import scenario_configs
 
 
 def main(draws: int, n: int, ref: int) -> None:

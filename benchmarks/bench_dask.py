@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["dask", "local"])
     parser.add_argument("--config", default="configs/default.yaml")
     args = parser.parse_args()
-    from scorelab.study import run
+    from scorelab.study.runner import run
 
     with tempfile.TemporaryDirectory() as runs:
         for n in args.sizes:

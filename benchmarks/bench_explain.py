@@ -22,8 +22,8 @@ import numpy as np
 from scorelab.config import config_from_dict, load_config
 from scorelab.data.synthetic import SCHEMA
 from scorelab.explain import background_sample, explain, explainer_kind
-from scorelab.generate import population_for
-from scorelab.protocol import prepare_models
+from scorelab.study.population import population_for
+from scorelab.study.plan import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,9 +45,7 @@ def main(n: int = 100_000, n_explain: int = 2000, n_agnostic: int | None = None)
     header = (f"{'model':<14}{'family':<8}{'explainer':<14}{'fit s':>8}{'n':>6}"
               f"{'explain s':>11}{'cit/s':>10}  evals/citizen")
     rows = []
-    prepared = prepare_models(cfg, pop.schema)
-    if isinstance(prepared, tuple):  # (models, skipped with reasons)
-        prepared = prepared[0]
+    prepared, _ = Plan.of(cfg).prepare(pop.schema)
     for m in prepared:
         X = frame[m.columns]
         t0 = time.perf_counter()

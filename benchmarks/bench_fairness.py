@@ -21,7 +21,8 @@ import pandas as pd
 from scorelab.config import config_from_dict, load_config
 from scorelab.data import generate_population
 from scorelab.fairness.audit import fairness_audit
-from scorelab.scale import scale_from_config
+from scorelab.study.plan import Plan
+from scorelab.core.scale import scale_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +46,9 @@ def main(n: int) -> None:
     predictions = pd.concat(parts, ignore_index=True)
     inputs = {f"m{k}": ["income", "credit_history_years"] for k in range(11)}
     start = time.perf_counter()
-    fairness_audit(cfg, frame, predictions, inputs)
+    plan = Plan.of(cfg)
+    fairness_audit(frame, predictions, fairness=plan.fairness, decision=plan.decision,
+                   scale=plan.scale, age=plan.age, seed=plan.seed, model_inputs=inputs)
     took = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"{n:>10,} citizens: fairness audit of 11 models {took:7.1f} s, "

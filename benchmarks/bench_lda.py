@@ -19,7 +19,7 @@ import sys
 import time
 
 from scorelab.config import Lda, load_config
-from scorelab.generate import population_for
+from scorelab.study.population import population_for
 from scorelab.lda import run_search
 
 #: The certificate the default config asks for.

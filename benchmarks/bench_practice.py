@@ -14,7 +14,7 @@ import pandas as pd
 
 from scorelab.evaluate.costs import Costs, cost_curve, cost_interval, min_cost_cutoff
 from scorelab.evaluate.stability import characteristic_stability, psi
-from scorelab.scale import approve_share
+from scorelab.core.scale import approve_share
 
 
 def _timed(label: str, work) -> object:

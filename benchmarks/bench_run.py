@@ -17,10 +17,11 @@ import numpy as np
 
 from scorelab.config import config_from_dict, load_config
 from scorelab.data.synthetic import SCHEMA
-from scorelab.protocol import make_folds
-from scorelab.generate import population_for
+from scorelab.study.plan import Plan
+from scorelab.engine import make_folds
+from scorelab.study.population import population_for
 from scorelab.evaluate.summary import evaluate
-from scorelab.protocol import fit_folds, prepare_models
+from scorelab.engine import fit_folds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +45,8 @@ def main(n: int, config_path: Path) -> None:
 
     y = pop.frame["defaulted"].to_numpy().astype(np.int64)
     folds = make_folds(y, cfg.evaluation.folds, cfg.evaluation.repeats, cfg.seed)
-    models, _ = prepare_models(cfg, SCHEMA)
+    plan = Plan.of(cfg)
+    models, _ = plan.prepare(SCHEMA)
     oof = {}
     for model in models:
         start = time.perf_counter()
@@ -54,7 +56,9 @@ def main(n: int, config_path: Path) -> None:
         tracemalloc.reset_peak()
 
     start = time.perf_counter()
-    metrics, _ = evaluate(models, oof, y, pop.frame, folds, cfg)
+    metrics, _ = evaluate(models, oof, y, pop.frame, folds, evaluation=plan.evaluation,
+                          decision=plan.decision, fairness=plan.fairness, scale=plan.scale,
+                          age=plan.age, seed=plan.seed)
     rows.append(("metrics (all families, bootstrap "
                  f"{cfg.evaluation.bootstrap})", time.perf_counter() - start,
                  tracemalloc.get_traced_memory()[1]))
@@ -72,7 +76,7 @@ def main(n: int, config_path: Path) -> None:
 
     # The whole study as `scorelab run` does it: explanations and the fairness audit too.
     from scorelab.runs import Stopwatch
-    from scorelab.study import run_study
+    from scorelab.study.runner import run_study
 
     clock = Stopwatch()
     start = time.perf_counter()

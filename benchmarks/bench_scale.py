@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class _Sampler:
     """Peak RSS (this process + its children) and wall time per stage (a progress
-    reporter: the study announces its stages through :mod:`scorelab.progress`)."""
+    reporter: the study announces its stages through :mod:`scorelab.core.progress`)."""
 
     def __init__(self) -> None:
         self.proc = psutil.Process()
@@ -68,9 +68,9 @@ class _Sampler:
 
 def one(n: int, config: Path, backend: str) -> None:
     """Run the study once at ``n`` citizens and print its stage rows as JSON."""
-    from scorelab import progress
+    from scorelab.core import progress
     from scorelab.config import config_from_dict, load_config
-    from scorelab.study import run
+    from scorelab.study.runner import run
 
     raw = load_config(config).model_dump(mode="json")
     raw["population"]["n_citizens"] = n

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from scorelab.config import config_from_dict
 from scorelab.data.synthetic import generate_population
-from scorelab.study import run
+from scorelab.study.runner import run
 
 
 def main(n: int, chunk: int) -> None:

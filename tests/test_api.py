@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import scorelab
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from tests.conftest import DEFAULT_CONFIG
 
 runner = CliRunner()

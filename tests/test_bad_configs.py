@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from tests.bad_inputs.harness import STAGE_LINE, cases, digest, earlier_run, error_line
 
 CORPUS = Path(__file__).parent / "bad_inputs" / "configs"
@@ -130,7 +130,7 @@ def test_a_50_mb_config_is_refused_quickly_in_a_short_line(tmp_path: Path) -> No
     ({"family": "trees", "name": "lgb", "params": {"monotone_constraints": {"AGE": 1}}},
      r"params.monotone_constraints.AGE: 'AGE' is not an input"),
     ({"family": "hybrid", "kind": "expert_boost", "name": "boost",
-      "params": {"expert": {"params": {"rules": {"late": -10}}},
+      "params": {"expert": {"family": "expert", "params": {"rules": {"late": -10}}},
                  "monotone_constraints": {"outcome": -1}}},
      r"model 'boost': params.monotone_constraints.outcome: 'outcome' is not an input"),
     ({"family": "trees", "name": "lgb", "drop_features": ["incom"]},
@@ -138,9 +138,10 @@ def test_a_50_mb_config_is_refused_quickly_in_a_short_line(tmp_path: Path) -> No
 ])
 def test_columns_a_model_names_are_checked_against_the_table(spec: dict, pattern: str) -> None:
     """What validate cannot see in the config alone: the columns of the loaded table
-    (data/checks.py check_model_columns; a raw ValueError of the first fit before)."""
+    (study/preflight.py check_model_columns; a raw ValueError of the first fit before)."""
     from scorelab.config import config_from_dict
-    from scorelab.data.checks import check_model_columns
+    from scorelab.study.plan import Plan
+    from scorelab.study.preflight import check_model_columns
     from scorelab.data.loaders import load_table_population
     from scorelab.exceptions import ConfigError
 
@@ -150,14 +151,16 @@ def test_columns_a_model_names_are_checked_against_the_table(spec: dict, pattern
         "default_value": "bad", "protected": {"AGE": "age", "Sex": "categorical"}},
         "models": [spec]})
     population = load_table_population(cfg.population)
+    plan = Plan.of(cfg)
     with pytest.raises(ConfigError, match=pattern):
-        check_model_columns(cfg, population)
+        check_model_columns(plan.models, population, plan.age.column)
 
 
 def test_a_column_the_model_uses_passes_the_check() -> None:
     from scorelab.config import config_from_dict
-    from scorelab.data.checks import check_model_columns
     from scorelab.data.loaders import load_table_population
+    from scorelab.study.plan import Plan
+    from scorelab.study.preflight import check_model_columns
 
     tables = Path(__file__).parent / "bad_inputs" / "tables"
     cfg = config_from_dict({"population": {
@@ -165,4 +168,5 @@ def test_a_column_the_model_uses_passes_the_check() -> None:
         "default_value": "bad", "protected": {"AGE": "age"}},
         "models": [{"family": "trees", "name": "lgb", "use_protected": ["AGE"],
                     "params": {"monotone_constraints": {"income": -1, "AGE": 1}}}]})
-    check_model_columns(cfg, load_table_population(cfg.population))
+    plan = Plan.of(cfg)
+    check_model_columns(plan.models, load_table_population(cfg.population), plan.age.column)

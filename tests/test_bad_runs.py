@@ -17,8 +17,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scorelab.cli import app
-from scorelab.study import run
+from scorelab.cli.commands import app
+from scorelab.study.runner import run
 from tests.bad_inputs.harness import digest, error_line
 from tests.conftest import make_config
 

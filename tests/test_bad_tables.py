@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from tests.bad_inputs.harness import cases, digest, earlier_run, error_line
 
 CORPUS = Path(__file__).parent / "bad_inputs" / "tables"

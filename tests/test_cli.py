@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from tests.conftest import DEFAULT_CONFIG
 
 runner = CliRunner()

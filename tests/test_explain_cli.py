@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scorelab.cli import app
-from scorelab.study import run
+from scorelab.cli.commands import app
+from scorelab.study.runner import run
 from tests.conftest import make_config
 
 runner = CliRunner()

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from scorelab import protocol
+from scorelab.engine import FitSample, local, training_sample, trains_on_every_row
+from scorelab.study.plan import Plan
 from scorelab.models.hybrid import CrossFit, StackingHybrid, YimMitchellHybrid
-from scorelab.protocol import Fold, fit_final, fit_folds, make_folds, prepare_models
+from scorelab.engine import Fold, fit_final, fit_folds, make_folds
 from tests.conftest import make_config
 
 NET = {"hidden_layer_sizes": [8], "max_iter": 30}  # tiny nets: they stop at max_iter
@@ -36,12 +37,12 @@ MODELS = [
 
 @pytest.fixture(scope="module")
 def study():
-    from scorelab.generate import population_for
+    from scorelab.study.population import population_for
 
     config = make_config({"models": MODELS}, n=700)
     pop, _ = population_for(config)
     y = pop.frame["defaulted"].to_numpy().astype(np.int64)
-    models, _ = prepare_models(config, pop.schema)
+    models, _ = Plan.of(config).prepare(pop.schema)
     return models, pop.frame, y, make_folds(y, 3, 1, config.seed)
 
 
@@ -76,8 +77,8 @@ def test_shared_cross_fits_change_no_number(study, fits) -> None:
 
 def test_each_part_is_fitted_once(study, monkeypatch) -> None:
     models, frame, y, folds = study
-    plan = protocol._cross_fit_plan([m for m in models if protocol._cross_fitting(m)],
-                                    [m for m in models if not protocol._cross_fitting(m)],
+    plan = local._cross_fit_plan([m for m in models if local._cross_fitting(m)],
+                                    [m for m in models if not local._cross_fitting(m)],
                                     y, folds)
     asked = Counter((t.key, t.fold.fold, t.k) for t in plan.tasks)
     assert set(asked.values()) == {1}  # no part twice
@@ -146,7 +147,7 @@ def test_training_rows_are_scored_beside_the_fit(study, fits) -> None:
         assert np.array_equal(fits.train_p[model.name][key], expected), model.name
     # the practice stage takes them, and computes the same where they are missing
     from scorelab.evaluate.practice import training_points
-    from scorelab.scale import scale_from_config
+    from scorelab.core.scale import scale_from_config
     from tests.conftest import make_config as config
 
     scale = scale_from_config(config(n=100).scale)
@@ -202,7 +203,7 @@ def test_a_scorecards_points_scale_and_seed_change_no_log_odds(study) -> None:
 def sampled(study):
     """The engine on one fold with a sample of 300 of its 466 training citizens."""
     models, frame, y, folds = study
-    sample = protocol.FitSample(300, 11)
+    sample = FitSample(300, 11)
     return sample, fit_folds(models, frame, y, folds[:1], n_jobs=2, train_scores=True,
                              sample=sample)
 
@@ -212,26 +213,26 @@ def test_sampled_families_fit_on_the_seeded_sample_and_trees_on_every_row(study,
     models, frame, y, folds = study
     sample, fits = sampled
     fold = folds[0]
-    rows = protocol.training_sample(fold.train, 300, 11, fold.repeat, fold.fold)
+    rows = training_sample(fold.train, 300, 11, fold.repeat, fold.fold)
     assert rows.size == 300 and np.isin(rows, fold.train).all()
-    assert np.array_equal(rows, protocol.training_sample(fold.train, 300, 11, 0, 0))
+    assert np.array_equal(rows, training_sample(fold.train, 300, 11, 0, 0))
     for model in models:  # every model, hybrids too, as if fitted alone on its rows
-        expected = fold.train if protocol.trains_on_every_row(model.estimator) else rows
+        expected = fold.train if trains_on_every_row(model.estimator) else rows
         assert np.array_equal(sample.rows(model.estimator, fold), expected)
         alone = clone(model.estimator).fit(frame[model.columns].iloc[expected], y[expected])
         X_test = frame[model.columns].iloc[fold.test]
         assert np.array_equal(fits.oof[model.name][0, fold.test],
                               alone.predict_proba(X_test)[:, 1]), model.name
-    assert {m.name for m in models if protocol.trains_on_every_row(m.estimator)} == {
+    assert {m.name for m in models if trains_on_every_row(m.estimator)} == {
         "lightgbm"}
 
 
 def test_a_base_refit_is_shared_only_with_a_family_fitted_on_the_same_rows(study) -> None:
     models, _, y, folds = study
-    hybrids = [m for m in models if protocol._cross_fitting(m)]
-    families = [m for m in models if not protocol._cross_fitting(m)]
-    plan = protocol._cross_fit_plan(hybrids, families, y, folds[:1],
-                                    protocol.FitSample(300, 11))
+    hybrids = [m for m in models if local._cross_fitting(m)]
+    families = [m for m in models if not local._cross_fitting(m)]
+    plan = local._cross_fit_plan(hybrids, families, y, folds[:1],
+                                    FitSample(300, 11))
     shared = set(plan.refits.values())
     assert shared == {"scorecard", "mlp"}  # lightgbm trained on all rows, the bases on 300
     refit_tasks = [t for t in plan.tasks if t.k == -1]
@@ -251,7 +252,7 @@ def test_sampled_models_score_every_training_row(study, sampled) -> None:
 def test_no_sample_below_the_sample_size(study, fits) -> None:
     models, frame, y, folds = study
     larger = fit_folds(models, frame, y, folds[:1], n_jobs=2,
-                       sample=protocol.FitSample(folds[0].train.size, 11))
+                       sample=FitSample(folds[0].train.size, 11))
     for model in models:
         assert np.array_equal(larger.oof[model.name], fits[0].oof[model.name],
                               equal_nan=True), model.name
@@ -260,8 +261,8 @@ def test_no_sample_below_the_sample_size(study, fits) -> None:
 def test_final_fits_sample_every_citizen_with_the_final_generator(study) -> None:
     models, frame, y, _ = study
     scorecard = [m for m in models if m.name == "scorecard"]
-    final = fit_final(scorecard, frame, y, sample=protocol.FitSample(400, 11))["scorecard"]
-    rows = protocol.training_sample(np.arange(y.size), 400, 11, -1, -1)
+    final = fit_final(scorecard, frame, y, sample=FitSample(400, 11))["scorecard"]
+    rows = training_sample(np.arange(y.size), 400, 11, -1, -1)
     alone = clone(scorecard[0].estimator).fit(frame[scorecard[0].columns].iloc[rows], y[rows])
     X = frame[scorecard[0].columns]
     assert np.array_equal(final.predict_proba(X), alone.predict_proba(X))

@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold
 from scorelab.config import TablePopulation, load_config
 from scorelab.data.loaders import load_table_population
 from scorelab.data.synthetic import Population
-from scorelab.datasets import list_datasets
+from scorelab.data.datasets import list_datasets
 from scorelab.models.expert import SuiningPoints
 from scorelab.models.logit import LogitScorecard
 from scorelab.models.registry import build_model

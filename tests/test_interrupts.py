@@ -26,8 +26,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scorelab.cli import app
-from scorelab.study import TimeLimitError, _time_limit, run
+from scorelab.cli.commands import app
+from scorelab.study.runner import TimeLimitError, _time_limit, run
 from tests.conftest import make_config
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
@@ -113,7 +113,7 @@ class Run:
     def __init__(self, config: Path, runs: Path) -> None:
         self.runs = runs
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "scorelab.cli", "run", str(config), "--runs-dir", str(runs)],
+            [sys.executable, "-m", "scorelab.cli.commands", "run", str(config), "--runs-dir", str(runs)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -326,7 +326,7 @@ def test_max_minutes_stops_the_run_with_one_line(tmp_path: Path) -> None:
 
 def test_max_minutes_is_checked_between_fold_fits(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    monkeypatch.setattr("scorelab.study.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("scorelab.study.runner.time.monotonic", lambda: now[0])
     seen: list[tuple[int, int]] = []
     on_stage, progress = _time_limit(make_config({"run": {"max_minutes": 1}}, n=100),
                                      None, lambda done, total: seen.append((done, total)))
@@ -346,7 +346,7 @@ def test_a_signal_a_library_turned_into_its_own_error_still_exits_as_the_signal(
     the command still says it was interrupted and exits 128 + the signal's number."""
     import typer
 
-    from scorelab.cli import _stops_on_signals
+    from scorelab.cli.commands import _stops_on_signals
     from scorelab.runs.interrupts import Interrupted
 
     @_stops_on_signals

@@ -1,4 +1,4 @@
-"""Credit practice in a whole run (issue 15, parts 1 and 2): the cost policy decides
+"""Credit practice in a whole run: the cost policy decides
 with each fold's own cut-off, every model approves the same share in the matched
 comparison, the out-of-time fold holds the latest applications, the report says so, and
 ``scorelab stability`` gives a shifted table a red light."""
@@ -15,9 +15,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from scorelab.runs import load_run
-from scorelab.study import run
+from scorelab.study.runner import run
 from tests.bad_inputs.harness import cases, error_line
 from tests.conftest import make_config
 

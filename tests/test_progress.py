@@ -7,8 +7,8 @@ import io
 
 from rich.console import Console
 
-from scorelab import progress
-from scorelab.progress_display import StageDisplay
+from scorelab.core import progress
+from scorelab.cli.progress import StageDisplay
 from scorelab.runs.writer import Stopwatch
 
 

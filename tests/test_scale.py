@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scorelab.config import Scale
-from scorelab.scale import (
+from scorelab.core.scale import (
     SESAME,
     SOCIETY_CLASSES,
     SUINING,

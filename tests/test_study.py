@@ -15,11 +15,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier
 from typer.testing import CliRunner
 
-from scorelab.cli import app
-from scorelab.config import ModelSpec
-from scorelab.generate import population_for
-from scorelab.protocol import PreparedModel, fit_folds, make_folds
-from scorelab.study import run
+from scorelab.cli.commands import app
+from scorelab.config import ModelSpec, config_hash, load_config
+from scorelab.study.population import population_for
+from scorelab.engine import PreparedModel, fit_folds, make_folds
+from scorelab.study.runner import run
 from tests.conftest import make_config
 
 runner = CliRunner()
@@ -45,12 +45,13 @@ def _runs(tmp_path: Path) -> list[Path]:
 
 
 def test_run_writes_every_artifact_and_prints_the_path_last(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", str(_study(tmp_path)), "--runs-dir",
-                                 str(tmp_path / "runs")])
+    study = _study(tmp_path)
+    result = runner.invoke(app, ["run", str(study), "--runs-dir", str(tmp_path / "runs")])
     assert result.exit_code == 0, result.output
     run_dir = Path(result.stdout.strip().splitlines()[-1])
-    assert run_dir.parent == tmp_path / "runs" and run_dir.name.endswith(run_dir.name[-8:])
-    assert "-t-" in run_dir.name
+    digest = config_hash(load_config(study))
+    assert run_dir.parent == tmp_path / "runs"
+    assert re.fullmatch(rf"\d{{8}}-\d{{6}}-t-{digest[:8]}", run_dir.name), run_dir.name
     for name in ("config.resolved.yaml", "manifest.json", "predictions.parquet", "metrics.json",
                  "leaderboard.csv", "data_card.json"):
         assert (run_dir / name).is_file(), name
@@ -104,7 +105,7 @@ def test_predictions_are_out_of_fold() -> None:
 
 
 def test_shuffled_labels_score_about_half() -> None:
-    from scorelab.config import ModelSpec
+    from scorelab.config import ModelSpec, config_hash, load_config
     from scorelab.models.registry import build_model
 
     cfg = make_config(n=5000)
@@ -182,7 +183,7 @@ def test_a_failed_run_leaves_nothing_and_keeps_earlier_runs(tmp_path: Path,
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("scorelab.study._write_artifacts", boom)
+    monkeypatch.setattr("scorelab.study.runner._write_artifacts", boom)
     with pytest.raises(RuntimeError):
         run(cfg, runs_dir=tmp_path)
     assert sorted(tmp_path.iterdir()) == [first]

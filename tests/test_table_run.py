@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from skops.io import get_untrusted_types, load
 
 from scorelab.config import config_from_dict
 from scorelab.runs import load_run
-from scorelab.study import run
+from scorelab.study.runner import run
 
 BUDGET = 2
 #: The MLP is capped at 5 epochs so that its inner fits stop at the limit: the search

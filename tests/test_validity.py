@@ -1,4 +1,4 @@
-"""The age analyses against the planted truth (issue 19): the scenario matrix of
+"""The age analyses against the planted truth: the scenario matrix of
 configs/scenarios/, run in memory, its decomposition read as fairness.json carries it.
 
 The must-hold checks run on the scenarios' own populations (6,000-8,000 citizens, scorecard
@@ -15,9 +15,12 @@ import pytest
 from scorelab.data.synthetic import generate_population
 from scorelab.fairness.age import READ_PENALISES
 from scorelab.report.sections.age import decomposition_sentence
-from scorelab.study import run_study
-from scorelab.coverage import coverage_summary, interval_coverage
-from scorelab.validity import label_bias_sweep, planted_truth, scenario_configs, validate
+from scorelab.study.runner import run_study
+from scorelab.study.scenarios import interval_coverage
+from scorelab.truth.coverage import coverage_summary
+from scorelab.study.plan import Plan
+from scorelab.study.scenarios import label_bias_sweep, scenario_configs, validate
+from scorelab.truth.planted import planted_truth
 
 PARTS = ("total", "true_risk", "response_beyond_true_risk", "label_bias", "residual")
 
@@ -26,7 +29,7 @@ def _decompositions(name: str, **overrides):
     cfg = scenario_configs([name])[name]
     cfg = cfg.with_(overrides) if overrides else cfg
     result = run_study(cfg, generate_population(cfg.population, cfg.seed), {})
-    fairness = json.loads(json.dumps(result.fairness))  # as fairness.json carries it
+    fairness = json.loads(json.dumps(result.fairness.model_dump(mode="json")))  # as written
     return {m: e["age"]["decomposition"] for m, e in fairness["models"].items()}
 
 
@@ -71,16 +74,23 @@ def test_no_cause_every_interval_covers_zero(seed):
             assert _covers_zero(d, key), (model, key, d[key], d["intervals"][key])
 
 
+def _planted(cfg):
+    plan = Plan.of(cfg)
+    return planted_truth(cfg.population, generate_population(cfg.population, cfg.seed).frame,
+                         seed=cfg.seed, age=plan.age,
+                         twin_age_shift=cfg.fairness.twin_age_shift)
+
+
 def test_planted_values_come_from_the_population_model():
     cfg = scenario_configs(["legitimate_age_effect"])["legitimate_age_effect"]
     cfg = cfg.with_({"population.n_citizens": 2000})
-    truth = planted_truth(cfg, generate_population(cfg.population, cfg.seed).frame)
+    truth = _planted(cfg)
     assert truth["risk_shift_logit"] < -0.2  # older twins: lower true risk
     assert truth["history_years"] == pytest.approx(0.0, abs=1e-9)  # no proxy planted
     assert truth["thin_file_drop"] == 0.0
     proxy = scenario_configs(["age_proxy"])["age_proxy"].with_(
         {"population.n_citizens": 2000})
-    t = planted_truth(proxy, generate_population(proxy.population, proxy.seed).frame)
+    t = _planted(proxy)
     assert t["history_years"] > 5 and t["employment_years"] > 5
     assert t["risk_shift_logit"] == pytest.approx(0.0, abs=1e-9)
     assert set(t["proxies"][:2]) == {"credit_history_years", "employment_years"}
@@ -99,7 +109,7 @@ def test_engine_rows_on_a_small_none_scenario():
 def test_cli_names_an_unknown_scenario_in_one_line():
     from typer.testing import CliRunner
 
-    from scorelab.cli import app
+    from scorelab.cli.commands import app
 
     result = CliRunner().invoke(app, ["validate-truth", "--scenarios", "none,nope"])
     assert result.exit_code == 1
@@ -107,7 +117,7 @@ def test_cli_names_an_unknown_scenario_in_one_line():
     assert "age_proxy" in result.output  # the known ones are listed
 
 
-# ------------------------------------------------------------------ label bias (issue 19)
+# ------------------------------------------------------------------ label bias
 
 FLIPS = (0.05, 0.15, 0.30)
 SMALL_LGBM = [{"family": "trees", "name": "lightgbm", "kind": "lightgbm",
@@ -158,7 +168,7 @@ def test_no_label_bias_the_refit_is_the_study_itself():
     cfg = scenario_configs(["none"])["none"].with_(
         {"population.n_citizens": 800, "evaluation.folds": 3, "models": SMALL_LGBM})
     result = run_study(cfg, generate_population(cfg.population, cfg.seed), {})
-    d = result.fairness["models"]["lightgbm"]["age"]["decomposition"]
+    d = result.fairness.models["lightgbm"]["age"]["decomposition"]
     assert d["label_bias_method"] == "model trained on the true outcome"
     assert d["label_bias"] == 0.0 and d["intervals"]["label_bias"] == [0.0, 0.0]
     assert result.validity is not None and result.validity["n_failed"] == 0

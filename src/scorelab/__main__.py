@@ -7,23 +7,12 @@ Nothing has been written at that point; the commands install their own handling
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-
-
-def _stop_while_starting(signum: int, _frame: object) -> None:
-    sys.stderr.write("scorelab: stopped while starting; nothing was written\n")
-    os._exit(128 + signum)
-
 
 def main() -> None:
-    previous = {s: signal.signal(s, _stop_while_starting)
-                for s in (signal.SIGINT, signal.SIGTERM)}
-    from scorelab.cli import app
+    from scorelab.cli.starting import starting
 
-    for s, handler in previous.items():
-        signal.signal(s, handler)
+    with starting():
+        from scorelab.cli.commands import app
     app()
 
 

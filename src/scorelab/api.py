@@ -10,7 +10,11 @@
 
 The command line is a thin layer over exactly these calls: ``scorelab run``,
 ``scorelab score`` and ``scorelab explain --json`` give the same numbers as
-:func:`run`, :meth:`Run.score` and :meth:`Run.explain`.
+:func:`run`, :meth:`Run.score` and :meth:`Run.explain`. Every command reaches the
+library through this module only (a test holds it), so what the command line can do,
+Python can do with the same call.
+
+Imports every layer; only the command line imports it.
 """
 
 from __future__ import annotations
@@ -24,18 +28,48 @@ from typing import Any
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from scorelab.config import ExperimentConfig, config_from_dict, load_config
+from scorelab.applicants.explain import (
+    Letter,
+    explain_applicant,
+    explain_citizen,
+    explain_row,
+)
+from scorelab.applicants.score import load_final_model, score_applicants, score_chunks
+from scorelab.applicants.stability import check_stability
+from scorelab.config import (
+    ExperimentConfig,
+    apply_overrides,
+    config_from_dict,
+    dump_config,
+    load_config,
+)
+from scorelab.data.card import render_data_card_markdown
+from scorelab.data.datasets import list_datasets
+from scorelab.data.io import write_atomically
+from scorelab.engine import Progress
 from scorelab.exceptions import ConfigError
-from scorelab.letters import Letter, explain_citizen, explain_row
-from scorelab.protocol import Progress
+from scorelab.lda import lda
+from scorelab.lda.artifacts import guarantee_sentence
 from scorelab.report import build_report
+from scorelab.report.compare import compare_html, compare_markdown, compare_runs, compare_table
+from scorelab.report.pdf import print_pdf
 from scorelab.runs.contract import ModelManifest
+from scorelab.runs.housekeeping import list_runs, remove_stale
+from scorelab.runs.interrupts import Interrupted, stop_on_signals
 from scorelab.runs.reader import RunData
 from scorelab.runs.reader import load_run as _load_run_data
-from scorelab.scoring import load_final_model, score_chunks
-from scorelab.study import run as _run_study
+from scorelab.study.population import check_study, generate_to_file
+from scorelab.study.runner import run as _run_study
+from scorelab.study.scenarios import SCENARIO_DIR
+from scorelab.study.scenarios import validate as validate_truth
 
-__all__ = ["Run", "SavedModel", "load_run", "run"]
+__all__ = ["SCENARIO_DIR", "Interrupted", "Run", "SavedModel", "apply_overrides",
+           "build_report", "check_stability", "check_study", "compare_html",
+           "compare_markdown", "compare_runs", "compare_table", "config_schema",
+           "dump_config", "explain_applicant", "explain_citizen", "generate_to_file",
+           "guarantee_sentence", "lda", "list_datasets", "list_runs", "load_config",
+           "load_run", "print_pdf", "remove_stale", "render_data_card_markdown", "run",
+           "save_text", "score_applicants", "stop_on_signals", "validate_truth"]
 
 _REPR_ROWS = 8  # leaderboard rows in the text repr (keeps it under 20 lines)
 
@@ -269,3 +303,14 @@ def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
                         progress=progress, population=population, on_stage=on_stage)
     assert result.run_dir is not None
     return load_run(result.run_dir)
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of the experiment config, every field with its description."""
+    return ExperimentConfig.model_json_schema()
+
+
+def save_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (a reader never sees half a file)."""
+    write_atomically({Path(path): text.encode()}, force=True)
+    return Path(path)

@@ -16,8 +16,8 @@ from scorelab.evaluate.costs import (
     min_cost_cutoff,
 )
 from scorelab.evaluate.practice import fold_cost_cutoffs
-from scorelab.protocol import PreparedModel, fit_folds, make_folds
-from scorelab.scale import scale_from_config
+from scorelab.engine import PreparedModel, fit_folds, make_folds
+from scorelab.core.scale import scale_from_config
 from tests.conftest import make_config
 
 GERMAN = Costs(false_accept=5.0, false_reject=1.0)
@@ -119,7 +119,7 @@ def test_the_cost_cutoff_never_sees_the_test_fold(fold_setup) -> None:
 
 
 def test_a_matched_share_is_exact_even_when_scores_tie() -> None:
-    from scorelab.scale import approve_share
+    from scorelab.core.scale import approve_share
 
     points = np.repeat([500.0, 600.0, 700.0], 100)  # a points system: many ties
     approved, cutoff = approve_share(points, 0.5, seed=2)

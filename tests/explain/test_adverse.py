@@ -35,8 +35,8 @@ from scorelab.explain.fidelity import (
 from scorelab.data.synthetic import SCHEMA, generate_population, solve_intercept
 from scorelab.fairness.age_rule import age_rule
 from scorelab.runs.contract import AdverseAction, AgeRule
-from scorelab.protocol import make_folds
-from scorelab.study import run_study
+from scorelab.engine import make_folds
+from scorelab.study.runner import run_study
 from tests.conftest import ROOT
 
 DEBT_RULES = {"debt_to_income": -1500.0, "late_payments": -10.0, "unpaid_debts": -50.0}

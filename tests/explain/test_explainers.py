@@ -78,7 +78,7 @@ def test_every_registered_class_is_covered():
     assert registered <= covered
 
 
-EXPECTED_KIND = {"suining": "rules", "sesame": "rules", "scorecard": "linear",
+EXPECTED_KIND = {"suining": "additive", "sesame": "additive", "scorecard": "linear",
                  "lightgbm": "tree", "forest": "tree", "mlp": "agnostic",
                  "yim_mitchell": "agnostic", "expert_boost": "expert_boost",
                  "stacking": "stacking", "hces_bag": "ensemble"}

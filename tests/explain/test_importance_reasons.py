@@ -21,7 +21,7 @@ from scorelab.explain import (
 from scorelab.explain.importance import TABLE_COLUMNS
 
 
-def _explanation(values, columns, method="rules (exact)"):
+def _explanation(values, columns, method="additive (exact)"):
     values = np.asarray(values, dtype=float)
     base = np.full(len(values), -1.5)
     return Explanation(values, base, base + values.sum(1), list(columns), method)

@@ -19,8 +19,9 @@ from scorelab.fairness import (
     shap_by_age_band,
 )
 from scorelab.fairness.artifacts import score_twins
-from scorelab.protocol import fit_folds, make_folds, prepare_models
-from scorelab.scale import scale_from_config
+from scorelab.engine import fit_folds, make_folds
+from scorelab.study.plan import Plan
+from scorelab.core.scale import scale_from_config
 from tests.conftest import make_config
 
 
@@ -37,7 +38,8 @@ def _audit(strength: float):
     pop = generate_population(cfg.population, cfg.seed)
     twins = counterfactual_twins(cfg.population, cfg.seed,
                                  {"age": lambda a: a + cfg.fairness.twin_age_shift})
-    models, _ = prepare_models(cfg, pop.schema)
+    plan = Plan.of(cfg)
+    models, _ = plan.prepare(pop.schema)
     y = pop.frame["defaulted"].to_numpy()
     folds = make_folds(y, 5, 1, cfg.seed)
     fits = fit_folds(models, pop.frame, y, folds, n_jobs=2)
@@ -51,9 +53,13 @@ def _audit(strength: float):
 
     fact = table({name: p[0] for name, p in fits.oof.items()})
     twin = table(score_twins(models, fits, twins.frame, folds))
-    result = fairness_audit(cfg, pop.frame, fact.assign(repeat=0),
-                            {m.spec.name: m.columns for m in models}, twins=(fact, twin),
-                            twin_frame=twins.frame, feature_columns=pop.features)
+    audit = fairness_audit(pop.frame, fact.assign(repeat=0), fairness=plan.fairness,
+                           decision=plan.decision, scale=plan.scale, age=plan.age,
+                           seed=plan.seed, model_inputs={m.spec.name: m.columns for m in models},
+                           twins=(fact, twin), twin_frame=twins.frame,
+                           feature_columns=pop.features)
+    result = audit.report.model_dump(mode="json", exclude_unset=True), audit.by_group, \
+        audit.columns
     return cfg, pop, result
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from scorelab.config import ExperimentConfig, config_from_dict, load_config
-from scorelab.generate import population_for
+from scorelab.study.population import population_for
 from scorelab.lda import LdaSearch, run_search
 
 SCENARIOS = "configs/scenarios"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from tests.bad_inputs.harness import digest, earlier_run, error_line
 
 CORPUS = Path(__file__).parents[1] / "bad_inputs" / "configs"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from scorelab.config import ModelSpec
-from scorelab.generate import population_for
+from scorelab.study.population import population_for
 from scorelab.lda import engine
-from scorelab.lda.engine import fit_candidates, shares_bins
-from scorelab.protocol import fit_folds, make_folds, prepare_models
+from scorelab.lda.engine import fit_candidates, prepare_specs, shares_bins
+from scorelab.engine import fit_folds, make_folds
 from tests.lda.conftest import scenario
 
 
@@ -27,7 +27,7 @@ def test_shared_bins_give_the_study_engines_numbers() -> None:
              ModelSpec(**lgb, name="d", params={"n_estimators": 40, "min_child_samples": 5},
                        drop_features=["credit_history_years"]),
              ModelSpec(family="logit", kind="scorecard", name="e")]
-    models, _ = prepare_models(config.model_copy(update={"models": specs}), population.schema)
+    models = prepare_specs(config, specs, population.schema)
     frame = population.frame
     y = frame[population.schema.target].to_numpy().astype(np.int64)
     folds = make_folds(y, 2, 1, 5)

@@ -14,13 +14,13 @@ import pytest
 
 from scorelab.config import ModelSpec, load_config
 from scorelab.evaluate.costs import Costs, expected_cost
-from scorelab.generate import population_for
+from scorelab.study.population import population_for
 from scorelab.lda import LdaSearch, run_search
 from scorelab.lda.disparity import approve_share
-from scorelab.lda.engine import fit_candidates
+from scorelab.lda.engine import fit_candidates, prepare_specs
 from scorelab.lda.space import SEEDLESS, candidate_space
 from scorelab.models.registry import build_model
-from scorelab.protocol import make_folds, prepare_models
+from scorelab.engine import make_folds
 from scorelab.report.sections.lda import NO_TRUTH, _truth_blocks
 from tests.lda.conftest import scenario
 
@@ -82,8 +82,7 @@ def test_a_mitigation_candidate_is_trained_on_the_attribute() -> None:
     population, _ = population_for(config)
     spec = next(c.spec for c in candidate_space(config, []) if c.spec.family == "mitigation")
     assert spec.use_protected == ["age"] and spec.params["sensitive"] == "age"
-    models, _ = prepare_models(config.model_copy(update={"models": [spec]}),
-                               population.schema)
+    models = prepare_specs(config, [spec], population.schema)
     y = population.frame[population.schema.target].to_numpy().astype(np.int64)
     fold = make_folds(y, 2, 1, 3)[:1]
     p = fit_candidates(models, population.frame, y, fold).oof[spec.name][0, fold[0].test]

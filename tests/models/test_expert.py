@@ -261,7 +261,7 @@ def test_deterministic_and_labels_any_two_values(data, cls) -> None:
     np.testing.assert_array_equal(a, b)
     named = cls().fit(X, np.where(y == 1, "bad", "good"))  # classes_ = [bad, good]
     np.testing.assert_allclose(named.predict_proba(X)[:, 0], a[:, 1], atol=1e-9)
-    assert cls.family == "expert" and cls.explainer == "exact-additive"
+    assert cls.family == "expert" and cls.explainer == "additive"
 
 
 def test_platt_fit_is_finite_on_separable_scores() -> None:

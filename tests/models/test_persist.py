@@ -25,33 +25,30 @@ from scorelab.models import persist
 from scorelab.models.expert import SuiningPoints
 from scorelab.models.persist import TRUSTED_TYPES, load_model, save_model
 from scorelab.models.plain import from_plain, to_plain
-from scorelab.models.registry import FAMILIES, build_model
+from scorelab.models.registry import FAMILY_CLASSES, build_model
 
 SMALL_LOGIT = {"max_n_bins": 4, "max_n_prebins": 8}
 SMALL_LGBM = {"n_estimators": 20, "num_leaves": 7, "min_child_samples": 5}
 SMALL_NET = {"hidden_layer_sizes": [16], "max_iter": 300, "learning_rate_init": 1e-2}
 
-# (family, kind, params, LightGBM text files written beside model.skops)
-CASES = [
-    ("expert", "suining", {}, []),
-    ("expert", "sesame", {}, []),
-    ("logit", "scorecard", SMALL_LOGIT, []),
+# Hybrids and mitigation variants on the population, and LightGBM's text copies
+# written beside model.skops where one holds boosters
+POPULATION_CASES = [
+    ("hybrid", "yim_mitchell", {"first_stage": {"family": "logit", "params": SMALL_LOGIT},
+                                "inner_folds": 2, **SMALL_NET}, []),
+    ("mitigation", "exponentiated_gradient", {"max_iter": 5}, []),
+    ("mitigation", "threshold_optimizer", {"grid_size": 50}, []),
     ("trees", "lightgbm", SMALL_LGBM, ["model.booster.txt"]),
     ("trees", "forest", {"n_estimators": 10, "num_leaves": 15, "min_child_samples": 5},
      ["model.booster.txt"]),
-    ("neural", "mlp", SMALL_NET, []),
-    ("hybrid", "yim_mitchell", {"first_stage": {"family": "logit", "params": SMALL_LOGIT},
-                                "inner_folds": 2, **SMALL_NET}, []),
     ("hybrid", "expert_boost", SMALL_LGBM, ["model.booster.booster.txt"]),
     ("hybrid", "stacking", {"estimators": [{"family": "logit", "params": SMALL_LOGIT},
                                            {"family": "trees", "params": SMALL_LGBM}],
                             "inner_folds": 2}, ["model.estimators.1.booster.txt"]),
     ("hybrid", "hces_bag", {"budget": 1, "inner_folds": 2, "bags": 2},
      ["model.estimators.0.booster.txt"]),
-    ("mitigation", "exponentiated_gradient", {"max_iter": 5}, []),
     ("mitigation", "exponentiated_gradient",  # a LightGBM base: one booster per predictor
      {"max_iter": 3, "base": "trees/lightgbm", "base_params": SMALL_LGBM}, None),
-    ("mitigation", "threshold_optimizer", {"grid_size": 50}, []),
 ]
 
 
@@ -64,6 +61,17 @@ def split():
     return pop.features, X.iloc[:400], y[:400], X.iloc[400:]
 
 
+@pytest.fixture(scope="module")
+def generic():
+    """The columns the families' test settings name (col_0, col_1, ...), as scikit-learn's
+    estimator checks give them: numbers."""
+    rng = np.random.default_rng(5)
+    n = 500
+    X = pd.DataFrame({f"col_{j}": rng.normal(size=n) for j in range(4)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X["col_0"] - X["col_1"])))).astype(int)
+    return X.iloc[:400], y[:400], X.iloc[400:]
+
+
 def _fitted(split, family: str, kind: str, params: dict):
     features, X, y, X_test = split
     columns = features + ["age"] if family == "mitigation" else features  # use_protected
@@ -71,33 +79,49 @@ def _fitted(split, family: str, kind: str, params: dict):
     return est.fit(X[columns], y), X_test[columns]
 
 
-def test_every_registered_kind_is_covered():
-    registered = {(fam, kind) for fam, kinds in FAMILIES.items() for kind in kinds}
-    assert {(fam, kind) for fam, kind, _, _ in CASES} == registered
+def test_every_registered_class_is_a_trusted_type():
     scorelab_types = {t for t in TRUSTED_TYPES if t.startswith("scorelab.")}
-    assert {f"{c.__module__}.{c.__qualname__}" for kinds in FAMILIES.values()
-            for c in kinds.values()} <= scorelab_types
+    assert {f"{c.__module__}.{c.__qualname__}" for c in FAMILY_CLASSES} <= scorelab_types
 
 
-@pytest.mark.parametrize(("family", "kind", "params", "boosters"), CASES,
-                         ids=[f"{f}-{k}" + ("-lgbm" if p.get("base") else "")
-                              for f, k, p, _ in CASES])
-def test_round_trip_predicts_bit_for_bit(split, tmp_path, family, kind, params, boosters):
-    est, X_test = _fitted(split, family, kind, params)
+def _check_round_trip(est, X_test, tmp_path) -> list[Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     expected = est.predict_proba(X_test)
     path = tmp_path / "model.skops"
     written = save_model(est, path)
     loaded = load_model(path)
-
     assert type(loaded) is type(est)
     assert np.array_equal(loaded.predict_proba(X_test), expected)
     assert np.array_equal(est.predict_proba(X_test), expected)  # the original is untouched
-    if boosters is None:  # one per predictor that ExponentiatedGradient kept
-        boosters = [f"model.predictors.{i}.booster.txt" for i in range(len(est.predictors_))]
-    assert written == [path, *(tmp_path / name for name in boosters)]
+    assert written[0] == path
     files = sorted(p.name for p in tmp_path.rglob("*"))
     assert files == sorted(p.name for p in written)
     assert not [f for f in files if f.endswith((".pkl", ".pickle"))]
+    return written
+
+
+@pytest.mark.parametrize("cls", FAMILY_CLASSES, ids=lambda c: f"{c.family}-{c.kind}")
+def test_round_trip_predicts_bit_for_bit(split, generic, tmp_path, cls):
+    """Every registered family: with its own small settings on generic columns, and (the
+    families not made of others) with its defaults on the population (categories,
+    missing values); the hybrids on the population below."""
+    X, y, X_test = generic
+    _check_round_trip(cls(**cls.test_params()).fit(X, y), X_test, tmp_path / "small")
+    if cls.family not in ("hybrid", "mitigation"):  # those are made of the families here
+        features, X, y, X_test = split
+        _check_round_trip(cls().fit(X[features], y), X_test[features], tmp_path / "default")
+
+
+@pytest.mark.parametrize(("family", "kind", "params", "boosters"), POPULATION_CASES,
+                         ids=[f"{f}-{k}" + ("-lgbm" if p.get("base") else "")
+                              for f, k, p, _ in POPULATION_CASES])
+def test_round_trip_on_the_population_with_its_boosters(split, tmp_path, family, kind, params,
+                                               boosters):
+    est, X_test = _fitted(split, family, kind, params)
+    written = _check_round_trip(est, X_test, tmp_path)
+    if boosters is None:  # one per predictor that ExponentiatedGradient kept
+        boosters = [f"model.predictors.{i}.booster.txt" for i in range(len(est.predictors_))]
+    assert written[1:] == [tmp_path / name for name in boosters]
 
 
 def test_lightgbm_booster_survives_and_its_text_copy_scores_the_same(split, tmp_path):

@@ -1,45 +1,81 @@
-"""The catalogue and build_model: every kind resolves, every mistake is a clear ConfigError."""
+"""The registry and build_model: every family describes itself, every kind resolves, every
+mistake is a clear ConfigError."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from typing import get_args
 
 import pytest
 from sklearn.base import clone
 
-from scorelab.config import ModelSpec
+from scorelab.config import PARAM_MAXIMA, ModelSpec
 from scorelab.exceptions import ConfigError
 from scorelab.models import registry
-from scorelab.models.registry import DEFAULT_KIND, FAMILIES, all_estimators, build_model
+from scorelab.models.base import Explainer, ScorelabClassifier
+from scorelab.models.registry import (
+    DEFAULT_KIND,
+    FAMILIES,
+    FAMILY_CLASSES,
+    all_estimators,
+    build_model,
+)
 
 
 def spec(family, kind=None, name="m", **params):
     return ModelSpec(family=family, name=name, kind=kind, params=params)
 
 
-def test_catalogue_shape_and_defaults():
-    assert set(FAMILIES) == {"expert", "logit", "trees", "neural", "hybrid", "mitigation"}
-    assert {k: set(v) for k, v in FAMILIES.items()} == {
-        "expert": {"suining", "sesame"}, "logit": {"scorecard"},
-        "trees": {"lightgbm", "forest"}, "neural": {"mlp"},
-        "hybrid": {"yim_mitchell", "expert_boost", "stacking", "hces_bag"},
-        "mitigation": {"exponentiated_gradient", "threshold_optimizer"}}
-    assert DEFAULT_KIND == {"expert": "suining", "logit": "scorecard", "trees": "lightgbm",
-                            "neural": "mlp", "hybrid": "yim_mitchell",
-                            "mitigation": "exponentiated_gradient"}
+def test_every_family_describes_itself():
+    assert FAMILY_CLASSES, "the registry lists no family"
+    for cls in FAMILY_CLASSES:
+        assert cls.family in FAMILIES and FAMILIES[cls.family][cls.kind] is cls
+        assert len(cls.description) > 20, cls.__name__
+        assert cls.explainer in get_args(Explainer), cls.__name__
+        assert all(isinstance(b, int) and b > 0 for b in cls.param_maxima.values())
     for family, kinds in FAMILIES.items():
-        assert DEFAULT_KIND[family] in kinds
-        for cls in kinds.values():
-            assert cls.family == family
-            assert cls.explainer in {"exact-additive", "linear", "tree", "agnostic", "weighted"}
+        assert [c.kind for c in kinds.values() if c.default_kind] == [DEFAULT_KIND[family]]
 
 
-@pytest.mark.parametrize("family,kind", [(f, k) for f, ks in registry._CATALOGUE.items()
-                                         for k in ks])
-def test_every_kind_builds_with_defaults(family, kind):
-    model = build_model(spec(family, kind))
-    assert type(model) is FAMILIES[family][kind]
+def _family(name, family="f", kind="k", default=True, description="a family for tests"):
+    return type(name, (ScorelabClassifier,), {"family": family, "kind": kind,
+                                              "default_kind": default,
+                                              "description": description})
+
+
+def test_the_catalogue_refuses_a_class_that_does_not_describe_itself():
+    families, defaults = registry.catalogue([_family("A"), _family("B", kind="j",
+                                                                   default=False)])
+    assert set(families["f"]) == {"k", "j"} and defaults == {"f": "k"}
+    with pytest.raises(TypeError, match="C does not set description"):
+        registry.catalogue([_family("C", description="")])
+    with pytest.raises(TypeError, match="f/k is registered twice"):
+        registry.catalogue([_family("A"), _family("B", default=False)])
+    with pytest.raises(TypeError, match="two default kinds"):
+        registry.catalogue([_family("A"), _family("B", kind="j")])
+    with pytest.raises(TypeError, match="family f has no default kind"):
+        registry.catalogue([_family("A", default=False)])
+
+
+def test_bounds_and_trusted_types_come_from_the_classes():
+    a = type("A", (_family("A"),), {"param_maxima": {"n_trees": 10}})
+    b = type("B", (_family("B", kind="j", default=False),),
+             {"param_maxima": {"n_trees": 20}, "persisted_types": ("x.Y",)})
+    assert registry.param_maxima([a]) == {"n_trees": 10}
+    with pytest.raises(TypeError, match="bounds n_trees at 20"):
+        registry.param_maxima([a, b])
+    assert registry.trusted_types([b]) == (f"{__name__}.B", "x.Y")
+    trusted = set(registry.trusted_types())
+    for cls in FAMILY_CLASSES:
+        assert f"{cls.__module__}.{cls.__qualname__}" in trusted
+        assert set(cls.persisted_types) <= trusted
+    assert PARAM_MAXIMA == registry.param_maxima()
+    assert set(get_args(ModelSpec.model_fields["family"].annotation)) == set(FAMILIES)
+
+
+@pytest.mark.parametrize("cls", FAMILY_CLASSES, ids=lambda c: f"{c.family}/{c.kind}")
+def test_every_kind_builds_with_defaults(cls):
+    model = build_model(spec(cls.family, cls.kind))
+    assert type(model) is cls
     clone(model)
 
 
@@ -100,15 +136,7 @@ def test_components_from_config_specs():
 
 def test_all_estimators_covers_every_registered_class():
     pairs = all_estimators()
-    classes = {type(est) for _, est in pairs}
-    assert classes == {cls for kinds in FAMILIES.values() for cls in kinds.values()}
+    assert [type(est) for _, est in pairs] == list(FAMILY_CLASSES)
     assert len({name for name, _ in pairs}) == len(pairs)
-
-
-def test_registry_imports_without_the_expert_and_logit_modules():
-    code = ("import sys; sys.modules['scorelab.models.expert'] = None; "
-            "sys.modules['scorelab.models.logit'] = None; "
-            "import scorelab.models.registry as r; print(r.DEFAULT_KIND['trees'])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "lightgbm"
+    for (_, est), cls in zip(pairs, FAMILY_CLASSES, strict=True):
+        assert set(cls.test_params()) <= set(est.get_params(deep=False)), cls.__name__

@@ -1,4 +1,4 @@
-"""Nested tuning (issue 16): the outer test fold never informs the choice, every tunable
+"""Nested tuning: the outer test fold never informs the choice, every tunable
 family gets the same budget, and the same seed gives the same choices."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from scorelab.data import generate_population
 from scorelab.exceptions import ConfigError
 from scorelab.models.tuning import score_rows
-from scorelab.protocol import fit_folds, make_folds, prepare_models, validate_models
+from scorelab.engine import fit_folds, make_folds
+from scorelab.study.plan import Plan
 from tests.conftest import make_config
 
 BUDGET = 3
@@ -42,7 +43,7 @@ def study():
     config = _config()
     pop = generate_population(config.population, config.seed)
     y = pop.frame["defaulted"].to_numpy()
-    models, _ = prepare_models(config, pop.schema)
+    models, _ = Plan.of(config).prepare(pop.schema)
     folds = make_folds(y, 3, 1, config.seed)
     return models, pop.frame, y, folds, fit_folds(models, pop.frame, y, folds, n_jobs=2)
 
@@ -110,14 +111,14 @@ def test_a_search_space_needs_tuning_and_a_searched_parameter() -> None:
     no_tuning = make_config({"models": [MODELS[0]]}, n=300)
     with pytest.raises(ConfigError, match="search_space is given but evaluation.tuning is "
                                           "not set"):
-        validate_models(no_tuning)
+        Plan.of(no_tuning)
     typo = _config().with_({"models.0.search_space": {"num_leavs": {"low": 3, "high": 7}}})
     with pytest.raises(ConfigError, match=r"search_space.num_leavs: not a searched parameter "
                                           r"of LightGBMFamily \(searched: n_estimators"):
-        validate_models(typo)
+        Plan.of(typo)
     bad = _config().with_({"models.0.search_space": {"subsample": {"low": 0.5, "high": 1.5}}})
     with pytest.raises(ConfigError, match=r"search_space.subsample: 1.5 is not a valid value"):
-        validate_models(bad)
+        Plan.of(bad)
 
 
 # --------------------------------------------------------------------------- ensemble
@@ -182,18 +183,16 @@ def test_ensemble_selection_at_full_size() -> None:
         "evaluation": {"folds": 3, "tuning": {"budget": 4, "inner_folds": 2}}})
     pop = generate_population(config.population, config.seed)
     y = pop.frame["defaulted"].to_numpy()
-    models, _ = prepare_models(config, pop.schema)
+    models, _ = Plan.of(config).prepare(pop.schema)
     fits = fit_folds(models, pop.frame, y, make_folds(y, 3, 1, config.seed), n_jobs=2)
     auc = {name: roc_auc_score(y, oof[0]) for name, oof in fits.oof.items()}
     assert auc["hces"] >= max(v for k, v in auc.items() if k != "hces") - 0.002, auc
 
 
 def test_expected_cost_rejects_above_the_cut_off_break_even() -> None:
-    from scorelab.protocol import tuning_threshold
-
     config = _config(metric="expected_cost")  # cut-off 600 = good:bad odds 4 on the scale
-    assert tuning_threshold(config) == pytest.approx(1 / 5)
-    assert tuning_threshold(_config()) is None  # auc needs no threshold
+    assert Plan.of(config).threshold == pytest.approx(1 / 5)
+    assert Plan.of(_config()).threshold is None  # auc needs no threshold
 
 
 def test_fits_stopped_by_their_iteration_limit_are_recorded_not_announced() -> None:
@@ -259,7 +258,7 @@ def test_the_ensemble_reuses_the_scorecard_search_whatever_its_points_scale() ->
                          n=600, seed=3)
     pop = generate_population(config.population, config.seed)
     y = pop.frame["defaulted"].to_numpy()
-    models, _ = prepare_models(config, pop.schema)
+    models, _ = Plan.of(config).prepare(pop.schema)
     assert models[0].estimator.get_params()["pdo"] == 20
     fold = make_folds(y, 2, 1, config.seed)[:1]
     fits = fit_folds(models, pop.frame, y, fold, n_jobs=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelab.study import run
+from scorelab.study.runner import run
 from tests.conftest import make_config
 
 #: Fast families only; explanations and fairness off so the run takes seconds.

@@ -107,7 +107,7 @@ def test_default_study_figures_tell_every_model_apart(default_study_run: Path) -
 def test_report_prints_to_pdf(run_copy: Path) -> None:
     from typer.testing import CliRunner
 
-    from scorelab.cli import app
+    from scorelab.cli.commands import app
 
     _chromium()
     result = CliRunner().invoke(app, ["report", str(run_copy), "--pdf"])

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from scorelab.report import compare_runs
-from scorelab.study import run
+from scorelab.study.runner import run
 from tests.conftest import make_config
 
 runner = CliRunner()

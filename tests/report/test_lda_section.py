@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scorelab.exceptions import DataError
-from scorelab.generate import population_for
+from scorelab.study.population import population_for
 from scorelab.lda import LdaSearch, run_search
 from scorelab.lda.artifacts import write_lda
 from scorelab.report.context import ReportContext

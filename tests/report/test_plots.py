@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,6 +67,13 @@ def test_the_check_sees_a_clash_when_two_series_look_alike() -> None:
     assert clashing_series(svg) == [(0, 1), (0, 2)]
 
 
-def test_figures_are_deterministic() -> None:
-    curves = _curves(4)
-    assert plots.roc_svg(curves) == plots.roc_svg(curves)
+def test_figures_are_the_same_in_another_process() -> None:
+    """A figure is a pure function of its data: the same bytes in a fresh interpreter with
+    another hash seed (matplotlib's SVG ids and dates would otherwise differ)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from tests.report.test_plots import _curves; from scorelab.report import plots; "
+            "sys.stdout.write(plots.roc_svg(_curves(4)))")
+    root = Path(__file__).resolve().parents[2]
+    other = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True,
+                           text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "7"})
+    assert other.stdout == plots.roc_svg(_curves(4))

@@ -11,7 +11,7 @@ import pytest
 
 from scorelab.config import load_config
 from scorelab.report import build_report
-from scorelab.study import run
+from scorelab.study.runner import run
 from tests.conftest import ROOT
 
 FAST_MODELS = ("suining", "scorecard", "lightgbm")

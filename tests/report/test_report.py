@@ -20,7 +20,7 @@ from scorelab.report import (
     compare_runs,
 )
 from scorelab.runs.contract import REQUIRED_ARTIFACTS
-from scorelab.study import run
+from scorelab.study.runner import run
 from tests.report.conftest import TINY_MODELS, tiny_config
 
 GOLDEN = Path(__file__).parent / "golden" / "tiny_report.md"
@@ -112,7 +112,7 @@ def test_damaged_artifact_and_missing_directory(run_copy: Path, tmp_path: Path) 
 def test_cli_style_error_has_no_traceback(run_copy: Path) -> None:
     from typer.testing import CliRunner
 
-    from scorelab.cli import _user_errors
+    from scorelab.cli.commands import _user_errors
 
     (run_copy / "leaderboard.csv").unlink()
     wrapped = _user_errors(lambda: build_report(run_copy))

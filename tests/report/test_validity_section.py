@@ -1,5 +1,5 @@
 """The validity section: a synthetic run's age analyses against its planted causes,
-built from the run's own validity.json (issue 19)."""
+built from the run's own validity.json."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.validity import validity
 from scorelab.runs import load_run
-from scorelab.study import run
+from scorelab.study.runner import run
 from tests.conftest import make_config
 
 
@@ -72,7 +72,7 @@ def test_twin_checks_know_how_each_model_can_respond_to_age(default_study_run: P
     the twin parts; a rule set whose twins never move (suining: none of the inputs the
     age path changes) must show exactly the missed risk; the others are rated on the
     path."""
-    from scorelab.fairness.planted import _SEES_AGE
+    from scorelab.truth.planted import _SEES_AGE
     v = json.loads((default_study_run / "validity.json").read_text())
     fairness = json.loads((default_study_run / "fairness.json").read_text())
     twins = "twins: score change of the youngest band made older"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scorelab.study import StudyResult, run
+from scorelab.study.runner import StudyResult, run
 from tests.conftest import make_config
 
 #: An exact explainer of each kind (rules, linear, tree) and one sampled (the MLP).

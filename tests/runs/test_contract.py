@@ -17,8 +17,8 @@ from scorelab.models.persist import load_model
 from scorelab.report import build_report
 from scorelab.runs import FORMAT_VERSION, load_run
 from scorelab.runs.contract import JSON_ARTIFACTS, REQUIRED_ARTIFACTS
-from scorelab.scoring import check_applicants
-from scorelab.study import StudyResult
+from scorelab.applicants.score import check_applicants
+from scorelab.study.runner import StudyResult
 
 
 def test_fold_models_reproduce_the_predictions_bit_for_bit(run_dir: Path) -> None:

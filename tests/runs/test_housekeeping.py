@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scorelab.cli import app
+from scorelab.cli.commands import app
 from scorelab.runs.housekeeping import (
     INCOMPLETE_PREFIX,
     OWNER_FILE,

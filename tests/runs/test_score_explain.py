@@ -14,8 +14,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scorelab.cli import app
-from scorelab.letters import explain_citizen
+from scorelab.cli.commands import app
+from scorelab.applicants.explain import explain_citizen
 from scorelab.runs import load_run
 
 runner = CliRunner()
@@ -89,7 +89,7 @@ def test_explain_a_new_applicant_from_a_table(run_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["explained_by"] == "final model" and data["model"] == "lightgbm"
-    from scorelab.letters import explain_applicant
+    from scorelab.applicants.explain import explain_applicant
 
     letter = explain_applicant(run_dir, BAD / "ok_with_extra.csv", 2, "lightgbm")
     rows = letter.rows

@@ -1,7 +1,12 @@
-"""Populations: the synthetic citizen model, its schema, data card and files."""
+"""Populations: the synthetic citizen model, real tables and their checks, the schema,
+data cards, files and the bundled datasets.
 
+Imports the foundation and ``config`` (the population section); nothing above.
+"""
+
+from scorelab.core.ages import age_band_labels, age_bands
 from scorelab.data.card import build_data_card, render_data_card_markdown
-from scorelab.data.groups import age_band_labels, age_bands, group_column
+from scorelab.data.groups import group_column
 from scorelab.data.io import read_population, write_population
 from scorelab.data.schema import SOURCES, ColumnSpec, Schema
 from scorelab.data.synthetic import (

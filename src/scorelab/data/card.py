@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
+from scorelab.core.numeric import auc
 from scorelab.data.groups import group_column
 from scorelab.data.synthetic import Population
 
@@ -59,7 +59,7 @@ def build_data_card(pop: Population, age_edges: Sequence[float],
 
 def _auc_or_none(y: pd.Series, score: pd.Series) -> float | None:
     """AUC, or None when the outcome has one class only (no ranking to judge)."""
-    return float(roc_auc_score(y, score)) if y.nunique() == 2 else None
+    return auc(y.to_numpy() == y.max(), score.to_numpy()) if y.nunique() == 2 else None
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:

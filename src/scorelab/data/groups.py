@@ -6,27 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import numpy as np
 import pandas as pd
+
+from scorelab.core.ages import age_bands
 
 MISSING_GROUP = "missing"
 _FEW_VALUES = 10  # a numeric attribute with at most this many values keeps them as groups
-
-
-def age_band_labels(edges: Sequence[float]) -> list[str]:
-    """Labels of the bands that start at each edge: 18-25, 26-35, ..., 66+."""
-    labels = [f"{a:g}-{b - 1:g}" for a, b in zip(edges, edges[1:], strict=False)]
-    return labels + [f"{edges[-1]:g}+"]
-
-
-def age_bands(age: pd.Series | np.ndarray, edges: Sequence[float]) -> pd.Categorical:
-    """Cut ages into the bands starting at ``edges`` (ages below the first edge join it;
-    a missing age has no band: NaN)."""
-    values = np.floor(np.asarray(age, dtype=float))
-    codes = np.clip(np.searchsorted(np.asarray(edges, dtype=float), values, side="right") - 1,
-                    0, len(edges) - 1)
-    codes[np.isnan(values)] = -1
-    return pd.Categorical.from_codes(codes, categories=age_band_labels(edges), ordered=True)
 
 
 def band_name(age_column: str) -> str:

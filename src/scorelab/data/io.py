@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from scorelab.core.jsonable import dumps
 from scorelab.data.schema import SCHEMA_METADATA_KEY, Schema
 from scorelab.data.synthetic import Population
 from scorelab.exceptions import DataError, OutputError
@@ -36,7 +37,7 @@ def population_bytes(pop: Population) -> bytes:
     table = pa.Table.from_pandas(pop.frame, preserve_index=False)
     metadata = dict(table.schema.metadata or {})
     metadata[SCHEMA_METADATA_KEY] = pop.schema.to_json().encode()
-    metadata[META_KEY] = json.dumps(pop.meta, sort_keys=True).encode()
+    metadata[META_KEY] = dumps(pop.meta, indent=None, sort_keys=True).encode()
     table = table.replace_schema_metadata(metadata)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
@@ -85,7 +86,7 @@ def write_population(pop: Population, path: str | Path, card: Mapping[str, objec
     path, card_json, card_md = population_paths(Path(path))
     files = {
         path: population_bytes(pop),
-        card_json: (json.dumps(card, indent=2) + "\n").encode(),
+        card_json: dumps(card).encode(),
         card_md: card_markdown.encode(),
     }
     write_atomically(files, force=force)

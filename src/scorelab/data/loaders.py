@@ -54,8 +54,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scorelab.config import MAX_AGE, MIN_AGE, TablePopulation, excerpt
-from scorelab.data.checks import row_list
+from scorelab.config import MAX_AGE, MIN_AGE, TablePopulation
+from scorelab.core.messages import excerpt, one_line, row_list
 from scorelab.data.schema import ColumnSpec, Schema
 from scorelab.data.synthetic import Population
 from scorelab.exceptions import DataError
@@ -75,10 +75,6 @@ def _listing(values: Iterable[Any]) -> str:
     items = [v.item() if isinstance(v, np.generic) else v for v in values]
     more = f", ... ({len(items) - _SHOW} more)" if len(items) > _SHOW else ""
     return ", ".join(excerpt(i) for i in items[:_SHOW]) + more
-
-
-def _one_line(text: str) -> str:
-    return excerpt(str(text), 200)
 
 
 def resolve_table_path(path: str | Path, base_dir: str | Path | None) -> Path:
@@ -162,7 +158,7 @@ def parquet_parts(folder: Path, what: str) -> list[Path]:
             columns = pq.read_schema(part).names
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise DataError(f"{what} '{part}' is not a readable Parquet file "
-                            f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+                            f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
         if names is None:
             names = columns
         elif columns != names:
@@ -227,7 +223,7 @@ def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
             header = next(csv.reader(io.StringIO(handle.readline())), [])
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise DataError(f"{what} '{path}' cannot be read as UTF-8 CSV "
-                        f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+                        f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
     header = [h.strip() for h in header]
     if not any(header):
         raise DataError(f"{what} '{path}' has an empty first line; it needs a "
@@ -242,7 +238,7 @@ def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError, ValueError) as exc:
         raise DataError(f"{what} '{path}' is not a readable CSV file "
-                        f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+                        f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -270,7 +266,7 @@ def _read_parquet(path: Path, parts: list[Path], what: str) -> pd.DataFrame:
     except (pa.ArrowException, OSError, ValueError) as exc:
         where = f"'{path}'" if part == path else f"'{path}' (part '{part.name}')"
         raise DataError(f"{what} {where} is not a readable Parquet file "
-                        f"({exc.__class__.__name__}: {_one_line(str(exc))})") from None
+                        f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame.reset_index(drop=True)
 

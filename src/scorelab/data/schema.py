@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from scorelab.core.jsonable import dumps
+
 Source = Literal["administrative", "personal", "business", "organisation", "webspace", "none"]
 Kind = Literal["direct", "indirect", "none"]
 Role = Literal["id", "feature", "protected", "prohibited", "target", "truth", "date"]
@@ -58,7 +60,7 @@ class Schema:
         return name
 
     def to_json(self) -> str:
-        return json.dumps([asdict(c) for c in self.columns])
+        return dumps([asdict(c) for c in self.columns], indent=None)
 
     @classmethod
     def from_json(cls, text: str) -> Schema:

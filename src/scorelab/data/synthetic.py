@@ -23,6 +23,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from scorelab.config import SyntheticPopulation
+from scorelab.core.numeric import logit, sigmoid
 from scorelab.data.schema import ColumnSpec, Schema
 from scorelab.exceptions import DataError
 
@@ -209,14 +210,6 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
     return counts
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
-
-
 def _categorical(u: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Index of the category whose cumulative share interval holds ``u``."""
     edges = np.cumsum(shares)[:-1] / np.sum(shares)
@@ -225,9 +218,9 @@ def _categorical(u: np.ndarray, shares: np.ndarray) -> np.ndarray:
 
 def solve_intercept(logit_wo_intercept: np.ndarray, target_rate: float) -> float:
     """Intercept c such that mean(sigmoid(c + x)) == target_rate (Newton's method)."""
-    c = float(_logit(np.array(target_rate)))
+    c = float(logit(np.array(target_rate)))
     for _ in range(50):
-        p = _sigmoid(c + logit_wo_intercept)
+        p = sigmoid(c + logit_wo_intercept)
         gap = float(p.mean()) - target_rate
         slope = float((p * (1.0 - p)).mean())
         if abs(gap) < 1e-10 or slope <= 0:
@@ -274,7 +267,7 @@ class _Simulator:
         # --- personal roots
         age = self.set("age", u["age"])
         self.set("sex", (u["sex"] >= demo.female_share).astype(np.int8))  # 0 female, 1 male
-        minority = self.set("minority", (u["minority"] < demo.minority_share).astype(np.int8))
+        self.set("minority", (u["minority"] < demo.minority_share).astype(np.int8))
         rural = self.set("region", (u["region"] < demo.rural_share).astype(np.int8))
         rel = self.set("latent_reliability", u["latent_reliability"])
         edu_level = _categorical(u["education"], np.array([0.12, 0.48, 0.30, 0.10]))
@@ -317,8 +310,8 @@ class _Simulator:
                                                 + (drift / 2.0 if c.drift else 0.0)))
         self.set("open_credit_lines", poisson_from_uniform(
             u["open_credit_lines"], 1.5 + 0.2 * income).astype(float))
-        self.set("utilisation", _sigmoid(-0.6 - 0.6 * rel + 0.7 * u["utilisation"]))
-        self.set("bill_payment_regularity", _sigmoid(
+        self.set("utilisation", sigmoid(-0.6 - 0.6 * rel + 0.7 * u["utilisation"]))
+        self.set("bill_payment_regularity", sigmoid(
             2.0 + 1.0 * rel + 0.8 * u["bill_payment_regularity"]))
         self.set("late_payments", poisson_from_uniform(
             u["late_payments"], np.exp(-0.2 - 1.1 * rel + sit_effect * sit + health_effect * health)))
@@ -334,7 +327,7 @@ class _Simulator:
             u["traffic_violations"], np.exp(-1.0 - 0.3 * rel)))
 
         # --- organisation
-        self.set("employer_compliance", _sigmoid(0.8 + 0.9 * rel + 0.8 * u["employer_compliance"]))
+        self.set("employer_compliance", sigmoid(0.8 + 0.9 * rel + 0.8 * u["employer_compliance"]))
         self.set("exemplary_conduct", poisson_from_uniform(
             u["exemplary_conduct"], np.exp(-1.5 + 0.5 * rel)))
 
@@ -344,7 +337,7 @@ class _Simulator:
         self.set("friends_avg_score", 650 + 80 * (rho * rel + resid * u["friends_avg_score"]))
         self.set("family_score", 650 + 100 * (rho * rel + resid * u["family_score"]))
         self.set("social_degree", np.round(np.exp(4.5 + 0.8 * u["social_degree"])))
-        self.set("online_purchase_regularity", _sigmoid(
+        self.set("online_purchase_regularity", sigmoid(
             0.5 + 0.3 * rel + 0.8 * u["online_purchase_regularity"]))
         self.set("flagged_posts", poisson_from_uniform(u["flagged_posts"], 0.15))
 
@@ -364,7 +357,7 @@ class _Simulator:
         self.risk = risk  # the intercept's input: a partitioned study solves it over all
         if intercept is None:
             intercept = solve_intercept(risk, c.true_default_rate)
-        true_pd = self.set("true_pd", _sigmoid(intercept + risk))
+        true_pd = self.set("true_pd", sigmoid(intercept + risk))
         true_default = self.set("true_default", (u["true_default"] < true_pd).astype(np.int8))
 
         # --- observation: harsher recording for the targeted group

@@ -1,5 +1,9 @@
 """Evaluation: accuracy, calibration and decision metrics, bootstrap intervals, and
-significance tests for comparing models."""
+significance tests for comparing models; the decision policies and their costs.
+
+A stage: imports the foundation, ``config`` (its sections), ``data``, ``runs`` (the
+contract) and ``engine``; never another stage, ``truth`` or anything above.
+"""
 
 from scorelab.evaluate.compare import compare_to_best, delong_test, friedman_holm, holm
 from scorelab.evaluate.metrics import (

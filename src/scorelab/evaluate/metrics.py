@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betainc
 
+from scorelab.core.numeric import auc_from_counts
 from scorelab.exceptions import DataError
 
 __all__ = [
@@ -178,13 +179,6 @@ def _group_counts(lay: _Layout, weights: np.ndarray | None) -> tuple[np.ndarray,
 # Every kernel takes (B, K) group counts and returns a length-B array.
 
 
-def _k_auc(P: np.ndarray, N: np.ndarray) -> np.ndarray:
-    tot_p, tot_n = P.sum(axis=1), N.sum(axis=1)
-    below = np.cumsum(N, axis=1) - N  # non-defaulters with a strictly lower p
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (P * (below + 0.5 * N)).sum(axis=1) / (tot_p * tot_n)
-
-
 def _k_ks(P: np.ndarray, N: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         f1 = np.cumsum(P, axis=1) / P.sum(axis=1, keepdims=True)
@@ -301,7 +295,7 @@ def _k_h_measure(P: np.ndarray, N: np.ndarray, alpha: float, beta: float) -> np.
 def _rank_kernels(P: np.ndarray, N: np.ndarray, *, alpha: float, beta: float,
                   max_fpr: float) -> dict[str, np.ndarray]:
     """The metrics that depend on the order of ``p`` only."""
-    a = _k_auc(P, N)
+    a = auc_from_counts(P, N)
     return {
         "auc": a,
         "gini": 2.0 * a - 1.0,
@@ -440,7 +434,7 @@ def auc(y: Any, p: Any) -> float:
     Ties count one half, so this equals ``sklearn.metrics.roc_auc_score``.
     """
     yy, pp = _check(y, p, both_classes=True)
-    return float(_k_auc(*_group_counts(_layout(yy, pp), None))[0])
+    return float(auc_from_counts(*_group_counts(_layout(yy, pp), None))[0])
 
 
 def gini(y: Any, p: Any) -> float:

@@ -7,7 +7,7 @@ Three policies, each a way to turn scores into approvals:
 - ``approval_rate``: every model approves the same share (the matched rate), so that
   two models' fairness figures compare like with like (exactly the same number of
   citizens, ties at the margin broken by a seeded draw; when this policy decides, the
-  run's own rule, :func:`scorelab.scale.decide`, which approves every tie);
+  run's own rule, :func:`scorelab.core.scale.decide`, which approves every tie);
 - ``cost`` (when ``decision.costs`` is set): each fold's cost-minimising cut-off,
   chosen on that fold's training citizens only (scored by the fold's own model), then
   applied to the held-out citizens. A model's reported cut-off (the one new applicants
@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from scorelab.config import ExperimentConfig
+from scorelab.config import Decision, Evaluation
+from scorelab.core.scale import ScoreScale, approve_share, decide
+from scorelab.engine import Fold, FoldResults, PreparedModel
 from scorelab.evaluate.costs import (
     Costs,
     cost_curve,
@@ -36,8 +38,6 @@ from scorelab.evaluate.costs import (
 )
 from scorelab.evaluate.metrics import approval_metrics
 from scorelab.evaluate.stability import input_fold_stability, light, psi
-from scorelab.protocol import Fold, FoldResults, PreparedModel
-from scorelab.scale import ScoreScale, approve_share, decide, scale_from_config
 
 __all__ = ["Practice", "decision_practice", "fold_cost_cutoffs", "matched_rate", "policy_of",
            "score_stability", "training_points"]
@@ -58,26 +58,25 @@ class Practice:
     reported_cutoffs: dict[str, float] = field(default_factory=dict)
 
 
-def policy_of(config: ExperimentConfig) -> str:
+def policy_of(decision: Decision) -> str:
     """The policy that decides the run's approvals."""
-    decision = config.decision
     if decision.policy is not None:
         return decision.policy
     return "approval_rate" if decision.target_approval_rate is not None else "cutoff"
 
 
-def matched_rate(config: ExperimentConfig, y: np.ndarray) -> float:
+def matched_rate(decision: Decision, y: np.ndarray) -> float:
     """The share every model approves in the matched comparison: the configured target
     or matched rate, else the share of good payers observed."""
-    decision = config.decision
     for value in (decision.target_approval_rate, decision.matched_approval_rate):
         if value is not None:
             return float(value)
     return float(1.0 - np.mean(y))
 
 
-def _costs(config: ExperimentConfig) -> Costs | None:
-    c = config.decision.costs
+def decision_costs(decision: Decision) -> Costs | None:
+    """The decision's misclassification costs, if it has any."""
+    c = decision.costs
     return None if c is None else Costs(c.false_accept, c.false_reject)
 
 
@@ -141,16 +140,16 @@ def _per_citizen(cuts: dict[tuple[int, int], float], folds: list[Fold], n: int) 
 
 
 def _figures(y: np.ndarray, approved: np.ndarray, costs: Costs | None,
-             config: ExperimentConfig) -> dict[str, Any]:
+             evaluation: Evaluation, seed: int) -> dict[str, Any]:
     """Approval, bad rate among the approved and (with costs) the expected cost with its
     bootstrap interval, of one policy's decisions."""
     row: dict[str, Any] = {k: v for k, v in approval_metrics(y, approved).items()
                            if k != "default_rate_rejected"}
     if costs is not None:
-        ev = config.evaluation
+        ev = evaluation
         row["expected_cost"] = expected_cost(y, approved, costs)
         row["expected_cost_interval"] = (list(cost_interval(
-            y, approved, costs, ev.bootstrap, ev.confidence, config.seed))
+            y, approved, costs, ev.bootstrap, ev.confidence, seed))
             if ev.bootstrap >= 2 else [None, None])
     return row
 
@@ -163,32 +162,32 @@ def _curve(y: np.ndarray, points: np.ndarray, costs: Costs, scale: ScoreScale
 
 
 def decision_practice(models: list[PreparedModel], fits: FoldResults, frame: pd.DataFrame,
-                      y: np.ndarray, folds: list[Fold], config: ExperimentConfig,
+                      y: np.ndarray, folds: list[Fold], *, decision: Decision,
+                      evaluation: Evaluation, scale: ScoreScale, seed: int,
                       stability_columns: list[str]) -> Practice:
     """Every model under the three policies, the cost curve and the fold stability."""
-    scale = scale_from_config(config.scale)
-    costs = _costs(config)
-    policy = policy_of(config)
-    rate = matched_rate(config, y)
+    costs = decision_costs(decision)
+    policy = policy_of(decision)
+    rate = matched_rate(decision, y)
     train_points = training_points(models, fits, frame, folds, scale)
     fold_cuts = (fold_cost_cutoffs(models, fits, frame, y, folds, scale, costs, train_points)
                  if costs is not None else {})
     n = y.size
-    fixed = config.decision.cutoff_score
+    fixed = decision.cutoff_score
     per_model: dict[str, Any] = {}
     board, cutoffs, reported = [], {}, {}
     for m in models:
         p = fits.oof[m.name][0]
         points = scale.points(p)
-        matched, matched_cut = (decide(points, config.decision) if policy == "approval_rate"
-                                else approve_share(points, rate, config.seed))
+        matched, matched_cut = (decide(points, decision) if policy == "approval_rate"
+                                else approve_share(points, rate, seed))
         policies: dict[str, Any] = {}
         if fixed is not None:
             policies["cutoff"] = {"cutoff_score": float(fixed),
-                                  **_figures(y, points >= fixed, costs, config)}
+                                  **_figures(y, points >= fixed, costs, evaluation, seed)}
         policies["approval_rate"] = {"matched_share": rate,
                                      "cutoff_score": matched_cut,
-                                     **_figures(y, matched, costs, config)}
+                                     **_figures(y, matched, costs, evaluation, seed)}
         entry: dict[str, Any] = {"policies": policies}
         if costs is not None:
             cuts = fold_cuts[m.name]
@@ -196,7 +195,7 @@ def decision_practice(models: list[PreparedModel], fits: FoldResults, frame: pd.
             median = float(np.median(citizen[0]))  # the audit's figure too
             policies["cost"] = {"cutoff_score": median,
                                 "fold_cutoffs": {f"r{r}f{k}": c for (r, k), c in cuts.items()},
-                                **_figures(y, points >= citizen[0], costs, config)}
+                                **_figures(y, points >= citizen[0], costs, evaluation, seed)}
             entry["cost_curve"] = _curve(y, points, costs, scale)
             if policy == "cost":
                 cutoffs[m.name], reported[m.name] = citizen, median
@@ -215,14 +214,14 @@ def decision_practice(models: list[PreparedModel], fits: FoldResults, frame: pd.
                                              [None, None])[1],
                       "score_psi_worst": max(r["psi"] for r in entry["score_stability"])})
     columns = [c for c in stability_columns if c in frame.columns]
-    oot = config.evaluation.folds if config.evaluation.split == "time" else None
+    oot = evaluation.folds if evaluation.split == "time" else None
     summary = {
         "policy": policy,
         "matched_approval_rate": rate,
         "costs": (None if costs is None else
                   {"false_accept": costs.false_accept, "false_reject": costs.false_reject,
                    "break_even_pd": costs.break_even}),
-        "split": config.evaluation.split,
+        "split": evaluation.split,
         "out_of_time_fold": oot,
         "out_of_time_share": (None if oot is None else float(np.mean(
             [f.test.size for f in folds if f.fold == oot]) / n)),

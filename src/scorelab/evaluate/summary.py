@@ -3,39 +3,40 @@ predictions table, all from the out-of-fold probabilities."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scorelab.config import ExperimentConfig, age_attribute
+from scorelab.config import Decision, Evaluation, Fairness
+from scorelab.core.ages import AgeSpec
+from scorelab.core.scale import ScoreScale, decide, society_scale
 from scorelab.data.groups import group_column
+from scorelab.engine import Fold, PreparedModel, fold_of
 from scorelab.evaluate.compare import compare_to_best, friedman_holm
 from scorelab.evaluate.metrics import auc, bootstrap_intervals, metric_table
-from scorelab.protocol import Fold, PreparedModel, fold_of
-from scorelab.scale import ScoreScale, decide, scale_from_config, society_scale
 
 __all__ = ["evaluate", "leaderboard", "predictions_table"]
 
 
 def _model_metrics(p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
-                   held_out_by: np.ndarray, scale: ScoreScale, config: ExperimentConfig,
-                   truth: bool, cut: tuple[np.ndarray, float] | None = None
-                   ) -> dict[str, Any]:
+                   held_out_by: np.ndarray, setting: _Setting, truth: bool,
+                   cut: tuple[np.ndarray, float] | None = None) -> dict[str, Any]:
     """Accuracy, decision and scale figures of one model's out-of-fold probabilities.
 
     ``cut`` (the cost policy): each citizen's cut-off (their fold's) and the model's
     reported cut-off, instead of the configured rule."""
-    ev = config.evaluation
+    ev, scale, fair, age = setting.evaluation, setting.scale, setting.fairness, setting.age
     points = scale.points(p)
-    approved, cutoff = decide(points, config.decision)
+    approved, cutoff = decide(points, setting.decision)
     if cut is not None:
         approved, cutoff = points >= cut[0], cut[1]
     result: dict[str, Any] = {
         "observed": metric_table(y, p, approved),
         "intervals": {k: list(v) for k, v in bootstrap_intervals(
             y, p, approved, n_boot=ev.bootstrap, confidence=ev.confidence,
-            seed=config.seed).items()} if ev.bootstrap > 0 else {},
+            seed=setting.seed).items()} if ev.bootstrap > 0 else {},
         "decision": {"cutoff_score": cutoff, "approved": int(approved.sum())},
         "per_fold_auc": [float(auc(y[held_out_by == k], p[held_out_by == k]))
                          for k in range(int(held_out_by.max()) + 1)],
@@ -45,10 +46,9 @@ def _model_metrics(p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
         oracle = auc(y, frame["true_pd"].to_numpy())
         result["oracle_ratio"] = float(result["observed"]["auc"] / oracle)
     scale_rows = [society_scale(points).assign(attribute="all")]
-    fair = config.fairness
     for attribute in fair.attributes:  # the audited attributes: the population's own
         if attribute in frame:
-            groups = group_column(frame, attribute, fair.age_bands, age_attribute(config),
+            groups = group_column(frame, attribute, age.bands, age.column,
                                   fair.missing_protected)
             table = society_scale(points, groups)
             scale_rows.append(table[table.iloc[:, 0] != "all"].assign(attribute=str(groups.name)))
@@ -56,21 +56,36 @@ def _model_metrics(p: np.ndarray, y: np.ndarray, frame: pd.DataFrame,
     return result
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """What the metrics of one model read besides its probabilities."""
+
+    evaluation: Evaluation
+    decision: Decision
+    fairness: Fairness
+    scale: ScoreScale
+    age: AgeSpec
+    seed: int
+
+
 def evaluate(models: list[PreparedModel], oof: dict[str, np.ndarray], y: np.ndarray,
-             frame: pd.DataFrame, folds: list[Fold], config: ExperimentConfig,
-             cutoffs: dict[str, tuple[np.ndarray, float]] | None = None
+             frame: pd.DataFrame, folds: list[Fold], *, evaluation: Evaluation,
+             decision: Decision, fairness: Fairness, scale: ScoreScale, age: AgeSpec,
+             seed: int, cutoffs: dict[str, tuple[np.ndarray, float]] | None = None
              ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Metrics per model (first repeat pooled), paired tests and fold ranks.
 
+    ``evaluation`` sets the bootstrap, ``decision`` and ``scale`` the approvals, and the
+    society scale is reported per group of ``fairness.attributes`` (ages cut by ``age``).
     ``cutoffs`` (the cost policy): per model, each citizen's first-repeat cut-off and
     the model's reported cut-off."""
-    scale = scale_from_config(config.scale)
+    setting = _Setting(evaluation, decision, fairness, scale, age, seed)
     truth = "true_pd" in frame and "true_default" in frame
     held_out_by = fold_of(folds, y.size)
     first = {name: p[0] for name, p in oof.items()}
     per_model = {m.name: {"family": m.spec.family, "kind": m.kind, "role": m.role,
                           "inputs": m.columns,
-                          **_model_metrics(first[m.name], y, frame, held_out_by, scale, config,
+                          **_model_metrics(first[m.name], y, frame, held_out_by, setting,
                                            truth, (cutoffs or {}).get(m.name))}
                  for m in models}
     fold_scores = pd.DataFrame({
@@ -144,7 +159,7 @@ def leaderboard(metrics: dict[str, Any]) -> pd.DataFrame:
 
 
 def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
-                      folds: list[Fold], citizen_id: np.ndarray, config: ExperimentConfig,
+                      folds: list[Fold], citizen_id: np.ndarray, scale: ScoreScale,
                       cutoffs: dict[str, Any], outcomes: dict[str, np.ndarray]
                       ) -> pd.DataFrame:
     """The long table: citizen, model, family, kind, repeat, fold, p_default, score,
@@ -152,7 +167,6 @@ def predictions_table(models: list[PreparedModel], oof: dict[str, np.ndarray],
     ``defaulted``; ``true_default`` on synthetic data), so every reader works from the
     run directory. A model's cut-off is one number, or (the cost policy) one per
     repeat and citizen: the cut-off of the fold that held the citizen out."""
-    scale = scale_from_config(config.scale)
     repeats = max(f.repeat for f in folds) + 1
     held_out_by = [fold_of(folds, citizen_id.size, r).astype(np.int16) for r in range(repeats)]
     parts = []

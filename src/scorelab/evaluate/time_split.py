@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scorelab.engine import Fold, make_folds
 from scorelab.exceptions import DataError
-from scorelab.protocol import Fold, make_folds
 
 __all__ = ["time_folds"]
 

@@ -1,4 +1,9 @@
-"""Explanations: SHAP per family on the log-odds scale, importances, reason codes."""
+"""Explanations: SHAP per family on the log-odds scale, importances, reason codes,
+adverse-action reasons and recourse.
+
+A stage: imports the foundation, ``models``, ``config`` (its sections), ``data``,
+``runs`` (the contract) and ``engine``; never another stage or anything above.
+"""
 
 from scorelab.explain.explainers import (
     SCALE,

@@ -33,7 +33,7 @@ __all__ = ["METHOD_APPROVED", "METHOD_POINTS", "RankedReasons", "additive_terms"
 
 METHOD_POINTS = "points below the maximum attainable"
 METHOD_APPROVED = "contribution relative to the approved applicants' average"
-ADDITIVE_KINDS = frozenset({"rules", "linear"})
+ADDITIVE_KINDS = frozenset({"additive", "linear"})
 
 
 def reason_method(explainer_kind: str) -> str:

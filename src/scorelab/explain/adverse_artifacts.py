@@ -12,6 +12,7 @@ the reasons' fidelity to the true risk and, for every pair of models, their agre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -21,8 +22,10 @@ import pandas as pd
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from scorelab.config import ExperimentConfig, ReasonEntry, SyntheticPopulation
+from scorelab.config import Explain, ReasonEntry, SyntheticPopulation
+from scorelab.core.scale import ScoreScale
 from scorelab.data.synthetic import Population
+from scorelab.engine import Fold, FoldResults, PreparedModel
 from scorelab.explain.adverse import (
     ADDITIVE_KINDS,
     RankedReasons,
@@ -43,8 +46,6 @@ from scorelab.explain.fidelity import (
     terms_reproduce_truth,
     true_terms,
 )
-from scorelab.protocol import Fold, FoldResults, PreparedModel
-from scorelab.scale import ScoreScale
 
 __all__ = ["ADVERSE_REASONS_COLUMNS", "RECOURSE_COLUMNS", "AdverseResult", "adverse_action",
            "reason_rows", "recourse_text"]
@@ -67,7 +68,8 @@ class AdverseResult:
 
 @dataclass
 class _Context:
-    config: ExperimentConfig
+    explain: Explain
+    seed: int
     frame: pd.DataFrame
     position: pd.Index  # citizen id -> row of frame
     catalogue: Catalogue
@@ -169,7 +171,7 @@ def _one_model(ctx: _Context, m: PreparedModel, fits: FoldResults, explanations:
                predictions: pd.DataFrame, cutoff: float
                ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], list, RankedReasons,
                           np.ndarray, list[str], np.ndarray]:
-    cfg = ctx.config.explain.reasons
+    cfg = ctx.explain.reasons
     ids, columns, shap = _explained(explanations, m.name, m.columns)
     pred = predictions[(predictions["model"] == m.name)
                        & (predictions["repeat"] == 0)].set_index("citizen_id").loc[ids]
@@ -251,7 +253,7 @@ def _refit_agreement(ctx: _Context, m: PreparedModel, fits: FoldResults, folds: 
                      ) -> dict[str, Any] | None:
     """Jaccard of the first fold's reasons against those of refits on bootstrap samples
     of its training rows (same citizens, same method)."""
-    cfg = ctx.config.explain.reasons
+    cfg = ctx.explain.reasons
     first = next(f for f in folds if f.repeat == 0 and f.fold == 0)
     original = fits.fold_models[m.name][(0, 0)]
     kind = explainer_kind(original)
@@ -267,13 +269,13 @@ def _refit_agreement(ctx: _Context, m: PreparedModel, fits: FoldResults, folds: 
     barred = np.array([c in ctx.category for c in columns])
     scores = []
     for b in range(cfg.bootstrap_refits):
-        rng = np.random.default_rng([ctx.config.seed, 7919, b])
+        rng = np.random.default_rng([ctx.seed, 7919, b])
         boot = rng.choice(first.train, size=first.train.size, replace=True)
         with threadpool_limits(1):
             model = clone(m.estimator).fit(X_all.iloc[boot], y[boot])
             rows = pos[in_fold]
-            e = explain_fold_rows(model, X_all, first.train, rows, ctx.config.explain,
-                                  ctx.config.seed, 0)
+            e = explain_fold_rows(model, X_all, first.train, rows, ctx.explain,
+                                  ctx.seed, 0)
         shap = pd.DataFrame(e.values, columns=e.columns)[columns].to_numpy(dtype=float)
         now_approved = ctx.scale.points(model.predict_proba(X_all.iloc[rows])[:, 1]) \
             >= cutoff
@@ -287,22 +289,27 @@ def _refit_agreement(ctx: _Context, m: PreparedModel, fits: FoldResults, folds: 
             "n": int(declined.sum())}
 
 
-def adverse_action(config: ExperimentConfig, population: Population,
-                   models: list[PreparedModel], fits: FoldResults, folds: list[Fold],
-                   predictions: pd.DataFrame, explanations: pd.DataFrame,
-                   cutoffs: dict[str, float], scale: ScoreScale) -> AdverseResult:
-    """Reasons, recourse and the summary (adverse_action.json) of every model."""
+def adverse_action(population: Population, models: list[PreparedModel], fits: FoldResults,
+                   folds: list[Fold], predictions: pd.DataFrame, explanations: pd.DataFrame,
+                   cutoffs: dict[str, float], *, explain: Explain, prohibited: Sequence[str],
+                   scale: ScoreScale, seed: int,
+                   synthetic: SyntheticPopulation | None = None) -> AdverseResult:
+    """Reasons, recourse and the summary (adverse_action.json) of every model.
+
+    ``explain`` sets the reasons (catalogue, how many, recourse, refits) and the
+    explainers' budget, ``prohibited`` the inputs that must never be a reason;
+    ``synthetic`` (the population's causal model, None for a table) lets the reasons'
+    fidelity be measured against the planted truth."""
     frame = population.frame
     schema = population.schema
-    synthetic = isinstance(config.population, SyntheticPopulation)
     features = sorted({c for m in models for c in m.columns})
-    category = {c: "prohibited" for c in config.fairness.prohibited}
+    category = {c: "prohibited" for c in prohibited}
     category.update({c: "prohibited" for c in schema.with_role("prohibited")})
     category.update({c: "protected" for c in schema.with_role("protected")})
-    ctx = _Context(config, frame, pd.Index(frame["citizen_id"].to_numpy()),
-                   catalogue_for(config.explain.reasons, features, synthetic), category,
+    ctx = _Context(explain, seed, frame, pd.Index(frame["citizen_id"].to_numpy()),
+                   catalogue_for(explain.reasons, features, synthetic is not None), category,
                    search_grid(frame, features), scale)
-    terms = true_terms(frame, config.population) if synthetic and "true_pd" in frame \
+    terms = true_terms(frame, synthetic) if synthetic is not None and "true_pd" in frame \
         else None
     fidelity_note = None
     if terms is not None and not terms_reproduce_truth(frame, terms):
@@ -336,10 +343,10 @@ def adverse_action(config: ExperimentConfig, population: Population,
     agreement = [{"a": a, "b": b, **jaccard(members[a], members[b])}
                  for a, b in combinations(members, 2)]
     summary_all = {
-        "max_reasons": config.explain.reasons.max_reasons,
-        "methods": {"additive": reason_method("rules"), "shap": reason_method("tree")},
-        "catalogue": (config.explain.reasons.catalogue
-                      if isinstance(config.explain.reasons.catalogue, str) else "config"),
+        "max_reasons": explain.reasons.max_reasons,
+        "methods": {"additive": reason_method("additive"), "shap": reason_method("tree")},
+        "catalogue": (explain.reasons.catalogue
+                      if isinstance(explain.reasons.catalogue, str) else "config"),
         "codes": {c: {"code": e.code, "reason": e.text, "actionable": e.actionable}
                   for c, e in ctx.catalogue.items()},
         "barred": category, "truth": terms is not None, "models": per_model,

@@ -1,7 +1,7 @@
 """The explanation stage of a run: each fold model explains the citizens it held out.
 
 The audit sample is explained by the very fold model that scored it out of fold, so a
-citizen's score and explanation always agree (design.md). The same function explains
+citizen's score and explanation always agree. The same function explains
 any other citizen on demand (``scorelab explain RUN --citizen ID``): the fold, the
 background rows and the seed are all derived from the run, so the result is the one the
 study would have written.
@@ -19,7 +19,9 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
 from scorelab.config import Explain
+from scorelab.core.numeric import logit
 from scorelab.data.synthetic import Population
+from scorelab.engine import Fold, FoldResults, PreparedModel, Progress
 from scorelab.explain.explainers import (
     EXACT_KINDS,
     SCALE,
@@ -34,7 +36,6 @@ from scorelab.explain.importance import (
     global_importance,
     true_drivers,
 )
-from scorelab.protocol import Fold, FoldResults, PreparedModel, Progress
 
 __all__ = ["ADDITIVITY_TOLERANCE", "explain_fold_rows", "explain_folds",
            "explanation_artifacts", "to_log_odds"]
@@ -45,8 +46,7 @@ OUTPUT_TOLERANCE = 1e-4  # log-odds; the explained output must be the out-of-fol
 
 def to_log_odds(p: np.ndarray) -> np.ndarray:
     """The log-odds of default of probabilities (clipped away from 0 and 1)."""
-    p = np.clip(np.asarray(p, dtype=float), 1e-15, 1 - 1e-15)
-    return np.log(p) - np.log1p(-p)
+    return logit(p)
 
 
 def explain_fold_rows(model: BaseEstimator, X: pd.DataFrame, train: np.ndarray,

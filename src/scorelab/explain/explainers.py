@@ -1,12 +1,12 @@
 """SHAP explanations for every family, all on one scale: the log-odds of default.
 
 ``explain(model, X, background)`` picks the exact explainer where one exists and a
-budgeted, model-agnostic one only where none does (design.md, "Explanations"):
+budgeted, model-agnostic one only where none does:
 
 ===========================  ==========================================================
 family / class                method
 ===========================  ==========================================================
-expert (Suining, Sesame)      ``rules (exact)``: Platt slope x rule points, centred
+expert (Suining, Sesame)      ``additive (exact)``: Platt slope x rule points, centred
 logit scorecard               ``linear (exact)``: coef x WoE per variable, centred
 trees (LightGBM, forest)      ``tree-shap (exact)``: LightGBM's ``pred_contrib``
 ExpertBoostHybrid             ``tree-shap (exact) + rules fold``: ``pred_contrib``, the
@@ -75,13 +75,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorelab.core.numeric import logit
+
 __all__ = ["SCALE", "Explanation", "background_sample", "explain", "explainer_kind",
            "log_odds"]
 
 #: The scale of every SHAP value, base value and output produced here.
 SCALE = "log-odds of default"
 #: Explainer kinds that are exact and cheap (one pass); the others sample with a budget.
-EXACT_KINDS = frozenset({"rules", "linear", "tree", "expert_boost"})
+EXACT_KINDS = frozenset({"additive", "linear", "tree", "expert_boost"})
+#: What a fitted model must have for the explainer its class declares (``explainer``):
+#: a model without it (e.g. a hybrid of a component that cannot be opened) is
+#: explained by the agnostic explainer instead.
+_NEEDS = {"additive": "log_odds_contributions", "linear": "contributions",
+          "tree": "pred_contrib", "expert_boost": "pred_contrib", "stacking": "meta_",
+          "ensemble": "weights_"}
 
 _CANCEL = 0.25  # below this |S| / sum|c| the points split falls back to |c| shares
 
@@ -136,24 +144,11 @@ def background_sample(X: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame
 
 
 def explainer_kind(model: Any) -> str:
-    """Which explainer :func:`explain` uses: rules, linear, tree, expert_boost, stacking
-    or agnostic."""
-    from scorelab.models.hybrid import ExpertBoostHybrid, StackingHybrid
-
-    if isinstance(model, ExpertBoostHybrid):
-        return "expert_boost"
-    if isinstance(model, StackingHybrid) and hasattr(model, "meta_"):
-        return "stacking"
-    if getattr(model, "explainer", None) == "weighted" and hasattr(model, "weights_"):
-        return "ensemble"
+    """Which explainer :func:`explain` uses: the one the model's family declares
+    (additive, linear, tree, expert_boost, stacking, ensemble), else agnostic."""
     kind = getattr(model, "explainer", "agnostic")
-    if kind == "exact-additive" and hasattr(model, "log_odds_contributions"):
-        return "rules"
-    if kind == "linear" and hasattr(model, "contributions"):
-        return "linear"
-    if kind == "tree" and hasattr(model, "pred_contrib"):
-        return "tree"
-    return "agnostic"
+    needs = _NEEDS.get(kind)
+    return kind if needs is not None and hasattr(model, needs) else "agnostic"
 
 
 def _as_columns(X: pd.DataFrame) -> list[str]:
@@ -198,11 +193,12 @@ def _centred_additive(contrib_x: pd.DataFrame, contrib_bg: pd.DataFrame, X: pd.D
     return Explanation(values, base, output, columns, method, index=X.index)
 
 
-def _explain_rules(model: Any, X: pd.DataFrame, background: pd.DataFrame) -> Explanation:
+def _explain_additive(model: Any, X: pd.DataFrame, background: pd.DataFrame
+                      ) -> Explanation:
     cx = model.log_odds_contributions(X)
     cb = model.log_odds_contributions(background)
     return _centred_additive(cx, cb, X, np.asarray(model.decision_function(X), dtype=float),
-                             "rules (exact)")
+                             "additive (exact)")
 
 
 def _explain_linear(model: Any, X: pd.DataFrame, background: pd.DataFrame) -> Explanation:
@@ -408,7 +404,7 @@ class _Separable:
         grid = np.column_stack([np.concatenate([u, np.full(size - len(u), u[-1])])
                                 for u in self.uniques])
         frame = codec.decode(grid)
-        contrib = (model.log_odds_contributions(frame) if explainer_kind(model) == "rules"
+        contrib = (model.log_odds_contributions(frame) if explainer_kind(model) == "additive"
                    else model.contributions(frame))
         self.intercept = float(contrib["intercept"].iloc[0])
         names = [str(c) for c in codec.columns]
@@ -435,9 +431,8 @@ def _fast_log_odds(model: Any, codec: _Codec, codes: np.ndarray
     directly; everything else decodes the rows and calls the model.
     """
     from scorelab.models.hybrid import StackingHybrid, YimMitchellHybrid
-    from scorelab.models.trees import _logit
 
-    if explainer_kind(model) in ("rules", "linear"):
+    if explainer_kind(model) in ("additive", "linear"):
         return _Separable(model, codec, codes)
     if isinstance(model, YimMitchellHybrid) and hasattr(model, "network_"):
         first = _fast_log_odds(model.first_stage_, codec, codes)
@@ -445,7 +440,7 @@ def _fast_log_odds(model: Any, codec: _Codec, codes: np.ndarray
 
         def yim(rows: np.ndarray) -> np.ndarray:
             aug = codec.decode(rows).assign(**{column: first(rows)})
-            return _logit(model.network_.predict_proba(aug)[:, 1])
+            return logit(model.network_.predict_proba(aug)[:, 1])
         return yim
     if isinstance(model, StackingHybrid) and hasattr(model, "meta_"):
         bases = [_fast_log_odds(est, codec, codes) for est in model.estimators_]
@@ -574,8 +569,8 @@ def explain(model: Any, X: pd.DataFrame, background: pd.DataFrame | None = None,
         cols = _as_columns(X)
         empty = np.zeros(0)
         return Explanation(np.zeros((0, len(cols))), empty, empty, cols, kind, index=X.index)
-    if kind == "rules":
-        return _explain_rules(model, X, background)
+    if kind == "additive":
+        return _explain_additive(model, X, background)
     if kind == "linear":
         return _explain_linear(model, X, background)
     if kind == "tree":

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from scorelab.config import SyntheticPopulation
+from scorelab.core.numeric import logit
 from scorelab.data.synthetic import AGE_MIN, LEGIT_AGE_FADE
 
 __all__ = ["LATENT", "jaccard", "reason_fidelity", "terms_reproduce_truth", "true_terms"]
@@ -49,8 +50,7 @@ def terms_reproduce_truth(frame: pd.DataFrame, terms: pd.DataFrame, tol: float =
                           ) -> bool:
     """The terms add up to the population's true log-odds, up to one intercept (a
     population whose truth was made otherwise, or a changed generator, fails)."""
-    p = np.clip(frame["true_pd"].to_numpy(dtype=float), 1e-15, 1 - 1e-15)
-    rest = np.log(p) - np.log1p(-p) - terms.to_numpy(dtype=float).sum(axis=1)
+    rest = logit(frame["true_pd"].to_numpy(dtype=float)) - terms.to_numpy(dtype=float).sum(axis=1)
     return bool(rest.size and np.ptp(rest) <= tol * max(1.0, float(np.abs(rest).max())))
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorelab.core.numeric import logit
 from scorelab.data.schema import SOURCES, Schema
 from scorelab.explain.explainers import SCALE, Explanation
 
@@ -194,8 +195,7 @@ def true_drivers(population: Any, features: Sequence[str] | None = None, *,
     cols = list(features) if features is not None else list(population.features)
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=seed)
-    p = np.clip(frame["true_pd"].to_numpy(dtype=float), 1e-9, 1 - 1e-9)
-    target = np.log(p) - np.log1p(-p)
+    target = logit(frame["true_pd"].to_numpy(dtype=float))
     X = frame[cols]
     model = lgb.LGBMRegressor(n_estimators=300, learning_rate=0.05, num_leaves=15,
                               min_child_samples=50, subsample=0.8, subsample_freq=1,

@@ -1,4 +1,9 @@
-"""Fairness and age: group metrics, the age audit, mitigation and policy checks."""
+"""Fairness and age: group metrics, the age audit, matched-rate disparities and policy
+checks; :func:`fairness_audit` takes a population and any predictions.
+
+A stage: imports the foundation, ``config`` (its sections), ``data``, ``runs`` (the
+contract: the audit returns its types) and ``engine``; never another stage or above.
+"""
 
 from scorelab.fairness.age import (
     age_gap_decomposition,

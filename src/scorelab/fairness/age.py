@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 
-from scorelab.data.groups import age_bands as _age_bands
+from scorelab.core.ages import age_bands as _age_bands
+from scorelab.core.numeric import auc as auc_of
+from scorelab.core.numeric import logit
 from scorelab.fairness.groups import two_proportion_test
 
 __all__ = ["AGE_PROXIES", "DECOMPOSITION_PARTS", "READ_MISSES", "READ_PENALISES", "READ_ZERO",
@@ -86,15 +88,6 @@ def cut_point_sweep(age: Any, approved: Any, first: int, last: int,
                          "p_value": pvals})
 
 
-def _auc(score: np.ndarray, target: np.ndarray) -> float:
-    n1 = int(target.sum())
-    n0 = target.size - n1
-    if n1 == 0 or n0 == 0:
-        return np.nan
-    r = rankdata(score)
-    return float((r[target].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
 def proxy_audit(frame: pd.DataFrame, feature_columns: Sequence[str], age: Any,
                 young_limit: float = 26.0) -> pd.DataFrame:
     """How well each feature predicts age, strongest first.
@@ -129,7 +122,7 @@ def proxy_audit(frame: pd.DataFrame, feature_columns: Sequence[str], age: Any,
         a, yv = ages[valid], young[valid]
         if x_rho.size > 2 and np.ptp(x_rho) > 0 and np.ptp(a) > 0:
             rho = float(np.corrcoef(rankdata(x_rho), rankdata(a))[0, 1])
-            auc = _auc(x_auc, yv)
+            auc = auc_of(yv, x_auc)
             auc = max(auc, 1.0 - auc) if np.isfinite(auc) else np.nan
         else:
             rho = auc = np.nan
@@ -236,11 +229,6 @@ READ_ZERO = "not distinguishable from zero"
 _BOOT_CELLS = 4_000_000
 
 
-def _logit(p: Any) -> np.ndarray:
-    q = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
-    return np.log(q) - np.log1p(-q)
-
-
 def _decomposition_parts(sums: np.ndarray, cols: dict[str, int],
                          slope: float | None = None) -> dict[str, np.ndarray]:
     """The parts from weighted sums (one row per weighting: the data, then replicates),
@@ -268,8 +256,8 @@ def _decomposition_parts(sums: np.ndarray, cols: dict[str, int],
         label = total - (rate("Stl_young", "young") - rate("Stl_rest", "rest"))
     elif "yo_young" in cols:
         def d(prefix: str) -> np.ndarray:
-            lr = _logit(np.clip(np.stack([rate(f"{prefix}_young", "young"),
-                                          rate(f"{prefix}_rest", "rest")]), 1e-6, 1 - 1e-6))
+            lr = logit(np.stack([rate(f"{prefix}_young", "young"),
+                                 rate(f"{prefix}_rest", "rest")]))
             return lr[0] - lr[1]
         label = b * (d("yo") - d("yt"))
     return {"total": total, "true_risk": true_risk, "response_beyond_true_risk": response,
@@ -392,7 +380,7 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
     """
     S = np.asarray(points, dtype=float)
     Y = np.asarray(young, dtype=bool)
-    L = _logit(true_pd)
+    L = logit(true_pd)
     columns: dict[str, np.ndarray] = {
         "young": Y, "rest": ~Y, "S_young": S * Y, "S_rest": S * ~Y, "L_young": L * Y,
         "L_rest": L * ~Y, "L": L, "S": S, "LL": L * L, "LS": L * S}
@@ -408,7 +396,7 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
         has = Y & np.isfinite(dS)  # twins may cover an audit sample only (NaN elsewhere)
         dL = np.zeros_like(S)
         if twin_true_pd is not None:
-            dL = _logit(twin_true_pd) - L
+            dL = logit(twin_true_pd) - L
             has &= np.isfinite(dL)
         columns.update(twin=has, dS=np.where(has, dS, 0.0), dL=np.where(has, dL, 0.0))
         available["proxy"] = available["response_beyond_true_risk"] = bool(has.any())

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.data.groups import age_band_labels, age_bands
+from scorelab.core.ages import age_band_labels, age_bands
 from scorelab.fairness.age import AGE_PROXIES
 from scorelab.fairness.counts import bootstrap_weights
 

@@ -1,4 +1,5 @@
-"""The fairness stage of a run: the audit, the age twins and the label cut-point sweep.
+"""The fairness stage of a study: the audit of its population, its age twins and its
+models re-trained on the true outcome.
 
 Counterfactual age twins (synthetic populations only) are scored by the fold model that
 held each citizen out, so a twin's score differs from its citizen's only by the
@@ -14,26 +15,23 @@ import pandas as pd
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from scorelab.config import ExperimentConfig, SyntheticPopulation
+from scorelab.config import Decision, Fairness, SyntheticPopulation
+from scorelab.core.ages import AgeSpec
+from scorelab.core.scale import ScoreScale
 from scorelab.data.synthetic import Population, counterfactual_twins
-from scorelab.fairness.age import cut_point_sweep, sweep_note
-from scorelab.fairness.audit import fairness_audit
-from scorelab.jsonable import jsonable
-from scorelab.protocol import FitSample, Fold, FoldResults, PreparedModel, fit_folds
-from scorelab.scale import scale_from_config
+from scorelab.engine import FitSample, Fold, FoldResults, PreparedModel, fit_folds
+from scorelab.fairness.audit import FairnessAudit, fairness_audit
 
-__all__ = ["fairness_artifacts", "label_cut_sweep", "score_twins", "true_outcome_fits",
-           "twin_population"]
+__all__ = ["audit_population", "score_twins", "true_outcome_fits", "twin_population"]
 
 
-def twin_population(config: ExperimentConfig, population: Population) -> pd.DataFrame | None:
-    """Every citizen re-drawn ``fairness.twin_age_shift`` years older, all else equal
-    (None on a real table, where no causal model exists to re-draw from)."""
-    if not (isinstance(config.population, SyntheticPopulation) and "age" in population.frame):
+def twin_population(population: SyntheticPopulation | Any, seed: int, age_shift: float,
+                    frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Every citizen re-drawn ``age_shift`` years older, all else equal (None unless the
+    population is synthetic: a real table has no causal model to re-draw from)."""
+    if not (isinstance(population, SyntheticPopulation) and "age" in frame):
         return None
-    shift = config.fairness.twin_age_shift
-    return counterfactual_twins(config.population, config.seed,
-                                {"age": lambda a: a + shift}).frame
+    return counterfactual_twins(population, seed, {"age": lambda a: a + age_shift}).frame
 
 
 def score_twins(models: list[PreparedModel], fits: FoldResults, twin_frame: pd.DataFrame,
@@ -55,34 +53,37 @@ def _predict(model: Any, X: pd.DataFrame) -> np.ndarray:
         return model.predict_proba(X)[:, 1]
 
 
-def true_outcome_fits(config: ExperimentConfig, population: Population,
-                      models: list[PreparedModel], fits: FoldResults, folds: list[Fold],
-                      n_jobs: int = 1) -> FoldResults | None:
+def true_outcome_fits(population: Population, models: list[PreparedModel],
+                      fits: FoldResults, folds: list[Fold], *, n_jobs: int = 1,
+                      sample: FitSample | None = None) -> FoldResults | None:
     """Every model re-trained on the true outcome, on the first repeat's folds (so each
     citizen is scored by a model that never saw them, as in the study itself).
 
-    None unless ``fairness.label_bias_refit`` is on and the population carries its true
-    outcome. Where the recorded and true outcomes agree on every citizen the re-trained
-    models would be the study's own (same data, labels and seeds): those are returned.
+    None unless the population carries its true outcome (``fairness.label_bias_refit``
+    asks for this). Where the recorded and true outcomes agree on every citizen the
+    re-trained models would be the study's own (same data, labels and seeds): those are
+    returned.
     """
     frame = population.frame
-    if not (config.fairness.label_bias_refit and "true_default" in frame):
+    if "true_default" not in frame:
         return None
     y_true = frame["true_default"].to_numpy().astype(np.int64)
     if np.array_equal(y_true, frame[population.schema.target].to_numpy().astype(np.int64)):
         return fits
     return fit_folds(models, frame, y_true, [f for f in folds if f.repeat == 0],
-                     n_jobs=n_jobs, sample=FitSample.of(config))
+                     n_jobs=n_jobs, sample=sample)
 
 
-def fairness_artifacts(config: ExperimentConfig, population: Population,
-                       models: list[PreparedModel], predictions: pd.DataFrame,
-                       twin_oof: dict[str, np.ndarray], twin_frame: pd.DataFrame | None,
-                       explanations: pd.DataFrame | None,
-                       true_label: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
-                       | None = None
-                       ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """fairness.json, fairness_by_group and the leaderboard's fairness columns.
+def audit_population(population: Population, models: list[PreparedModel],
+                     predictions: pd.DataFrame, *, fairness: Fairness, decision: Decision,
+                     scale: ScoreScale, age: AgeSpec, seed: int,
+                     twin_oof: dict[str, np.ndarray] | None = None,
+                     twin_frame: pd.DataFrame | None = None,
+                     explanations: pd.DataFrame | None = None,
+                     true_label: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+                     | None = None) -> FairnessAudit:
+    """The audit of a study's population and models (:func:`fairness_audit`), given the
+    twins' and the true-outcome models' P(default) per model as arrays over citizens.
 
     ``true_label`` is (P(default), twins' P(default)) per model from the models
     re-trained on the true outcome (:func:`true_outcome_fits`), for the label part of the
@@ -94,7 +95,6 @@ def fairness_artifacts(config: ExperimentConfig, population: Population,
         frame = frame.assign(defaulted=frame[target].to_numpy())
     first = predictions[predictions["repeat"] == 0]
     twins = tl_scores = tl_twins = None
-    scale = scale_from_config(config.scale)
     ids = frame["citizen_id"].to_numpy()
 
     def long(p_by_model: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -111,34 +111,9 @@ def fairness_artifacts(config: ExperimentConfig, population: Population,
     if true_label is not None:
         tl_scores = long(true_label[0])
         tl_twins = long(true_label[1]) if true_label[1] else None
-    fairness, by_group, columns = fairness_audit(
-        config, frame, first, {m.name: m.columns for m in models},
-        explanations=explanations, twins=twins, twin_frame=twin_frame,
-        true_label_predictions=tl_scores, true_label_twins=tl_twins,
-        feature_columns=population.schema.with_role("feature"),
+    return fairness_audit(
+        frame, first, fairness=fairness, decision=decision, scale=scale, age=age, seed=seed,
+        model_inputs={m.name: m.columns for m in models}, explanations=explanations,
+        twins=twins, twin_frame=twin_frame, true_label_predictions=tl_scores,
+        true_label_twins=tl_twins, feature_columns=population.schema.with_role("feature"),
         protected_columns=population.schema.with_role("protected"))
-    age_column = fairness["thresholds"].get("age_attribute")
-    if age_column:  # the age analyses ran: on the audited age attribute
-        fairness["label_cut_sweep"] = label_cut_sweep(config, frame, age_column)
-        for name, entry in fairness.get("models", {}).items():
-            sweep = pd.DataFrame((entry.get("age") or {}).get("cut_sweep") or [])
-            if {"ratio", "passes", "cut"} <= set(sweep.columns):
-                sweep["ratio"] = pd.to_numeric(sweep["ratio"], errors="coerce")
-                entry["age"]["cut_sweep_note"] = sweep_note(
-                    sweep, f"the approval rate of model '{name}'")
-    return fairness, by_group, columns
-
-
-def label_cut_sweep(config: ExperimentConfig, frame: pd.DataFrame,
-                    age_column: str = "age") -> dict[str, Any]:
-    """The cut-point sweep of the observed labels themselves (good-outcome rates).
-
-    Before any model: how the young fare in the recorded outcomes, for every cut, with a
-    plain note on whether the four-fifths verdict depends on the cut.
-    """
-    fair = config.fairness
-    good = 1 - frame["defaulted"].to_numpy(dtype=float)
-    sweep = cut_point_sweep(frame[age_column], good, fair.cut_sweep[0], fair.cut_sweep[1],
-                            fair.four_fifths)
-    return {"records": jsonable(sweep.to_dict("records")),
-            "note": sweep_note(sweep, "the observed good-outcome rate")}

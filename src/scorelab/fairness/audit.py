@@ -1,20 +1,27 @@
-"""The fairness audit of a run: group metrics, disparities, the age audit and policy flags.
+"""The fairness audit: group metrics, disparities, the age audit and policy flags.
 
-:func:`fairness_audit` is called after a run with the population, the predictions table
-(first repeat) and what else is available (explanations, twin predictions, a model
-trained on the true outcome). It returns a JSON-ready dict (no NaN: None), the long
-group table and per-model leaderboard columns.
+:func:`fairness_audit` takes a population, any predictions table (a run's, or a model's
+scores of a table of one's own) and the sections it uses, like fairlearn's metrics take
+arrays: usable outside a study. With whatever else is available (explanations, twin
+predictions, models trained on the true outcome) it adds the analyses they allow. It
+returns :class:`FairnessAudit`: the typed ``fairness.json`` of the run contract, the long
+group table and the leaderboard's fairness columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scorelab.config import SYNTHETIC_PROTECTED, ExperimentConfig, age_attribute
+from scorelab.config import SYNTHETIC_PROTECTED, Decision, Fairness
+from scorelab.core.ages import AgeSpec
+from scorelab.core.jsonable import jsonable
+from scorelab.core.progress import step as progress_step
+from scorelab.core.scale import ScoreScale, decide
 from scorelab.fairness.age import (
     AGE_PROXIES,
     age_gap_decomposition,
@@ -22,17 +29,27 @@ from scorelab.fairness.age import (
     proxy_audit,
     score_by_age,
     shap_by_age_band,
+    sweep_note,
     twin_effects,
 )
 from scorelab.fairness.counts import bootstrap_weights
 from scorelab.fairness.groups import attribute_groups, disparities, group_metrics
 from scorelab.fairness.policy import policy_checks
-from scorelab.jsonable import jsonable
-from scorelab.progress import step as progress_step
-from scorelab.scale import decide, scale_from_config
+from scorelab.runs.contract import FairnessReport
 
-__all__ = ["fairness_audit", "shap_importance"]
+__all__ = ["FairnessAudit", "fairness_audit", "label_cut_sweep", "shap_importance"]
 
+
+@dataclass(frozen=True)
+class FairnessAudit:
+    """What the audit found: ``report`` is ``fairness.json`` (the run contract's type),
+    ``by_group`` the group metrics of every model (``fairness_by_group.parquet``) and
+    ``columns`` one leaderboard row per model (worst approval ratio, four-fifths verdict,
+    age gap, policy flags)."""
+
+    report: FairnessReport
+    by_group: pd.DataFrame
+    columns: pd.DataFrame
 
 
 def shap_importance(explanations: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -61,26 +78,31 @@ def _by_citizen(table: pd.DataFrame, model: str, ids: np.ndarray, column: str) -
     return part.set_index("citizen_id")[column].reindex(ids).to_numpy(dtype=float)
 
 
-def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: pd.DataFrame,
-                   model_inputs: Mapping[str, Sequence[str]],
+def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: Fairness,
+                   decision: Decision, scale: ScoreScale, age: AgeSpec, seed: int,
+                   model_inputs: Mapping[str, Sequence[str]] | None = None,
                    explanations: pd.DataFrame | None = None,
                    twins: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                    twin_frame: pd.DataFrame | None = None,
                    true_label_predictions: pd.DataFrame | None = None,
                    true_label_twins: pd.DataFrame | None = None,
                    feature_columns: Sequence[str] | None = None,
-                   protected_columns: Sequence[str] | None = None
-                   ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """The whole fairness and age audit of a run.
+                   protected_columns: Sequence[str] | None = None) -> FairnessAudit:
+    """The whole fairness and age audit of some models' predictions.
 
     Parameters
     ----------
-    config : the ExperimentConfig (fairness, decision, scale sections are used).
-    frame : the population (citizen_id, protected attributes, features; truth columns
-        true_default / true_pd when synthetic).
+    frame : the population (citizen_id, protected attributes, features; ``defaulted``;
+        truth columns true_default / true_pd when synthetic).
     predictions : the predictions table (citizen_id, model, p_default, score, ...); only
         repeat 0 is used.
-    model_inputs : model -> its input columns (policy check of direct inputs).
+    fairness : the audited attributes, bands, thresholds and bootstrap.
+    decision, scale : how a probability becomes points and an approval (a table's own
+        ``cutoff`` column, where the predictions carry one, is used instead).
+    age : the age attribute and its bands (the young are the first band).
+    seed : seed of the bootstrap.
+    model_inputs : model -> its input columns (policy check of direct inputs; none
+        checked without it).
     explanations : optional long table (citizen_id, model, feature, shap).
     twins : optional (factual, twin) long tables (citizen_id, model, p_default, score)
         from the same fold models, the twins re-drawn with age + twin_age_shift.
@@ -100,7 +122,8 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
 
     Returns
     -------
-    fairness_json : dict, JSON-ready (NaN -> None). Keys: thresholds (four_fifths,
+    FairnessAudit
+        ``report`` (fairness.json) has: thresholds (four_fifths,
         min_group_size, bootstrap, age_bands, cutoff_score, young_band, shap_threshold,
         twin_age_shift), definitions, models (per model: cutoff_score, disparities
         [records], verdicts {attribute: pass|fail|not assessed}, suppressed_groups
@@ -109,51 +132,51 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
         cut_sweep [records], decomposition (if truth: the parts of the age gap, each
         with a bootstrap interval; see age_gap_decomposition), twin_effects [records]
         (if twins)}), proxy_audit [records], shap_by_age_band [records] (if explanations),
-        policy_flags [dicts].
-    fairness_by_group : the group_metrics long table of every model, with a leading
-        ``model`` column.
-    leaderboard_columns : one row per model: model, worst_approval_ratio (min over the
+        policy_flags [dicts], label_cut_sweep (the recorded outcomes' own sweep).
+        ``by_group`` is the group_metrics long table of every model, with a leading
+        ``model`` column; ``columns`` one row per model: model, worst_approval_ratio (min
+        over the
         audited attributes, observed outcome), worst_approval_attribute,
         worst_equalized_odds_difference, four_fifths_verdict (fail if any attribute
         fails), age_gap (approval rate of the young band minus the rest, in rate
         points; negative = the young are approved less), age_approval_ratio,
         age_score_gap (mean points young minus rest), n_policy_flags.
     """
-    fair = config.fairness
-    edges = list(fair.age_bands)
-    young_limit = float(edges[1]) if len(edges) > 1 else float(edges[0])
-    scale = scale_from_config(config.scale)
+    fair = fairness
+    edges = list(age.bands)
+    young_limit = age.young_limit
+    model_inputs = model_inputs or {}
     preds = predictions
     if "repeat" in preds.columns:
         preds = preds[preds["repeat"] == 0]
     ids = frame["citizen_id"].to_numpy()
     y_obs = frame["defaulted"].to_numpy() if "defaulted" in frame else None
     y_true = frame["true_default"].to_numpy() if "true_default" in frame else None
-    age_column = age_attribute(config)
+    age_column = age.column
     has_age = age_column is not None and age_column in fair.attributes and \
         age_column in frame
     protected = list(protected_columns) if protected_columns is not None else \
         list(SYNTHETIC_PROTECTED)
-    age = frame[age_column].to_numpy(dtype=float) if has_age else None
-    known_age = ~np.isnan(age) if age is not None else None
-    young = known_age & (np.floor(np.nan_to_num(age)) < young_limit) if has_age else None
+    ages = frame[age_column].to_numpy(dtype=float) if has_age else None
+    known_age = ~np.isnan(ages) if ages is not None else None
+    young = known_age & age.young(np.nan_to_num(ages)) if has_age else None
     rest = known_age & ~young if has_age else None
     young_band = f"{age_column} < {young_limit:g}" if age_column else None
     models = [str(m) for m in pd.unique(preds["model"])]
 
     # shared by every model: the groups, and the bootstrap weights (drawn once per citizen)
     groups = attribute_groups(frame, fair, age_column)
-    weights = bootstrap_weights(ids, fair.bootstrap, config.seed)
+    weights = bootstrap_weights(ids, fair.bootstrap, seed)
     tables, boards, per_model = [], [], {}
     for model in models:
         p = _by_citizen(preds, model, ids, "p_default")
         points = _by_citizen(preds, model, ids, "score") if "score" in preds else \
             scale.points(p)
-        approved, cutoff = decide(points, config.decision)
+        approved, cutoff = decide(points, decision)
         if "cutoff" in preds:  # the run's own decisions (per fold under the cost policy)
             cuts = _by_citizen(preds, model, ids, "cutoff")
             approved, cutoff = points >= cuts, float(np.median(cuts))
-        table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, config.seed,
+        table = group_metrics(y_obs, y_true, p, points, approved, frame, fair, seed,
                               age_column=age_column, groups=groups, weights=weights)
         tables.append(table.assign(model=model))
         disp = disparities(table, fair.four_fifths)
@@ -186,12 +209,14 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                 "attribute": age_column,
                 "young_band": young_band,
                 **age_row,
-                "score_by_age": score_by_age(age[known_age], points[known_age],
+                "score_by_age": score_by_age(ages[known_age], points[known_age],
                                              approved[known_age]),
-                "cut_sweep": cut_point_sweep(age[known_age], approved[known_age],
-                                             fair.cut_sweep[0], fair.cut_sweep[1],
-                                             fair.four_fifths),
             }
+            sweep = cut_point_sweep(ages[known_age], approved[known_age],
+                                    fair.cut_sweep[0], fair.cut_sweep[1], fair.four_fifths)
+            age_info["cut_sweep"] = sweep
+            age_info["cut_sweep_note"] = sweep_note(
+                sweep, f"the approval rate of model '{model}'")
             if twins is not None:
                 fact, twin = twins
                 fact_m = fact[fact["model"] == model]
@@ -218,7 +243,7 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                         tl_twin = _by_citizen(true_label_twins, model, ids, "score")
                 age_info["decomposition"] = age_gap_decomposition(
                     points, young, frame["true_pd"].to_numpy(), twin_points, twin_true,
-                    tl_points, y_obs, y_true, bootstrap=fair.bootstrap, seed=config.seed,
+                    tl_points, y_obs, y_true, bootstrap=fair.bootstrap, seed=seed,
                     folds=_by_citizen(preds, model, ids, "fold") if "fold" in preds else None,
                     twin_points_true_label=tl_twin, weights=weights)
             entry["age"] = age_info
@@ -244,7 +269,7 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
     features = list(feature_columns) if feature_columns is not None else sorted(
         {c for cols in model_inputs.values() for c in cols} - set(protected))
     features = [c for c in features if c in frame.columns]
-    proxies = proxy_audit(frame[known_age], features, age[known_age], young_limit) \
+    proxies = proxy_audit(frame[known_age], features, ages[known_age], young_limit) \
         if has_age and features else pd.DataFrame()
     importance = shap_importance(explanations) if explanations is not None and \
         len(explanations) else None
@@ -282,7 +307,23 @@ def fairness_audit(config: ExperimentConfig, frame: pd.DataFrame, predictions: p
                 *(proxies["feature"].head(3).tolist() if len(proxies) else [])]
         result["shap_by_age_band"] = shap_by_age_band(explanations, frame, edges,
                                                       list(dict.fromkeys(cols)), age_column)
+    if has_age and y_obs is not None:
+        result["label_cut_sweep"] = label_cut_sweep(frame, fair, age_column)
     by_group = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     if len(by_group):
         by_group = by_group[["model", *[c for c in by_group.columns if c != "model"]]]
-    return jsonable(result), by_group, board
+    return FairnessAudit(FairnessReport.model_validate(jsonable(result)), by_group, board)
+
+
+def label_cut_sweep(frame: pd.DataFrame, fairness: Fairness, age_column: str = "age"
+                    ) -> dict[str, Any]:
+    """The cut-point sweep of the observed labels themselves (good-outcome rates).
+
+    Before any model: how the young fare in the recorded outcomes, for every cut, with a
+    plain note on whether the four-fifths verdict depends on the cut.
+    """
+    good = 1 - frame["defaulted"].to_numpy(dtype=float)
+    sweep = cut_point_sweep(frame[age_column], good, fairness.cut_sweep[0],
+                            fairness.cut_sweep[1], fairness.four_fifths)
+    return {"records": jsonable(sweep.to_dict("records")),
+            "note": sweep_note(sweep, "the observed good-outcome rate")}

@@ -39,7 +39,7 @@ import numpy as np
 from scipy import sparse
 from scipy.stats import poisson
 
-from scorelab.evaluate.metrics import _k_auc
+from scorelab.core.numeric import auc_from_counts
 
 __all__ = ["GroupCounts", "auc_binning_bound", "bootstrap_weights", "by_outcome", "count_groups",
            "group_rates", "score_edges"]
@@ -262,7 +262,7 @@ def group_rates(counts: GroupCounts, outcome: int = 0) -> dict[str, np.ndarray]:
         tpr = pos[..., 1] / n_pos
         mean_p = counts.p_sum / n
         rate = n_pos / n
-        auc = _k_auc(hp.reshape(R * G, K), hn.reshape(R * G, K)).reshape(R, G)
+        auc = auc_from_counts(hp.reshape(R * G, K), hn.reshape(R * G, K)).reshape(R, G)
         return {"approval_rate": (pos[..., 0] + neg[..., 0]) / n, "tpr": tpr,
                 "fpr": neg[..., 1] / n_neg, "fnr": pos[..., 0] / n_pos, "auc": auc,
                 "mean_p": mean_p, "default_rate": rate, "calibration_gap": mean_p - rate,

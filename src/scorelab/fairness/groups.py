@@ -19,8 +19,7 @@ Every value and interval comes from the counts kernel of :mod:`scorelab.fairness
 mergeable across chunks; fairlearn's metrics are its reference in the tests). Intervals
 are a seeded Poisson bootstrap: each citizen's weight in a replicate is a Poisson(1)
 draw keyed by (seed, citizen id, replicate), the same replicates for every attribute,
-outcome, metric and model. (Until issue 14 the resampling was multinomial within each
-group, group sizes fixed; intervals moved only within bootstrap noise.) The group AUC
+outcome, metric and model. The group AUC
 is read from a P(default) histogram of at most 512 bins, exact when the model has that
 few distinct values (see :func:`scorelab.fairness.counts.auc_binning_bound`).
 

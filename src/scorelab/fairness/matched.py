@@ -3,7 +3,7 @@
 At one fixed cut-off a model that approves 2% and one that approves 44% cannot be
 compared on approval-rate ratios: the four-fifths rule mostly measures how strict each
 one is. Here each model approves exactly the matched share of citizens (its best
-scores; ties at the margin broken by a seeded draw, :func:`scorelab.scale.approve_share`),
+scores; ties at the margin broken by a seeded draw, :func:`scorelab.core.scale.approve_share`),
 and the audit's group metrics and disparities
 (:mod:`scorelab.fairness.groups`) are computed again on those decisions. Point
 estimates, with the two-proportion test of the worst ratio's lowest against highest
@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.config import ExperimentConfig, age_attribute
+from scorelab.config import Fairness
+from scorelab.core.ages import AgeSpec
+from scorelab.core.jsonable import jsonable
+from scorelab.core.scale import approve_share
 from scorelab.fairness.groups import disparities, group_metrics
-from scorelab.jsonable import jsonable
-from scorelab.scale import approve_share
 
 __all__ = ["matched_rate_fairness"]
 
@@ -30,8 +31,8 @@ _KEPT = ("attribute", "lowest_group", "highest_group", "approval_low", "approval
          "equalized_odds_difference")
 
 
-def matched_rate_fairness(config: ExperimentConfig, frame: pd.DataFrame,
-                          predictions: pd.DataFrame, rate: float
+def matched_rate_fairness(frame: pd.DataFrame, predictions: pd.DataFrame, rate: float, *,
+                          fairness: Fairness, age: AgeSpec, seed: int
                           ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The observed-outcome disparities of every model when each approves ``rate``.
 
@@ -40,7 +41,7 @@ def matched_rate_fairness(config: ExperimentConfig, frame: pd.DataFrame,
     fairness.json (``matched_rate``) and the leaderboard columns
     (worst_approval_ratio_matched, four_fifths_verdict_matched).
     """
-    fair = config.fairness.model_copy(update={"bootstrap": 0})
+    fair = fairness.model_copy(update={"bootstrap": 0})
     ids = frame["citizen_id"].to_numpy()
     y = frame["defaulted"].to_numpy()
     models: dict[str, Any] = {}
@@ -49,9 +50,9 @@ def matched_rate_fairness(config: ExperimentConfig, frame: pd.DataFrame,
         part = part.set_index("citizen_id").reindex(ids)
         p = part["p_default"].to_numpy(dtype=float)
         points = part["score"].to_numpy(dtype=float)
-        approved, cutoff = approve_share(points, rate, config.seed)
-        table = group_metrics(y, None, p, points, approved, frame, fair, config.seed,
-                              age_column=age_attribute(config))
+        approved, cutoff = approve_share(points, rate, seed)
+        table = group_metrics(y, None, p, points, approved, frame, fair, seed,
+                              age_column=age.column)
         disp = disparities(table, fair.four_fifths)
         obs = disp[disp["outcome"] == "observed"]
         ratios = obs["worst_approval_ratio"].to_numpy(dtype=float)

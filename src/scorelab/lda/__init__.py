@@ -1,4 +1,7 @@
-"""The search for less discriminatory alternatives (``scorelab lda``, issue 17).
+"""The search for less discriminatory alternatives (``scorelab lda``).
+
+Built on the study: imports every layer up to ``study`` (a search runs the study's folds
+and plan, and writes an ordinary run directory).
 
 space (the candidates) -> search (batches under the study's folds) -> disparity and
 frontier (what is less discriminatory, within which tolerance) -> stopping (the

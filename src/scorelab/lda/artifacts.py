@@ -9,17 +9,18 @@ LightGBM text, never pickle) with its ``model.json`` signature.
 from __future__ import annotations
 
 from scorelab.config import ExperimentConfig
+from scorelab.core.scale import scale_from_config
 from scorelab.data.schema import Schema
+from scorelab.engine import FitSample, fit_final
 from scorelab.explain.explainers import explainer_kind
-from scorelab.export import input_signature
 from scorelab.lda.disparity import approve_share
+from scorelab.lda.engine import prepare_specs
 from scorelab.lda.search import LdaSearch
 from scorelab.models.persist import save_model
-from scorelab.protocol import FitSample, fit_final, prepare_models
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.lda import CANDIDATES_FILE, FRONTIER_FILE, LdaFrontier
 from scorelab.runs.writer import RunWriter, frame_fingerprint
-from scorelab.scale import scale_from_config
+from scorelab.study.export import input_signature
 
 __all__ = ["guarantee_sentence", "write_lda"]
 
@@ -52,11 +53,9 @@ def write_lda(writer: RunWriter, config: ExperimentConfig, search: LdaSearch,
     """Write ``lda/`` into the unpublished run folder."""
     s = search.setting
     chosen = list(dict.fromkeys(c["chosen"] for c in search.choices if c["chosen"]))
-    models, _ = prepare_models(config.model_copy(update={"models": [search.specs[n]
-                                                                     for n in chosen]}),
-                               schema, real_table=s.held is not None)
+    models = prepare_specs(config, [search.specs[n] for n in chosen], schema)
     finals = (fit_final(models, s.frame, s.y, config.evaluation.n_jobs,
-                        sample=FitSample.of(config)) if models else {})
+                        sample=FitSample.of(config.compute.sample_size, config.seed)) if models else {})
     fingerprint = frame_fingerprint(s.frame)
     for m in models:
         base = f"lda/models/{m.name}"

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from scorelab.config import ExperimentConfig
+from scorelab.engine import Progress
 from scorelab.lda.artifacts import write_lda
 from scorelab.lda.search import BatchReport, LdaSearch, check_request, run_search
-from scorelab.protocol import Progress
 from scorelab.runs.writer import RunWriter
-from scorelab.study import StudyResult, run
+from scorelab.study.runner import StudyResult, run
 
 __all__ = ["lda"]
 

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorelab.core.numeric import logit
+
 __all__ = ["ProtectedGroups", "approve_share", "bootstrap_weights", "disparity_columns",
            "group_approvals", "protected_groups"]
 
@@ -120,8 +122,7 @@ def _smd(score: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def disparity_columns(p: np.ndarray, approved: np.ndarray, groups: ProtectedGroups
                       ) -> dict[str, np.ndarray]:
     """AIR, SMD and the false-rejection-rate gap of each attribute, per candidate row."""
-    p = np.clip(np.atleast_2d(p), 1e-12, 1 - 1e-12)
-    score = np.log1p(-p) - np.log(p)  # log-odds of repaying: higher is better
+    score = -logit(np.atleast_2d(p))  # log-odds of repaying: higher is better
     out: dict[str, np.ndarray] = {}
     for attribute, mask in groups.masks.items():
         inside, outside = group_approvals(approved, mask)

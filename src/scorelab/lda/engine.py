@@ -9,11 +9,11 @@ per (rows, input columns, binning parameters) into an ``lgb.Dataset`` kept with 
 data (``free_raw_data=False``), and trains every later candidate with those inputs on it
 through ``lightgbm.train`` with the parameters ``LGBMClassifier.fit`` would pass. The
 trees are the same as the study's (tests/lda/test_engine.py checks the out-of-fold
-probabilities bit for bit against :func:`scorelab.protocol.fit_folds`); parameters that
+probabilities bit for bit against :func:`scorelab.engine.fit_folds`); parameters that
 shape the bins (``min_child_samples`` through LightGBM's feature pre-filter, the seed
 when rows are sampled for the bins) are part of the key. Every other family, and a
 LightGBM candidate whose inputs are not ready-made categoricals, goes through
-:func:`scorelab.protocol.fit_folds` unchanged.
+:func:`scorelab.engine.fit_folds` unchanged.
 
 Measured on the age-proxy scenario at 20,000 citizens (16 LightGBM candidates of the
 default space, 5 folds, one process): 56.4 s of CPU instead of 63.7 s with
@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,28 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from scorelab.config import ExperimentConfig, ModelSpec
+from scorelab.data.schema import Schema
+from scorelab.engine import (
+    FitSample,
+    Fold,
+    FoldResults,
+    PreparedModel,
+    Progress,
+    fit_folds,
+)
 from scorelab.models.trees import LightGBMFamily
-from scorelab.protocol import FitSample, Fold, FoldResults, PreparedModel, Progress, fit_folds
+from scorelab.study.plan import Plan
 
-__all__ = ["fit_candidates", "shares_bins"]
+__all__ = ["fit_candidates", "prepare_specs", "shares_bins"]
+
+
+def prepare_specs(config: ExperimentConfig, specs: Sequence[ModelSpec], schema: Schema
+                  ) -> list[PreparedModel]:
+    """Candidates as prepared models: the study's plan of these specs (built, on the
+    run's scale, with their inputs)."""
+    models, _ = Plan.of(config.model_copy(update={"models": list(specs)})).prepare(schema)
+    return models
 
 #: Parameters that change the trees but not the bins of the training rows.
 TRAINING_ONLY = frozenset({"n_estimators", "learning_rate", "num_leaves", "max_depth",

@@ -11,7 +11,6 @@ it falls below ``lda.stop_bound``, when the budget of candidates is spent or whe
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,17 @@ import numpy as np
 import pandas as pd
 
 from scorelab.config import ExperimentConfig, ModelSpec, TablePopulation, age_attribute
+from scorelab.core.jsonable import dumps
+from scorelab.core.scale import decide, scale_from_config
 from scorelab.data.synthetic import Population
+from scorelab.engine import (
+    FitSample,
+    Fold,
+    PreparedModel,
+    Progress,
+    fit_folds,
+    make_folds,
+)
 from scorelab.evaluate.compare import delong_test
 from scorelab.evaluate.costs import Costs, citizen_costs
 from scorelab.evaluate.metrics import auc, ks
@@ -34,7 +43,7 @@ from scorelab.lda.disparity import (
     group_approvals,
     protected_groups,
 )
-from scorelab.lda.engine import fit_candidates
+from scorelab.lda.engine import fit_candidates, prepare_specs
 from scorelab.lda.frontier import choose, non_dominated, serves_need
 from scorelab.lda.space import (
     Candidate,
@@ -48,16 +57,6 @@ from scorelab.lda.stopping import remaining_gain_bound
 from scorelab.lda.thresholds import group_threshold_point
 from scorelab.lda.truthcheck import truth_check
 from scorelab.models.registry import build_model
-from scorelab.protocol import (
-    FitSample,
-    Fold,
-    PreparedModel,
-    Progress,
-    fit_folds,
-    make_folds,
-    prepare_models,
-)
-from scorelab.scale import decide, scale_from_config
 
 __all__ = ["LdaSearch", "Setting", "check_request", "run_search"]
 
@@ -124,9 +123,7 @@ def _holdout(y: np.ndarray, share: float, seed: int) -> np.ndarray:
 
 def _prepare(config: ExperimentConfig, specs: list[ModelSpec], population: Population,
              real_table: bool) -> list[PreparedModel]:
-    models, skipped = prepare_models(config.model_copy(update={"models": specs}),
-                                     population.schema, real_table=real_table)
-    return models
+    return prepare_specs(config, specs, population.schema)
 
 
 def _setting(config: ExperimentConfig, population: Population, ref_spec: ModelSpec,
@@ -146,7 +143,7 @@ def _setting(config: ExperimentConfig, population: Population, ref_spec: ModelSp
     reference = _prepare(config, [ref_spec], population, real_table)[0]
     if reference_oof is None:
         reference_oof = fit_folds([reference], frame, y, folds, ev.n_jobs, progress,
-                                  sample=FitSample.of(config)).oof[reference.name]
+                                  sample=FitSample.of(config.compute.sample_size, config.seed)).oof[reference.name]
     p_ref = np.nanmean(np.atleast_2d(reference_oof), axis=0)
     scale = scale_from_config(config.scale)
     approved, _ = decide(scale.points(p_ref), config.decision)
@@ -236,7 +233,7 @@ def run_search(config: ExperimentConfig, population: Population, reference: str 
         batch = [space[i] for i in order[first:first + lda.batch_size]]
         models = _prepare(config, [c.spec for c in batch], population, s.held is not None)
         fits = fit_candidates(models, s.frame, s.y, s.folds, config.evaluation.n_jobs,
-                              progress, FitSample.of(config))
+                              progress, FitSample.of(config.compute.sample_size, config.seed))
         p = np.vstack([np.nanmean(fits.oof[m.name], axis=0) for m in models])
         table = _score(s, [m.name for m in models], p)
         oof.update(zip([m.name for m in models], p, strict=True))
@@ -301,7 +298,7 @@ def _describe(table: pd.DataFrame, by_name: dict[str, Candidate], tolerances: li
     table["dropped"] = [",".join(s.drop_features) for s in specs]
     table["seed"] = [by_name[n].seed if by_name[n].seed is not None else -1
                      for n in table["candidate"]]
-    table["params"] = [json.dumps(s.params, sort_keys=True, default=str) for s in specs]
+    table["params"] = [dumps(s.params, indent=None, sort_keys=True) for s in specs]
     for t in tolerances:
         table[f"serves_{t:g}"] = serves_need(table["auc_loss"], table["auc_loss_se"], t, alpha)
 

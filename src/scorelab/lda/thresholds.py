@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from scorelab.core.numeric import logit, sigmoid
 from scorelab.evaluate.metrics import auc
 from scorelab.lda.disparity import approve_share, group_approvals
 
@@ -20,8 +21,7 @@ __all__ = ["group_threshold_point"]
 
 
 def _air(p: np.ndarray, mask: np.ndarray, rate: float, delta: float) -> tuple[float, np.ndarray]:
-    logit = np.log(p) - np.log1p(-p) - delta * mask
-    shifted = 1.0 / (1.0 + np.exp(-logit))
+    shifted = sigmoid(logit(p) - delta * mask)
     inside, outside = group_approvals(approve_share(shifted, rate), mask)
     with np.errstate(divide="ignore", invalid="ignore"):  # nobody of the rest approved
         return float(inside[0] / outside[0]), shifted
@@ -31,7 +31,7 @@ def group_threshold_point(y: np.ndarray, p: np.ndarray, mask: np.ndarray, rate: 
                           target: float) -> dict[str, Any]:
     """The smallest shift of the protected group's threshold that brings ``|1 - AIR|``
     down to ``target`` (bisection: the AIR grows with the shift), and its AUC."""
-    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    p = np.asarray(p, dtype=float)
     base, _ = _air(p, mask, rate, 0.0)
     direction = 1.0 if base < 1.0 else -1.0
     low, high = 0.0, 8.0

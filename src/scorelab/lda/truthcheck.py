@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from scorelab.config import ExperimentConfig, ModelSpec
+from scorelab.core.scale import decide, scale_from_config
 from scorelab.data.synthetic import Population, generate_population
+from scorelab.engine import FitSample, Fold, make_folds
 from scorelab.evaluate.compare import delong_test
 from scorelab.lda.disparity import approve_share, bootstrap_weights, group_approvals
-from scorelab.lda.engine import fit_candidates
+from scorelab.lda.engine import fit_candidates, prepare_specs
 from scorelab.lda.frontier import serves_need
-from scorelab.protocol import FitSample, Fold, make_folds, prepare_models
-from scorelab.scale import decide, scale_from_config
 
 __all__ = ["truth_check"]
 
@@ -32,10 +32,9 @@ __all__ = ["truth_check"]
 def _fits(config: ExperimentConfig, specs: list[ModelSpec], population: Population,
           frame: pd.DataFrame, y: np.ndarray, folds: list[Fold], real_table: bool
           ) -> dict[str, np.ndarray]:
-    models, _ = prepare_models(config.model_copy(update={"models": specs}),
-                               population.schema, real_table=real_table)
+    models = prepare_specs(config, specs, population.schema)
     fits = fit_candidates(models, frame, y, folds, config.evaluation.n_jobs,
-                          sample=FitSample.of(config))
+                          sample=FitSample.of(config.compute.sample_size, config.seed))
     # one repeat: the held-out rows of a table, or every citizen of the fresh population
     return {name: oof[0] for name, oof in fits.oof.items()}
 
@@ -76,7 +75,7 @@ def truth_check(config: ExperimentConfig, population: Population, searched: pd.D
     p = _fits(config, specs, population, frame, y, folds, real_table)
     truth = frame["true_default"].to_numpy() if "true_default" in frame else y
     mask = np.asarray(attribute_mask(frame))[test]
-    y_t, truth_t = y[test], truth[test]
+    truth_t = truth[test]
     p_ref = p[reference.name][test]
     approved_ref, _ = decide(scale_from_config(config.scale).points(p_ref), config.decision)
     rate = float(np.mean(approved_ref))

@@ -1,14 +1,24 @@
-"""What every family shares: the scikit-learn contract plus a little metadata.
+"""What every family shares: the scikit-learn contract, and the family's description of
+itself.
 
 A family is a ``ClassifierMixin, BaseEstimator`` whose ``predict_proba(X)[:, 1]`` is the
 probability of default (label 1). ``X`` may be a pandas DataFrame (categorical columns as
 ``category`` dtype, missing values as NaN) or a numeric array (columns named x0, x1, ...).
+
+A family class says once, as class attributes, everything the rest of scorelab needs to
+know of it: the config's family and kind names, a sentence for its model card, how it
+is explained, the types a saved instance holds, the bounds of its costly parameters and
+its small test settings (:class:`ScorelabClassifier`). The registry
+(:mod:`scorelab.models.registry`) is one list of such classes; the config's family
+names, the trusted types of saved models, the cards and the common tests are read from
+it, never restated.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,9 +26,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
+from scorelab.core.numeric import MAX_SEED
 from scorelab.models.plain import from_plain, to_plain
 
-Explainer = str  # "exact-additive" | "linear" | "tree" | "agnostic"
+#: How :func:`scorelab.explain.explain` explains a family exactly (``agnostic``: by a
+#: budgeted sampling explainer, as where no exact one exists):
+#: ``additive`` (``log_odds_contributions``: an intercept and one term per input),
+#: ``linear`` (``contributions``: coefficient x transformed input), ``tree``
+#: (``pred_contrib``: TreeSHAP), and the hybrids' decompositions through their members:
+#: ``expert_boost``, ``stacking``, ``ensemble``.
+Explainer = Literal["additive", "linear", "tree", "expert_boost", "stacking", "ensemble",
+                    "agnostic"]
 
 
 def as_frame(X: Any, columns: list[str] | None = None) -> pd.DataFrame:
@@ -72,17 +90,76 @@ def estimator_identity(estimator: Any) -> str | None:
         return None
 
 
+def check_params(estimator: Any) -> None:
+    """Run ``estimator``'s own checks of its parameter values, without data (ValueError or
+    TypeError naming the parameter). Every scorelab family has them; another estimator
+    (a scikit-learn component of a hybrid) is checked when it is fitted."""
+    check = getattr(estimator, "_validate_params_values", None)
+    if callable(check):
+        check()
+
+
 class _Unshareable(Exception):
     """A parameter no identity can capture (see :func:`estimator_identity`)."""
 
 
 class ScorelabClassifier(ClassifierMixin, BaseEstimator):
-    """Base of every family: binary targets, ``classes_``, and the family metadata."""
+    """Base of every family: binary targets, ``classes_``, and the family's description.
 
+    A concrete family sets the class attributes below (``family``, ``kind`` and
+    ``description`` at least) and is listed once in :mod:`scorelab.models.registry`.
+    """
+
+    #: The config's family name (``models[].family``).
     family: ClassVar[str] = "base"
+    #: The config's kind within the family (``models[].kind``).
+    kind: ClassVar[str] = ""
+    #: The kind a config gets when it names the family only (one per family).
+    default_kind: ClassVar[bool] = False
+    #: What the model is, for its card: a phrase that follows "this model is".
+    description: ClassVar[str] = ""
     explainer: ClassVar[Explainer] = "agnostic"
+    #: Types a saved (skops) instance holds beyond scorelab's own classes, builtins and
+    #: numpy arrays; saved models naming any other type are refused when loaded.
+    persisted_types: ClassVar[tuple[str, ...]] = ()
+    #: Upper bounds of the parameters that set how much work a fit does, checked by the
+    #: config wherever the parameter appears (also in a hybrid's components).
+    param_maxima: ClassVar[Mapping[str, int]] = {"n_jobs": 1_024, "random_state": MAX_SEED}
+    #: Parameters that take the run's score scale (``param -> pdo | base_score |
+    #: base_odds``), so that the model's deliverable table is in the run's points.
+    scale_params: ClassVar[Mapping[str, str]] = {}
     #: Parameters that change no log-odds (see :func:`estimator_identity`).
     log_odds_neutral: ClassVar[tuple[str, ...]] = ()
+    #: The parameter whose default is written for the synthetic population's columns (an
+    #: expert's rules): on a real table the config must give it, or the model is skipped.
+    synthetic_default: ClassVar[str | None] = None
+
+    @classmethod
+    def rule_tables(cls, params: Mapping[str, Any]) -> list[tuple[str, dict[Any, Any]]]:
+        """``(config key, {column: rule})`` of every rule table in a config's ``params``:
+        the columns and values they name are checked against the data before fitting."""
+        return []
+
+    def _validate_params_values(self) -> None:
+        """Check the parameter values without data (ValueError or TypeError naming the
+        parameter and what is valid): a config's mistake is refused before any fit."""
+        raise NotImplementedError(f"{type(self).__name__} must check its parameter values")
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """Small, fast settings of this family for the common tests (scikit-learn's
+        estimator checks on their generic columns ``x0``, ``col_0``, ...)."""
+        return {}
+
+    def trains_on_every_row(self) -> bool:
+        """Whether it trains on every training citizen whatever ``compute.sample_size``
+        (a family that gains from every row); by default it trains on the seeded sample."""
+        return False
+
+    def deliverable_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables a fitted model delivers beside its file, e.g. a scorecard's points
+        table (file name -> table; written as CSV into ``models/<name>/``)."""
+        return {}
 
     def _check_targets(self, y: Any) -> np.ndarray:
         """Validate a binary target; store ``classes_``; return y as 0/1 (1 = classes_[1])."""

@@ -51,10 +51,13 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from scorelab.core.numeric import sigmoid
+from scorelab.exceptions import ConfigError
+from scorelab.models.base import Explainer, check_params
 from scorelab.models.hybrid import _EstimatorList, _HybridBase, _seeded, log_odds_of
+from scorelab.models.logit import LogitScorecard
 from scorelab.models.neural import MLPFamily
 from scorelab.models.trees import LightGBMFamily, RandomForestFamily, _check_param
-from scorelab.exceptions import ConfigError
 from scorelab.models.tuning import (
     METRICS,
     Search,
@@ -124,7 +127,14 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
         Seeds the inner folds, the searches and the bootstrap.
     """
 
-    explainer: ClassVar[str] = "weighted"
+    kind: ClassVar[str] = "hces_bag"
+    description: ClassVar[str] = (
+        "a hybrid by ensemble selection (HCES-Bag): hill-climbing over tuned families' "
+        "out-of-fold log-odds with bagging, its weights averaging the members' log-odds")
+    explainer: ClassVar[Explainer] = "ensemble"
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **_HybridBase.param_maxima, "budget": 10_000, "bags": 1_000, "max_steps": 10_000,
+        "library_size": 10_000}
 
     def __init__(self, estimators: list[tuple[str, Any]] | None = None, budget: int = 10,
                  inner_folds: int = 3, metric: str = "auc", threshold: float | None = None,
@@ -141,10 +151,15 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
         self.spaces = spaces
         self.random_state = random_state
 
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """Two logistic regressions, no search space: one trial each (fast)."""
+        return {"estimators": [("lr", LogisticRegression()),
+                               ("lr_strong", LogisticRegression(C=0.01))],
+                "inner_folds": 2, "bags": 1}
+
     def _candidates(self) -> list[tuple[str, Any]]:
         if self.estimators is None:
-            from scorelab.models.logit import LogitScorecard
-
             return [(name, _seeded(est, self._seed(), default=True)) for name, est in
                     (("logit", LogitScorecard()), ("lightgbm", LightGBMFamily()),
                      ("forest", RandomForestFamily()), ("mlp", MLPFamily()))]
@@ -181,10 +196,7 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
                              f"candidates: {', '.join(n for n, _ in candidates)}")
         for name, est in candidates:
             self._space(name, est)
-            for hook in ("_validate_params_values", "_validate_params_"):
-                if callable(getattr(est, hook, None)):
-                    getattr(est, hook)()
-                    break
+            check_params(est)
 
     def fit(self, X: Any, y: Any, searches: Mapping[str, Search] | None = None
             ) -> EnsembleSelectionHybrid:
@@ -262,7 +274,7 @@ class EnsembleSelectionHybrid(_EstimatorList, _HybridBase):
         return a + b * (self.member_log_odds(X) @ self.weights_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return self._proba_from_positive(1.0 / (1.0 + np.exp(-self.decision_function(X))))
+        return self._proba_from_positive(sigmoid(self.decision_function(X)))
 
 
 def _distinct(entries: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:

@@ -40,9 +40,14 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (check_array, check_consistent_length, check_is_fitted,
-                                      validate_data)
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
+from scorelab.core.numeric import sigmoid
 from scorelab.models.base import Explainer, ScorelabClassifier, as_frame, categorical_columns
 
 __all__ = ["SUINING_RULES", "SESAME_FACTORS", "SESAME_WEIGHTS", "SuiningPoints",
@@ -106,10 +111,6 @@ SESAME_POINTS_PER_SD = 100.0  # 350-950 = centre +- 3 training standard deviatio
 # ---------------------------------------------------------------------------------------
 # Shared machinery (also used by scorelab.models.logit).
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
-
-
 def platt_fit(scores: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float, float]:
     """Platt scaling: ``(a, b)`` with ``P(y=1) = sigmoid(a + b * scores)``.
 
@@ -141,7 +142,7 @@ def platt_fit(scores: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[f
     theta = np.array([math.log(p0) - math.log1p(-p0), 0.0])
     current = loss(theta)
     for _ in range(max_iter):
-        p = _sigmoid(design @ theta)
+        p = sigmoid(design @ theta)
         grad = design.T @ (p - t)
         w = p * (1.0 - p)
         hess = (design * w[:, None]).T @ design + 1e-12 * np.eye(2)
@@ -166,9 +167,6 @@ class _ValidatedClassifier(ScorelabClassifier):
 
     (Shared by the expert and logit families; a candidate for ``base.py``.)
     """
-
-    family: ClassVar[str] = "base"
-    explainer: ClassVar[Explainer] = "agnostic"
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -219,7 +217,7 @@ class _ValidatedClassifier(ScorelabClassifier):
         return self.classes_[positive.astype(int)]
 
     def _proba(self, log_odds: np.ndarray) -> np.ndarray:
-        return self._proba_from_positive(_sigmoid(log_odds))
+        return self._proba_from_positive(sigmoid(log_odds))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Columns: P(classes_[0]), P(classes_[1]); column 1 is the probability of default."""
@@ -288,7 +286,7 @@ class _PointsModel(_ValidatedClassifier):
     """
 
     family: ClassVar[str] = "expert"
-    explainer: ClassVar[Explainer] = "exact-additive"
+    explainer: ClassVar[Explainer] = "additive"
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -380,10 +378,44 @@ class SuiningPoints(_PointsModel):
     means more points, less risk), ``n_features_in_`` and ``feature_names_in_``.
     """
 
+    kind: ClassVar[str] = "suining"
+    default_kind: ClassVar[bool] = True
+    synthetic_default: ClassVar[str | None] = "rules"
+    description: ClassVar[str] = (
+        "an expert points system (Suining): every citizen starts at fixed points, the "
+        "config's rules add or take points per event, and a calibrator fitted on the "
+        "training citizens maps the points to a probability")
+
     def __init__(self, start: float = SUINING_START,
                  rules: Mapping[str, float] | None = None) -> None:
         self.start = start
         self.rules = rules
+
+    @classmethod
+    def rule_tables(cls, params: Mapping[str, Any]) -> list[tuple[str, dict[Any, Any]]]:
+        rules = params.get("rules")
+        return [("params.rules", dict(rules))] if isinstance(rules, Mapping) else []
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """Rules on the checks' generic columns (arrays: x0, x1; frames: col_0, col_1)."""
+        return {"rules": {"x0": -20.0, "x1": 30.0, "col_0": -20.0, "col_1": 30.0,
+                          "0": -20.0, "1": 30.0}}
+
+    def deliverable_tables(self) -> dict[str, pd.DataFrame]:
+        """``rules.csv``: the start and every applied rule's points (per unit or value)."""
+        rows = []
+        for column, rule in self.rules_.items():
+            if isinstance(rule, Mapping):
+                rows += [{"column": column, "value": str(v), "points": float(p),
+                          "per": "value"} for v, p in rule.items()]
+            else:
+                rows.append({"column": column, "value": "each unit", "points": float(rule),
+                             "per": "unit"})
+        start = {"column": "(start)", "value": "every citizen", "points": float(self.start),
+                 "per": "citizen"}
+        return {"rules.csv": pd.DataFrame([start, *rows],
+                                          columns=["column", "value", "points", "per"])}
 
     @staticmethod
     def category(points: Any) -> np.ndarray:
@@ -500,10 +532,33 @@ class SesameScore(_PointsModel):
     ``calibrator_intercept_``, ``calibrator_slope_``.
     """
 
+    kind: ClassVar[str] = "sesame"
+    synthetic_default: ClassVar[str | None] = "factors"
+    description: ClassVar[str] = (
+        "an expert score (Sesame style): five weighted factors of standardised inputs on "
+        "the 350-950 scale, mapped to a probability by a calibrator fitted on the "
+        "training citizens")
+
     def __init__(self, factors: Mapping[str, Mapping[str, float]] | None = None,
                  weights: Mapping[str, float] | None = None) -> None:
         self.factors = factors
         self.weights = weights
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """Two factors on the checks' generic columns."""
+        return {"factors": {"a": {"x0": 1.0, "col_0": 1.0, "0": 1.0},
+                            "b": {"x1": -1.0, "col_1": -1.0, "1": -1.0}}}
+
+    def deliverable_tables(self) -> dict[str, pd.DataFrame]:
+        """``rules.csv``: each factor's weight and each column's points per sd."""
+        rows = [{"factor": factor, "factor_weight": float(self.weights_[factor]),
+                 "column": column, "direction": float(sign),
+                 "points_per_sd": float(self.coefficients_[column]),
+                 "mean": float(self.means_[column]), "sd": float(self.scales_[column])}
+                for factor, columns in self.factors_.items()
+                for column, sign in columns.items()]
+        return {"rules.csv": pd.DataFrame(rows)}
 
     def points(self, X: Any, clip: bool = True) -> np.ndarray:
         """Sesame points; clipped to 350-950 unless ``clip=False`` (the additive points)."""

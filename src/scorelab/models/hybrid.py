@@ -11,9 +11,6 @@
   base models' out-of-fold log-odds (inner K-fold, as scikit-learn's
   ``StackingClassifier`` with ``cv=inner_folds``), base models refitted on all rows.
 
-The expert and logit classes are imported inside ``fit`` (their modules are optional at
-import time of this one).
-
 Inner models on large data (``inner_max_rows``, default 20,000): an inner fold model is
 fitted on at most that many of its training rows, a stratified sample drawn with
 ``numpy.random.default_rng([random_state, k])`` for inner fold ``k`` (each class keeps
@@ -54,9 +51,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from scorelab.models.base import ScorelabClassifier, estimator_identity
+from scorelab.core.numeric import logit, sigmoid
+from scorelab.models.base import Explainer, ScorelabClassifier, check_params, estimator_identity
+from scorelab.models.expert import SuiningPoints
+from scorelab.models.logit import LogitScorecard
 from scorelab.models.neural import MLPFamily
-from scorelab.models.trees import LightGBMFamily, TabularInputMixin, _check_param, _logit
+from scorelab.models.trees import LightGBMFamily, TabularInputMixin, _check_param
 
 __all__ = ["CrossFit", "ExpertBoostHybrid", "StackingHybrid", "YimMitchellHybrid",
            "inner_fold_number", "log_odds_of"]
@@ -74,7 +74,7 @@ def log_odds_of(estimator: Any, X: Any) -> np.ndarray:
             d = d[:, -1] - d[:, 0] if d.shape[1] == 2 else d.ravel()
         return d
     if hasattr(estimator, "predict_proba"):
-        return _logit(np.asarray(estimator.predict_proba(X), dtype=float)[:, 1])
+        return logit(np.asarray(estimator.predict_proba(X), dtype=float)[:, 1])
     raise TypeError(f"{type(estimator).__name__} has neither decision_function nor "
                     "predict_proba; it cannot be a stage of a hybrid")
 
@@ -172,7 +172,9 @@ def _free_name(base: str, columns: list[str]) -> str:
 
 class _HybridBase(TabularInputMixin, ScorelabClassifier):
     family: ClassVar[str] = "hybrid"
-    explainer: ClassVar[str] = "agnostic"
+    #: The hybrids' own parameters bounded; their components' are their families'.
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **ScorelabClassifier.param_maxima, "inner_folds": 100}
 
     def _components(self) -> list[Any]:
         """The components given as parameters (None = the default, which allows NaN)."""
@@ -280,7 +282,20 @@ class YimMitchellHybrid(_HybridBase):
     of the other folds).
     """
 
+    kind: ClassVar[str] = "yim_mitchell"
+    default_kind: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "a hybrid (Yim & Mitchell 2005): a logit scorecard's out-of-fold log-odds fed into "
+        "a neural network, cross-fitted without leakage")
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **_HybridBase.param_maxima, **MLPFamily.param_maxima}
     search_space: ClassVar[dict[str, Any]] = MLPFamily.search_space  # the network's
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """A plain logistic regression as the first stage (fast), a small network."""
+        return {"first_stage": LogisticRegression(), "inner_folds": 3,
+                **MLPFamily.test_params()}
 
     def __init__(self, first_stage: Any = None, hidden_layer_sizes: tuple[int, ...] = (64,),
                  alpha: float = 1e-3, learning_rate_init: float = 1e-3, max_iter: int = 200,
@@ -310,8 +325,6 @@ class YimMitchellHybrid(_HybridBase):
 
     def _first_stage(self) -> Any:
         if self.first_stage is None:
-            from scorelab.models.logit import LogitScorecard
-
             return _seeded(LogitScorecard(), self.random_state, default=True)
         for method in ("decision_function", "predict_proba"):
             if hasattr(self.first_stage, method):
@@ -382,7 +395,29 @@ class ExpertBoostHybrid(_HybridBase):
     the raw features plus ``points_column_``).
     """
 
+    kind: ClassVar[str] = "expert_boost"
+    synthetic_default: ClassVar[str | None] = "expert"
+    description: ClassVar[str] = (
+        "a hybrid of rules and gradient boosting: the expert system's points as one more "
+        "input of a LightGBM model")
+    explainer: ClassVar[Explainer] = "expert_boost"
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **_HybridBase.param_maxima, **LightGBMFamily.param_maxima}
     search_space: ClassVar[dict[str, Any]] = LightGBMFamily.search_space  # the booster's
+
+    @classmethod
+    def rule_tables(cls, params: Mapping[str, Any]) -> list[tuple[str, dict[Any, Any]]]:
+        """The rule tables of an expert given as ``{family, kind, params}`` (Suining)."""
+        expert = params.get("expert")
+        if not isinstance(expert, Mapping) or expert.get("kind", "suining") != "suining":
+            return []
+        return [(f"params.expert.{key}", table) for key, table in
+                SuiningPoints.rule_tables(expert.get("params") or {})]
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        return {"expert": SuiningPoints(**SuiningPoints.test_params()),
+                **LightGBMFamily.test_params()}
 
     def __init__(self, expert: Any = None, n_estimators: int = 400,
                  learning_rate: float = 0.03, num_leaves: int = 7,
@@ -415,8 +450,6 @@ class ExpertBoostHybrid(_HybridBase):
 
     def _expert(self) -> Any:
         if self.expert is None:
-            from scorelab.models.expert import SuiningPoints
-
             return SuiningPoints()
         if not hasattr(self.expert, "points"):
             raise ValueError(f"{type(self).__name__}: expert must have a points(X) method "
@@ -519,6 +552,14 @@ class StackingHybrid(_EstimatorList, _HybridBase):
     the meta-learner's training inputs).
     """
 
+    kind: ClassVar[str] = "stacking"
+    description: ClassVar[str] = (
+        "a hybrid by stacking: a logistic regression on the base families' out-of-fold "
+        "log-odds, cross-fitted without leakage")
+    explainer: ClassVar[Explainer] = "stacking"
+    persisted_types: ClassVar[tuple[str, ...]] = (
+        "sklearn.linear_model._logistic.LogisticRegression",)
+
     def __init__(self, estimators: list[tuple[str, Any]] | None = None, inner_folds: int = 5,
                  C: float = 1.0, random_state: int | None = 0,
                  inner_max_rows: int | None = INNER_MAX_ROWS) -> None:
@@ -528,10 +569,14 @@ class StackingHybrid(_EstimatorList, _HybridBase):
         self.random_state = random_state
         self.inner_max_rows = inner_max_rows
 
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        return {"estimators": [("lr", LogisticRegression()),
+                               ("lightgbm", LightGBMFamily(**LightGBMFamily.test_params()))],
+                "inner_folds": 3}
+
     def _bases(self) -> list[tuple[str, Any]]:
         if self.estimators is None:
-            from scorelab.models.logit import LogitScorecard
-
             return [(name, _seeded(est, self.random_state, default=True)) for name, est in
                     (("logit", LogitScorecard()), ("lightgbm", LightGBMFamily()),
                      ("mlp", MLPFamily()))]
@@ -542,10 +587,7 @@ class StackingHybrid(_EstimatorList, _HybridBase):
         self._check_inner_folds()
         _check_param("C", self.C, Real, 0.0, low_open=True, owner=type(self).__name__)
         for _, est in self._bases():
-            for hook in ("_validate_params_values", "_validate_params_"):
-                if callable(getattr(est, hook, None)):
-                    getattr(est, hook)()
-                    break
+            check_params(est)
 
     def cross_fit_bases(self) -> list[Any]:
         return [est for _, est in self._bases()]
@@ -578,4 +620,4 @@ class StackingHybrid(_EstimatorList, _HybridBase):
         return np.asarray(self.meta_.decision_function(self.base_log_odds(X)), dtype=float)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return self._proba_from_positive(1.0 / (1.0 + np.exp(-self.decision_function(X))))
+        return self._proba_from_positive(sigmoid(self.decision_function(X)))

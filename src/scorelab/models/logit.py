@@ -30,6 +30,7 @@ import logging
 import math
 import numbers
 import warnings
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -50,7 +51,7 @@ from optbinning import BinningProcess, Scorecard  # noqa: E402
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from scorelab.models.base import Explainer, categorical_columns
+from scorelab.models.base import Explainer, ScorelabClassifier, categorical_columns
 from scorelab.models.expert import _ValidatedClassifier
 
 __all__ = ["LogitScorecard"]
@@ -108,7 +109,23 @@ class LogitScorecard(_ValidatedClassifier):
     """
 
     family: ClassVar[str] = "logit"
+    kind: ClassVar[str] = "scorecard"
+    default_kind: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "a logistic-regression scorecard on binned weight-of-evidence features, with "
+        "points per bin")
     explainer: ClassVar[Explainer] = "linear"
+    persisted_types: ClassVar[tuple[str, ...]] = (
+        "optbinning.binning.binning.OptimalBinning",
+        "optbinning.binning.binning_process.BinningProcess",
+        "optbinning.binning.binning_statistics.BinningTable",
+        "optbinning.scorecard.scorecard.Scorecard",
+        "sklearn.linear_model._logistic.LogisticRegression")
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **ScorelabClassifier.param_maxima, "max_n_bins": 1_000, "max_n_prebins": 10_000}
+    #: Its points table is drawn on the run's score scale.
+    scale_params: ClassVar[Mapping[str, str]] = {
+        "pdo": "pdo", "odds": "base_odds", "base_points": "base_score"}
     #: The points scale only turns log-odds into points, and the lbfgs solver ignores its
     #: seed: two scorecards differing in these give the same log-odds (a test checks it).
     log_odds_neutral: ClassVar[tuple[str, ...]] = ("pdo", "odds", "base_points",
@@ -137,7 +154,7 @@ class LogitScorecard(_ValidatedClassifier):
         return tags
 
     # -- fitting ------------------------------------------------------------------------
-    def _validate_params_(self) -> None:
+    def _validate_params_values(self) -> None:
         _positive(self.max_n_bins, "max_n_bins", integer=True)
         _positive(self.max_n_prebins, "max_n_prebins", integer=True)
         _positive(self.C, "C")
@@ -170,7 +187,7 @@ class LogitScorecard(_ValidatedClassifier):
     def fit(self, X: Any, y: Any) -> LogitScorecard:
         frame = self._frame(X, reset=True)
         y01 = self._targets(y, frame)
-        self._validate_params_()
+        self._validate_params_values()
         variables = [str(c) for c in frame.columns]
         frame = frame.set_axis(variables, axis=1)
         categorical = categorical_columns(frame)
@@ -249,6 +266,24 @@ class LogitScorecard(_ValidatedClassifier):
         """
         data = self._data(X)
         return np.asarray(self.scorecard_.score(data), dtype=float)
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        return {"max_n_bins": 4, "max_n_prebins": 8}
+
+    def deliverable_tables(self) -> dict[str, pd.DataFrame]:
+        """``points_table.csv`` (variable, bin, WoE, points) and ``binning.csv`` (each
+        variable's information value), what a credit team signs off."""
+        summary = self.scorecard_.binning_process_.summary()
+        binning = pd.DataFrame({
+            "variable": summary["name"].astype(str),
+            "dtype": summary["dtype"].astype(str),
+            "selected": summary["selected"].astype(bool),
+            "n_bins": pd.to_numeric(summary["n_bins"]),
+            "information_value": pd.to_numeric(summary["iv"]),
+            "gini": pd.to_numeric(summary["gini"]),
+        }).sort_values("information_value", ascending=False, ignore_index=True)
+        return {"points_table.csv": self.points_table(), "binning.csv": binning}
 
     def points_table(self) -> pd.DataFrame:
         """One row per (variable, bin): bin label, WoE, coefficient and points.

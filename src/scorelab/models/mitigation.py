@@ -42,7 +42,7 @@ encoded to numbers (categories one-hot) before they reach fairlearn.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -51,9 +51,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from scorelab.data.groups import age_bands as _age_bands
-from scorelab.models.base import ScorelabClassifier
-from scorelab.models.trees import TabularInputMixin
+from scorelab.core.ages import age_bands
+from scorelab.core.numeric import logit, sigmoid
+from scorelab.models.base import ScorelabClassifier, check_params
+from scorelab.models.trees import LightGBMFamily, TabularInputMixin
 
 __all__ = ["PROTECTED_COLUMNS", "ReductionsMitigator", "ThresholdMitigator"]
 
@@ -61,15 +62,6 @@ PROTECTED_COLUMNS = ("age", "sex", "minority", "region")
 _CONSTRAINTS = ("demographic_parity", "equalized_odds")
 _BASES = ("logit", "trees/lightgbm")
 _FAST_LIGHTGBM = {"n_estimators": 150, "learning_rate": 0.08}
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1.0 - 1e-9)
-    return np.log(p) - np.log1p(-p)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 class _WeightedLogit(ClassifierMixin, BaseEstimator):
@@ -127,12 +119,10 @@ def _build_base(base: str, params: dict[str, Any] | None, random_state: int | No
     if base == "logit":
         return _WeightedLogit(**(params or {}))
     if base == "trees/lightgbm":
-        from scorelab.config import ModelSpec
-        from scorelab.models.registry import build_model
-
-        merged = {**_FAST_LIGHTGBM, "random_state": random_state, **(params or {})}
-        return build_model(ModelSpec(family="trees", kind="lightgbm", name="mitigation_base",
-                                     params=merged))
+        model = LightGBMFamily(**{**_FAST_LIGHTGBM, "random_state": random_state,
+                                  **(params or {})})
+        check_params(model)
+        return model
     raise ValueError(f"base must be one of {', '.join(_BASES)}; got {base!r}")
 
 
@@ -140,7 +130,9 @@ class _MitigatorBase(TabularInputMixin, ScorelabClassifier):
     """Sensitive column handling and input encoding shared by both mitigators."""
 
     family: ClassVar[str] = "mitigation"
-    explainer: ClassVar[str] = "agnostic"
+    persisted_types: ClassVar[tuple[str, ...]] = (
+        "scorelab.models.mitigation._WeightedLogit",
+        "sklearn.linear_model._logistic.LogisticRegression")
 
     def _check_common(self) -> None:
         if self.constraint not in _CONSTRAINTS:
@@ -184,7 +176,7 @@ class _MitigatorBase(TabularInputMixin, ScorelabClassifier):
                 or not pd.api.types.is_numeric_dtype(col):
             return np.asarray(["unknown" if pd.isna(v) else str(v) for v in col], dtype=object)
         values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-        bands = np.asarray(_age_bands(np.nan_to_num(values, nan=0.0),
+        bands = np.asarray(age_bands(np.nan_to_num(values, nan=0.0),
                                       list(self.age_bands)).astype(str), dtype=object)
         bands[np.isnan(values)] = "unknown"
         return bands
@@ -233,6 +225,19 @@ class ReductionsMitigator(_MitigatorBase):
     base_params : parameters of the base model.
     random_state : seed of the base model (the result is deterministic given it).
     """
+
+    kind: ClassVar[str] = "exponentiated_gradient"
+    default_kind: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "a fairness-mitigation variant: fairlearn's exponentiated-gradient reduction "
+        "around a base model, constrained by age band")
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **ScorelabClassifier.param_maxima, "max_iter": 100_000}
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """The checks' data has no age column: band the first column instead."""
+        return {"sensitive": 0, "age_bands": (-1e9, 0.0), "max_iter": 5}
 
     def __init__(self, base: str = "logit", constraint: str = "demographic_parity",
                  sensitive: str = "age", age_bands: Sequence[float] = (18, 26, 36, 51, 66),
@@ -299,7 +304,7 @@ class ReductionsMitigator(_MitigatorBase):
         q = np.zeros(Z.shape[0])
         for weight, predictor in zip(self.weights_, self.predictors_, strict=True):
             q += weight * predictor.predict_proba(Z)[:, 1]
-        p = _sigmoid(_logit(q) + _logit(np.array(float(self.decision_threshold))))
+        p = sigmoid(logit(q) + logit(np.array(float(self.decision_threshold))))
         return self._proba_from_positive(p)
 
 
@@ -321,6 +326,18 @@ class ThresholdMitigator(_MitigatorBase):
         threshold near P(default) = the default rate, close to scorelab's cut-off.
     grid_size : thresholds fairlearn tries.
     """
+
+    kind: ClassVar[str] = "threshold_optimizer"
+    description: ClassVar[str] = (
+        "a fairness-mitigation variant: fairlearn's threshold optimizer, one threshold "
+        "per age band on a base model's probability")
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **ScorelabClassifier.param_maxima, "grid_size": 100_000}
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        """The checks' data has no age column: band the first column instead."""
+        return {"sensitive": 0, "age_bands": (-1e9, 0.0), "grid_size": 50}
 
     def __init__(self, base: str = "logit", constraint: str = "demographic_parity",
                  sensitive: str = "age", age_bands: Sequence[float] = (18, 26, 36, 51, 66),
@@ -390,5 +407,5 @@ class ThresholdMitigator(_MitigatorBase):
         fallback = float(self.decision_threshold)  # a band unseen in training
         t = pd.Series(groups, dtype=object).map(self.thresholds_).astype(float) \
             .fillna(fallback).to_numpy()
-        shifted = _logit(p) - _logit(t) + _logit(np.array(fallback))
-        return self._proba_from_positive(_sigmoid(shifted))
+        shifted = logit(p) - logit(t) + logit(np.array(fallback))
+        return self._proba_from_positive(sigmoid(shifted))

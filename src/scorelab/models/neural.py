@@ -13,6 +13,7 @@ No warning is silenced: with the defaults, early stopping ends training well bef
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -29,6 +30,10 @@ from scorelab.models.base import ScorelabClassifier
 from scorelab.models.trees import TabularInputMixin, _check_param
 
 __all__ = ["MLPFamily", "make_preprocessor"]
+
+#: ``hidden_layer_sizes``: at most this many layers of at most this many units (checked by
+#: the config wherever the parameter appears, as the families' ``param_maxima`` are).
+MAX_HIDDEN_LAYERS, MAX_LAYER_UNITS = 10, 10_000
 
 
 def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
@@ -82,7 +87,19 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
     """
 
     family: ClassVar[str] = "neural"
-    explainer: ClassVar[str] = "agnostic"
+    kind: ClassVar[str] = "mlp"
+    default_kind: ClassVar[bool] = True
+    description: ClassVar[str] = "a multilayer perceptron on standardised inputs"
+    persisted_types: ClassVar[tuple[str, ...]] = (
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.impute._base.MissingIndicator", "sklearn.impute._base.SimpleImputer",
+        "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+        "sklearn.pipeline.Pipeline", "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.preprocessing._label.LabelBinarizer", "numpy.dtype")
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **ScorelabClassifier.param_maxima, "max_iter": 100_000}
     search_space: ClassVar[dict[str, Any]] = {  # searched by evaluation.tuning
         "hidden_layer_sizes": [(16,), (32,), (64,), (64, 32)],
         "alpha": (1e-5, 10.0, "log"), "learning_rate_init": (1e-3, 3e-2, "log")}
@@ -98,6 +115,10 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.random_state = random_state
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        return {"hidden_layer_sizes": (16,), "max_iter": 300, "learning_rate_init": 1e-2}
 
     def _validate_params_values(self) -> None:
         owner = type(self).__name__

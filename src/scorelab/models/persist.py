@@ -3,7 +3,7 @@
 Users exchange run directories, and unpickling a file runs whatever code it names, so a
 fitted model is written with :mod:`skops.io` instead: a zip of JSON and ``.npy`` arrays
 from which only the types listed in :data:`TRUSTED_TYPES` (scorelab's own estimators and
-their scikit-learn, LightGBM, optbinning and fairlearn parts) are ever rebuilt. A
+the parts each family declares it persists) are ever rebuilt. A
 LightGBM booster is also written beside the model as LightGBM's own text format, an
 interoperable copy of the trees (raw scores, before any scorelab recalibration or added
 input column); the ``.skops`` file is the model.
@@ -16,60 +16,21 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
-
+from scorelab.core.messages import one_line
 from scorelab.exceptions import DataError, OutputError
 from scorelab.models.base import ScorelabClassifier
+from scorelab.models.registry import trusted_types
 
 __all__ = ["TRUSTED_TYPES", "load_model", "save_model"]
 
-# Every type a saved scorelab estimator names beyond the builtins and numpy types skops
-# trusts itself, found by saving every registered family (default and small settings,
-# numeric and categorical inputs, both mitigation bases, every hybrid component); no
-# prefix rule. A file naming any other type is refused.
-TRUSTED_TYPES: tuple[str, ...] = (
-    # scorelab's families and their own parts
-    "scorelab.models.expert.SesameScore",
-    "scorelab.models.expert.SuiningPoints",
-    "scorelab.models.ensemble.EnsembleSelectionHybrid",
-    "scorelab.models.hybrid.ExpertBoostHybrid",
-    "scorelab.models.hybrid.StackingHybrid",
-    "scorelab.models.hybrid.YimMitchellHybrid",
-    "scorelab.models.logit.LogitScorecard",
-    "scorelab.models.mitigation.ReductionsMitigator",
-    "scorelab.models.mitigation.ThresholdMitigator",
-    "scorelab.models.mitigation._WeightedLogit",
-    "scorelab.models.neural.MLPFamily",
-    "scorelab.models.trees.LightGBMFamily",
-    "scorelab.models.trees.RandomForestFamily",
-    # trees (and the boosted hybrid and mitigation bases): LightGBM
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "sklearn.preprocessing._label.LabelEncoder",
-    "collections.OrderedDict",
-    "collections.defaultdict",
-    # logit scorecard: optbinning, and its logistic regression (also hybrids' stages)
-    "optbinning.binning.binning.OptimalBinning",
-    "optbinning.binning.binning_process.BinningProcess",
-    "optbinning.binning.binning_statistics.BinningTable",
-    "optbinning.scorecard.scorecard.Scorecard",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    # neural: the preprocessing pipeline and the network
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.impute._base.MissingIndicator",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._label.LabelBinarizer",
-    "numpy.dtype",
-)
+#: Every type a saved scorelab estimator may name beyond the builtins and numpy types
+#: skops trusts itself: the registered families and the types each declares it persists
+#: (``persisted_types``); no prefix rule. A file naming any other type is refused.
+TRUSTED_TYPES: tuple[str, ...] = trusted_types()
 
 _MESSAGE = ("scorelab loads only its own estimators and their scikit-learn, LightGBM, "
             "optbinning and fairlearn parts")
@@ -187,4 +148,4 @@ def _boosters(obj: Any, where: list[str]) -> list[tuple[list[str], Any]]:
 
 
 def _one_line(exc: BaseException) -> str:
-    return re.sub(r"\s+", " ", f"{type(exc).__name__}: {exc}").strip()
+    return one_line(f"{type(exc).__name__}: {exc}")

@@ -36,7 +36,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from scorelab.models.base import ScorelabClassifier, as_frame, categorical_columns
+from scorelab.core.numeric import sigmoid
+from scorelab.models.base import Explainer, ScorelabClassifier, as_frame, categorical_columns
 from scorelab.models.treeshap import PatternTreeSHAP
 
 __all__ = ["LightGBMFamily", "RandomForestFamily", "TabularInputMixin"]
@@ -141,11 +142,6 @@ class TabularInputMixin:
         return [c for c in self.columns_ if c not in self.categories_]
 
 
-def _logit(p: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), eps, 1.0 - eps)
-    return np.log(p) - np.log1p(-p)
-
-
 # --------------------------------------------------------------------------- LightGBM
 
 
@@ -200,7 +196,14 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
     """What LightGBMFamily and RandomForestFamily share: fit, predict, TreeSHAP."""
 
     family: ClassVar[str] = "trees"
-    explainer: ClassVar[str] = "tree"
+    explainer: ClassVar[Explainer] = "tree"
+    persisted_types: ClassVar[tuple[str, ...]] = (
+        "lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier",
+        "sklearn.preprocessing._label.LabelEncoder", "collections.OrderedDict",
+        "collections.defaultdict")
+    param_maxima: ClassVar[Mapping[str, int]] = {
+        **ScorelabClassifier.param_maxima, "n_estimators": 100_000, "num_leaves": 131_072,
+        "max_depth": 1_000}
     _boosting_type: ClassVar[str] = "gbdt"
 
     def _lgbm_params(self) -> dict[str, Any]:  # pragma: no cover - overridden
@@ -304,7 +307,7 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         raw = self.decision_function(X)
-        return self._proba_from_positive(1.0 / (1.0 + np.exp(-raw)))
+        return self._proba_from_positive(sigmoid(raw))
 
     def pred_contrib(self, X: Any) -> np.ndarray:
         """Exact TreeSHAP contributions in log-odds, shape (n, n_features + 1).
@@ -345,6 +348,12 @@ class LightGBMFamily(_LightGBMBase):
     random_state : seed of the subsampling.
     """
 
+    kind: ClassVar[str] = "lightgbm"
+    default_kind: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "a tree ensemble: LightGBM gradient boosting, monotone constraints where the "
+        "config gives them")
+
     #: Searched by ``evaluation.tuning`` (scorelab.models.tuning): ranges around the
     #: defaults that suit a few hundred to 100k rows.
     search_space: ClassVar[dict[str, Any]] = {
@@ -369,6 +378,14 @@ class LightGBMFamily(_LightGBMBase):
         self.monotone_constraints = monotone_constraints
         self.n_jobs = n_jobs
         self.random_state = random_state
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        return {"n_estimators": 20, "num_leaves": 7, "min_child_samples": 5}
+
+    def trains_on_every_row(self) -> bool:
+        """Boosting gains from every row, and ``lightgbm.dask`` trains it on a cluster."""
+        return True
 
     def _validate_params_values(self) -> None:
         super()._validate_params_values()
@@ -413,6 +430,11 @@ class RandomForestFamily(_LightGBMBase):
     monotone_constraints, n_jobs, random_state : as in :class:`LightGBMFamily`.
     """
 
+    kind: ClassVar[str] = "forest"
+    description: ClassVar[str] = (
+        "a tree ensemble: a random forest (LightGBM's random-forest mode), its averaged "
+        "log-odds recalibrated on inner folds")
+
     search_space: ClassVar[dict[str, Any]] = {  # searched by evaluation.tuning
         "n_estimators": (50, 200, "log"), "num_leaves": (7, 127, "log"),
         "min_child_samples": (5, 100, "log"), "subsample": (0.3, 0.8),
@@ -435,6 +457,15 @@ class RandomForestFamily(_LightGBMBase):
         self.monotone_constraints = monotone_constraints
         self.n_jobs = n_jobs
         self.random_state = random_state
+
+    @classmethod
+    def test_params(cls) -> dict[str, Any]:
+        return {"n_estimators": 10, "num_leaves": 15, "min_child_samples": 5}
+
+    def trains_on_every_row(self) -> bool:
+        """Without its inner cross-fitted calibration the forest's raw score is the
+        log-odds, which gains from every row (and ``lightgbm.dask`` can train it)."""
+        return not self.calibrate
 
     def _validate_params_values(self) -> None:
         super()._validate_params_values()

@@ -34,24 +34,52 @@ from typing import Any
 
 import numpy as np
 import optuna
-from pydantic import ValidationError
-from scipy.stats import rankdata
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
-from scorelab.config import SearchRange
+from scorelab.core.messages import one_line
+from scorelab.core.numeric import auc_rows, sigmoid
 from scorelab.exceptions import ConfigError
-from scorelab.models.base import estimator_identity
+from scorelab.models.base import check_params, estimator_identity
 from scorelab.models.hybrid import inner_fold_number, log_odds_of
 
-__all__ = ["METRICS", "Dimension", "Search", "TuningPlan", "declared_space", "inner_splits",
-           "resolve_space", "score_rows", "search", "search_key", "seed_for"]
+__all__ = ["METRICS", "Dimension", "Search", "SearchRange", "TuningPlan", "declared_space",
+           "inner_splits", "resolve_space", "score_rows", "search", "search_key", "seed_for"]
 
 #: Tuning metrics and whether a greater value is better.
 METRICS = {"auc": True, "brier": False, "expected_cost": False}
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class SearchRange(BaseModel):
+    """One searched parameter of a model, as a config gives it: a range or a list of
+    choices (``models[].search_space``, a hybrid's ``spaces``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    low: int | float | None = Field(None, description="Smallest value tried.")
+    high: int | float | None = Field(None, description="Largest value tried.")
+    log: bool = Field(False, description="Search the range on a log scale.")
+    choices: list[Any] | None = Field(None, min_length=1, description="Values tried "
+                                      "(instead of low/high).")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> SearchRange:
+        if self.choices is not None:
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either choices or low/high, not both")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("give low and high (or choices)")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0; got {self.low:g}")
+        return self
+
 
 
 @dataclass(frozen=True)
@@ -128,7 +156,7 @@ def resolve_space(model: str, estimator: Any, override: Mapping[str, Any] | None
     """The declared space with the config's per-model ``override`` applied and checked.
 
     ``override`` maps a declared parameter to ``{low, high, log}`` or ``{choices}``
-    (a mapping or a :class:`~scorelab.config.SearchRange`); each end must be a value the family
+    (a mapping or a :class:`SearchRange`); each end must be a value the family
     accepts (it is checked by building the family at that value). Every mistake is one
     line naming the model and the key.
     """
@@ -167,7 +195,7 @@ def resolve_space(model: str, estimator: Any, override: Mapping[str, Any] | None
 
 
 def _search_range(where: str, given: Any) -> SearchRange:
-    """``given`` as a validated :class:`~scorelab.config.SearchRange` (one-line error)."""
+    """``given`` as a validated :class:`SearchRange` (one-line error)."""
     if isinstance(given, SearchRange):
         return given
     try:
@@ -181,15 +209,11 @@ def _search_range(where: str, given: Any) -> SearchRange:
 def _check_value(where: str, name: str, estimator: Any, value: Any) -> None:
     """The family accepts ``value`` for ``name`` (its own parameter checks, no data)."""
     candidate = clone(estimator).set_params(**{name: value})
-    for hook in ("_validate_params_values", "_validate_params_"):
-        check = getattr(candidate, hook, None)
-        if callable(check):
-            try:
-                check()
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{where}.{name}: {value!r} is not a valid value: "
-                                  f"{' '.join(str(exc).split())}") from None
-            return
+    try:
+        check_params(candidate)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}.{name}: {value!r} is not a valid value: "
+                          f"{one_line(exc)}") from None
 
 
 @dataclass(frozen=True)
@@ -275,11 +299,8 @@ def score_rows(log_odds: np.ndarray, y01: np.ndarray, metric: str,
     z = np.atleast_2d(np.asarray(log_odds, dtype=float))
     y = np.asarray(y01, dtype=bool)
     if metric == "auc":
-        n1 = int(y.sum())
-        n0 = y.size - n1
-        ranks = rankdata(z, axis=1)
-        return (ranks[:, y].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-    p = 1.0 / (1.0 + np.exp(-z))
+        return auc_rows(z, y)
+    p = sigmoid(z)
     if metric == "brier":
         return np.mean((p - y) ** 2, axis=1)
     if metric == "expected_cost":

@@ -1,5 +1,7 @@
 """The report: render a run directory (and compare runs) without training anything.
 
+Reads only the run directory, through ``runs``; imports the foundation and ``runs``.
+
 ``build_report(run_dir)`` writes ``report.html`` (self-contained), ``report.md`` and
 ``report.json`` (as ``report.formats`` asks) and the full tables under ``tables/``;
 ``compare_runs(run_dirs)`` compares runs model by model with the first.

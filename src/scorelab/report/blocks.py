@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorelab.core.messages import one_line
+
 __all__ = ["LIGHTS", "Section", "bullets", "details", "figure", "figures", "finite", "fmt",
            "fmt_p", "get", "interval", "light", "md_escape", "pct", "records", "status_of",
            "table", "text", "words"]
@@ -72,7 +74,7 @@ def md_escape(text: Any) -> str:
     s = str(text)
     for ch in ("\\", "|", "<", ">", "`", "*", "[", "]"):
         s = s.replace(ch, "\\" + ch)
-    return " ".join(s.split())
+    return one_line(s)
 
 
 # --------------------------------------------------------------------------- lookups

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment
 
+from scorelab.core.jsonable import jsonable
 from scorelab.exceptions import DataError
-from scorelab.jsonable import jsonable
 from scorelab.report.blocks import finite, fmt, get, md_escape, records
 from scorelab.runs.reader import RunData, load_run
 

@@ -22,8 +22,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from scorelab.core.jsonable import dumps
 from scorelab.exceptions import OutputError
-from scorelab.jsonable import dumps
 from scorelab.report.blocks import md_escape
 from scorelab.report.context import TABLES_DIR, ReportContext
 from scorelab.report.sections import SECTIONS

@@ -30,7 +30,9 @@ Layout (``<run>/``)::
     recourse.parquet         RECOURSE: each declined citizen's counterfactual
     age_rule.json            AgeRule: Regulation B's age rule per model (all optional)
     models/<name>/           ModelManifest (model.json), final.skops, folds/r0f0.skops..,
-                             card.json + card.md, points_table.csv, binning.csv, rules.csv
+                             card.json + card.md, and the family's deliverable tables
+                             (CSV, listed in model.json: a scorecard's points_table.csv
+                             and binning.csv, an expert's rules.csv, ...)
     report.html / .md / .json  the report (report.formats chooses which; listed)
     tables/*.csv             the report's full tables (rewritten with the report; not
                              listed in the manifest, like any rendering of the run)
@@ -42,15 +44,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DELIVERABLES", "EXPLANATIONS", "FAIRNESS_BY_GROUP", "FORMAT_VERSION", "JSON_ARTIFACTS",
+__all__ = ["EXPLANATIONS", "FAIRNESS_BY_GROUP", "FORMAT_VERSION", "JSON_ARTIFACTS",
            "LEADERBOARD", "OPTIONAL_ARTIFACTS", "PARQUET_ARTIFACTS", "PREDICTIONS",
            "REQUIRED_ARTIFACTS", "FairnessReport", "Importance", "InputColumn", "Manifest",
            "Metrics", "ModelCard", "ModelInfo", "ModelManifest", "ScaleInfo", "StudyInfo",
            "TuningReport", "Validity", "AdverseAction", "AgeRule", "ADVERSE_REASONS",
            "RECOURSE"]
 
-#: Version of this format; a reader refuses any other.
-FORMAT_VERSION = 3
+#: Version of this format; a reader refuses any other. 4: explainer kind ``additive``
+#: (was ``rules``), model.json lists its deliverable tables.
+FORMAT_VERSION = 4
 
 Role = Literal["original", "ablation", "mitigation"]
 Number = float | None  # JSON policy: a missing or undefined number is null, never NaN
@@ -224,6 +227,10 @@ class ModelManifest(_Artifact):
     cutoff_score: float
     explainer: str
     training_fingerprint: str
+    deliverables: list[str] = Field(
+        default_factory=list, description="The family's deliverable tables beside the "
+        "model (CSV file names in this folder: a scorecard's points and binning tables, "
+        "an expert's rules, ...).")
 
 
 class ModelCard(_Artifact):
@@ -327,7 +334,6 @@ PARQUET_ARTIFACTS = {"predictions.parquet": PREDICTIONS,
 LEADERBOARD = ("model", "family", "kind", "auc")
 
 #: Deliverable tables a model folder may hold (CSV).
-DELIVERABLES = ("binning.csv", "points_table.csv", "rules.csv")
 
 REQUIRED_ARTIFACTS = ("manifest.json", "config.resolved.yaml", "study.json", "metrics.json",
                       "leaderboard.csv", "predictions.parquet", "population.parquet",

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scorelab.core.jsonable import dumps
+
 __all__ = ["INCOMPLETE_PREFIX", "OWNER_FILE", "RunEntry", "claim", "is_alive", "list_runs",
            "owner_of", "process_start", "remove_stale"]
 
@@ -61,7 +63,7 @@ def claim(folder: Path) -> None:
     pid = os.getpid()
     owner = {"pid": pid, "host": socket.gethostname(), "process_start": process_start(pid),
              "started": datetime.now(UTC).isoformat(timespec="seconds")}
-    (folder / OWNER_FILE).write_text(json.dumps(owner))
+    (folder / OWNER_FILE).write_text(dumps(owner, indent=None))
 
 
 def owner_of(folder: Path) -> dict[str, Any]:

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from scorelab.config import config_from_dict, excerpt
+from scorelab.config import config_from_dict
+from scorelab.core.messages import excerpt
 from scorelab.exceptions import ConfigError, DataError
 from scorelab.runs.contract import (
     FORMAT_VERSION,
@@ -28,7 +29,6 @@ from scorelab.runs.contract import (
     LEADERBOARD,
     PARQUET_ARTIFACTS,
     REQUIRED_ARTIFACTS,
-    DELIVERABLES,
     ModelCard,
     ModelManifest,
     StudyInfo,
@@ -113,10 +113,13 @@ class RunData:
                         f"{', '.join(sorted(set(families.values())))})")
 
     def model_tables(self, name: str) -> dict[str, pd.DataFrame]:
-        """The deliverable tables saved beside model ``name`` (file name -> table)."""
+        """The deliverable tables saved beside model ``name`` (file name -> table), as
+        its ``model.json`` lists them."""
         folder = self.run_dir / "models" / name
-        out = {}
-        for file_name in DELIVERABLES:
+        out: dict[str, pd.DataFrame] = {}
+        if not (folder / "model.json").is_file():  # output.save_models: none
+            return out
+        for file_name in self.model_manifest(name).deliverables:
             if (folder / file_name).is_file():
                 try:
                     out[file_name] = pd.read_csv(folder / file_name)
@@ -361,7 +364,8 @@ def _check_listed_files(run_dir: Path, listed: list[str]) -> None:
 
 def _check_model_files(path: Path, manifest: ModelManifest, study: StudyInfo) -> None:
     """Saved files inside the run, and fold models for every fold or none."""
-    files = [f for f in (manifest.final, *manifest.folds.values(), *manifest.boosters) if f]
+    files = [f for f in (manifest.final, *manifest.folds.values(), *manifest.boosters,
+                         *manifest.deliverables) if f]
     for name in files:
         if not _inside(path.parent, name):
             raise _fail(path, f"file '{name}' is outside the run directory")

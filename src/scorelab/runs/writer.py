@@ -12,7 +12,6 @@ killed process is recognised and removed by the next run into the same runs fold
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import shutil
@@ -27,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from scorelab import progress
+from scorelab.core import progress
+from scorelab.core.jsonable import dumps, jsonable
 from scorelab.exceptions import OutputError
-from scorelab.jsonable import dumps, jsonable
 from scorelab.runs.contract import JSON_ARTIFACTS, PARQUET_ARTIFACTS
 from scorelab.runs.housekeeping import INCOMPLETE_PREFIX, OWNER_FILE, claim, remove_stale
 
@@ -52,7 +51,7 @@ def package_versions() -> dict[str, str]:
 def frame_fingerprint(frame: pd.DataFrame) -> str:
     """A content hash of a table (values and column names), independent of file encoding."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([str(c) for c in frame.columns]).encode())
+    digest.update(dumps([str(c) for c in frame.columns], indent=None).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
 
@@ -115,6 +114,9 @@ class RunWriter:
         except OSError as exc:
             self.discard()
             raise OutputError(f"cannot write in runs folder '{runs_dir}': {exc.strerror}") from None
+        except BaseException:  # a signal while claiming: the folder never looks owned
+            self.discard()
+            raise
 
     def path(self, name: str) -> Path:
         """Where artifact ``name`` (a relative path) goes; its folder is created."""

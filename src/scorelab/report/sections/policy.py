@@ -3,9 +3,9 @@ inputs, directly or through their weight, and one card per model (collapsed)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from scorelab.core.jsonable import dumps
 from scorelab.report.blocks import (
     Section,
     details,
@@ -21,6 +21,9 @@ from scorelab.report.context import ReportContext
 from scorelab.report.sections.overview import direct_inputs
 
 __all__ = ["policy"]
+
+#: Rows of a family's deliverable table shown in the report (the CSV holds them all).
+MAX_DELIVERABLE_ROWS = 40
 
 
 def _flags(ctx: ReportContext) -> dict[str, dict[str, list[str]]]:
@@ -40,7 +43,7 @@ def _parameters(params: dict[str, Any]) -> str:
         return "none set in the config (the family's defaults)"
     shown = []
     for key, value in params.items():
-        value_text = json.dumps(value, default=str)
+        value_text = dumps(value, indent=None)
         shown.append(f"{key} = {value_text if len(value_text) <= 60 else value_text[:57] + '...'}")
     return "; ".join(shown)
 
@@ -71,19 +74,27 @@ def _card(ctx: ReportContext, name: str) -> dict[str, Any]:
                              for r in t.to_dict("records")],
                             title="Binning: information value per input",
                             csv=f"models/{name}/binning.csv"))
-    if "points_table.csv" in tables:
-        t = tables["points_table.csv"]
+    points = tables.get("points_table.csv")
+    if points is not None and {"variable", "bin", "count", "woe", "points"} <= set(points):
+        t = tables.pop("points_table.csv")
         t = t[t["count"] > 0]
         blocks.append(table(["input", "bin", "applicants", "weight of evidence", "points"],
                             [[r["variable"], r["bin"], fmt(r["count"], ".0f"), fmt(r["woe"]),
                               fmt(r["points"], "+.1f")] for r in t.to_dict("records")],
                             title="Points table", csv=f"models/{name}/points_table.csv",
                             align=["left", "left", "right", "right", "right"]))
-    if "rules.csv" in tables:
-        t = tables["rules.csv"]
+    for file_name, t in tables.items():  # any other table of the family, as it is
+        if file_name == "binning.csv":
+            continue
+        title = "Rule table" if file_name == "rules.csv" else \
+            file_name.removesuffix(".csv").replace("_", " ").capitalize()
+        shown = t.head(MAX_DELIVERABLE_ROWS)
         blocks.append(table([str(c).replace("_", " ") for c in t.columns],
-                            [[fmt(v, "g") for v in r] for r in t.values.tolist()],
-                            title="Rule table", csv=f"models/{name}/rules.csv"))
+                            [[fmt(v, "g") for v in r] for r in shown.values.tolist()],
+                            title=title, csv=f"models/{name}/{file_name}",
+                            caption=(f"The first {len(shown):,} of {len(t):,} rows; the "
+                                     f"whole table is models/{name}/{file_name}."
+                                     if len(shown) < len(t) else None)))
     return details(f"Model card: {name} ({info.family}, AUC {fmt(ctx.metric(name, 'auc'))})",
                    blocks)
 

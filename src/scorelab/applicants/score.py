@@ -1,0 +1,369 @@
+"""``scorelab score``: new applicants scored by a run's saved final model, with reasons.
+
+The table is checked against the model's input signature (``models/<name>/model.json``)
+before anything is scored or written: a missing column, a wrong type or a category the
+model never saw is one line naming the column and what is valid; extra columns are
+ignored and listed. Scoring runs in chunks (bounded memory) and the output file appears
+only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sklearn.base import BaseEstimator
+
+from scorelab.config import Explain
+from scorelab.core.scale import ScoreScale
+from scorelab.data.loaders import table_batches
+from scorelab.exceptions import DataError, OutputError
+from scorelab.explain.applicant import ApplicantReasons, applicant_reasons
+from scorelab.explain.catalogue import catalogue_for
+from scorelab.explain.explainers import EXACT_KINDS, background_sample, explain
+from scorelab.models.persist import load_model
+from scorelab.runs.contract import InputColumn, ModelManifest
+from scorelab.runs.reader import RunData, load_run
+
+__all__ = ["ScoreSummary", "check_applicants", "load_final_model", "score_applicants",
+           "score_chunks", "score_frame"]
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+ID_COLUMNS = ("citizen_id", "applicant_id", "id")  # kept beside the scores when present
+BACKGROUND_SIZE = 200
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ScoreSummary:
+    """What ``score`` did: rows scored, the output file, what was ignored or left out."""
+
+    model: str
+    rows: int
+    out: Path
+    ignored_columns: list[str] = field(default_factory=list)
+    reasons: str = "exact"
+    approved: int = 0
+
+
+def scale_of(run: RunData) -> ScoreScale:
+    """The run's score scale, as study.json records it."""
+    s = run.study.scale
+    return ScoreScale(pdo=s.pdo, base_score=s.base_score, base_odds=s.base_odds, low=s.low,
+                      high=s.high, bands=tuple((b, label) for b, label in s.bands),
+                      name=s.name)
+
+
+def load_final_model(run: RunData, name: str) -> tuple[ModelManifest, BaseEstimator]:
+    """The saved final model ``name`` and its manifest (one line if it was not saved)."""
+    manifest = run.model_manifest(name)
+    if manifest.final is None:
+        raise DataError(f"run directory '{run.run_dir}': model '{name}' has no final model "
+                        "(output.save_models was 'folds'); re-run with save_models: both")
+    return manifest, load_model(run.run_dir / manifest.final)
+
+
+def check_applicants(frame: pd.DataFrame, inputs: list[InputColumn], label: str,
+                     first_row: int = 1) -> pd.DataFrame:
+    """The model's input columns of ``frame``, cast back to their training types.
+
+    Raises
+    ------
+    DataError
+        One line naming the first column that is missing, mistyped, holds a category the
+        model never saw, or a missing value where training had none, and what is valid.
+    """
+    names = [c.name for c in inputs]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise DataError(f"{label}: missing column(s) {', '.join(missing)} (the model's "
+                        f"inputs: {', '.join(names)})")
+    out = {}
+    for spec in inputs:
+        col = frame[spec.name]
+        blank = col.isna().to_numpy()
+        if blank.any() and not spec.nullable:
+            raise DataError(f"{label}: column '{spec.name}' is empty in row "
+                            f"{int(np.flatnonzero(blank)[0]) + first_row}, but the model never saw a "
+                            "missing value there in training; fill it in")
+        if spec.dtype == "category":
+            out[spec.name] = _as_known_categories(col, spec, label)
+        else:
+            out[spec.name] = _as_number(col, spec, label, first_row)
+    return pd.DataFrame(out, index=frame.index)
+
+
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _as_number(col: pd.Series, spec: InputColumn, label: str, first_row: int = 1
+               ) -> pd.Series:
+    """A numeric or boolean input in its training dtype (text that is not a number fails)."""
+    if spec.dtype == "boolean" and not pd.api.types.is_bool_dtype(col):
+        values = col.astype("string").str.strip().str.lower().map(_BOOLEAN_TEXT)
+    elif pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        values = col
+    else:
+        values = pd.to_numeric(col, errors="coerce")
+    bad = values.isna().to_numpy() & col.notna().to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{label}: column '{spec.name}' must be {spec.dtype}; row "
+                        f"{first + first_row} holds {col.iloc[first]!r}")
+    if spec.dtype == "integer" and values.notna().all():
+        whole = np.asarray(values, dtype=float)
+        if not np.array_equal(whole, np.round(whole)):
+            first = int(np.flatnonzero(whole != np.round(whole))[0])
+            raise DataError(f"{label}: column '{spec.name}' must be a whole number; row "
+                            f"{first + first_row} holds {col.iloc[first]!r}")
+    return values.astype(spec.pandas_dtype if values.notna().all() else "float64")
+
+
+def _as_known_categories(col: pd.Series, spec: InputColumn, label: str) -> Any:
+    """A categorical input with the training values, in their training type."""
+    known = list(spec.categories or [])
+    numeric = bool(known) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                  for v in known)
+    if numeric:
+        keys = pd.to_numeric(col, errors="coerce").astype("float64")
+        lookup = {float(v): v for v in known}
+    else:
+        keys = col.astype("string")
+        lookup = {str(v): v for v in known}
+    mapped = keys.map(lookup)
+    unseen = mapped.isna().to_numpy() & col.notna().to_numpy()
+    if unseen.any():
+        values = sorted({str(v) for v in col[unseen]})
+        raise DataError(f"{label}: column '{spec.name}' holds value(s) "
+                        f"{', '.join(map(repr, values[:5]))} not seen in training "
+                        f"(valid: {', '.join(map(str, known))})")
+    objects = mapped.astype(object).where(mapped.notna(), None).to_numpy()
+    if spec.pandas_dtype == "category":
+        return pd.Categorical(objects, categories=known)
+    return pd.Series(objects, index=col.index, dtype=spec.pandas_dtype)
+
+
+def _chunks(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+def score_frame(model: BaseEstimator, manifest: ModelManifest, X: pd.DataFrame,
+                scale: ScoreScale, background: pd.DataFrame | None, k: int,
+                max_evals: int = 200, seed: int = 0,
+                ranking: ApplicantReasons | None = None) -> pd.DataFrame:
+    """P(default), score, category, decision and the top-``k`` adverse-action reasons
+    (with ``ranking``: declined applicants only, by the stated method, with codes)."""
+    p = model.predict_proba(X)[:, 1]
+    points = scale.points(p)
+    out = pd.DataFrame({"model": manifest.name, "p_default": p, "score": points,
+                        "category": scale.category(points),
+                        "approved": points >= manifest.cutoff_score}, index=X.index)
+    if k > 0 and background is not None:
+        e = explain(model, X, background, max_evals=max_evals, seed=seed)
+        if ranking is not None:
+            sources = {c.name: c.source for c in manifest.inputs}
+            found = ranking.rank(model, X, e, out["approved"].to_numpy())
+            for j in range(1, ranking.k + 1):
+                feature = found[f"reason_{j}"]
+                out[f"reason_{j}"] = feature
+                out[f"reason_{j}_code"] = found[f"reason_{j}_code"]
+                out[f"reason_{j}_text"] = found[f"reason_{j}_text"]
+                out[f"reason_{j}_source"] = [sources.get(f) if f else None for f in feature]
+                out[f"reason_{j}_points"] = -found[f"reason_{j}_gap"] * scale.factor
+            return out
+        values = e.values
+        order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+        columns = np.asarray(e.columns, dtype=object)
+        sources = {c.name: c.source for c in manifest.inputs}
+        rows = np.arange(len(X))[:, None]
+        top = values[rows, order]
+        for j in range(min(k, values.shape[1])):
+            lowered = top[:, j] > 0  # raised the risk = lowered the score
+            feature = np.where(lowered, columns[order[:, j]], None)
+            out[f"reason_{j + 1}"] = feature
+            out[f"reason_{j + 1}_source"] = [sources.get(f) if f else None for f in feature]
+            out[f"reason_{j + 1}_points"] = np.where(lowered, -top[:, j] * scale.factor,
+                                                     np.nan)
+    return out
+
+
+@dataclass
+class _Scorer:
+    """A final model ready to score chunks: its manifest, scale and reasons' background."""
+
+    name: str
+    reasons_kind: str
+    manifest: ModelManifest
+    model: BaseEstimator
+    scale: ScoreScale
+    background: pd.DataFrame | None
+    reasons: int
+    seed: int
+    ranking: ApplicantReasons | None = None
+
+    def score(self, X: pd.DataFrame, first_row: int, ids: dict[str, np.ndarray]
+              ) -> pd.DataFrame:
+        scored = score_frame(self.model, self.manifest, X, self.scale, self.background,
+                             self.reasons if self.background is not None else 0,
+                             seed=self.seed, ranking=self.ranking)
+        scored.insert(0, "row", np.arange(first_row, first_row + len(X)))
+        for column, values in ids.items():
+            scored.insert(1, column, values)
+        return scored.reset_index(drop=True)
+
+
+def _scorer(run: RunData, model: str | None, reasons: int, sampled_reasons: bool) -> _Scorer:
+    if reasons < 0:
+        raise DataError(f"reasons must be 0 or more; got {reasons}")
+    name = run.resolve_model(model)
+    manifest, fitted = load_final_model(run, name)
+    kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
+    background, ranking = None, None
+    if reasons > 0 and (kind == "exact" or sampled_reasons):
+        population = check_applicants(run.population(), manifest.inputs, "population")
+        background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
+        ranking = reason_ranking(run, fitted, manifest, population, background, min(reasons, 4))
+    elif reasons > 0:
+        kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); ask for "
+                "sampled reasons (--sampled-reasons) for budgeted, slower ones")
+    return _Scorer(name, kind, manifest, fitted, scale_of(run), background,
+                   min(reasons, 4) if background is not None else reasons,
+                   int(run.manifest["seed"]), ranking)
+
+
+def reason_ranking(run: RunData, model: BaseEstimator, manifest: ModelManifest,
+             population: pd.DataFrame, background: pd.DataFrame, k: int) -> ApplicantReasons:
+    """Adverse-action ranking of a final model (Regulation B: at most four reasons)."""
+    explained = explain(model, background, background, seed=int(run.manifest["seed"]),
+                        max_evals=Explain.model_validate(run.config["explain"]).max_evals)
+    approved = scale_of(run).points(model.predict_proba(background)[:, 1]) \
+        >= manifest.cutoff_score
+    barred = (run.adverse_action or {}).get("barred") or {
+        **dict.fromkeys(run.config["fairness"]["prohibited"]),
+        **dict.fromkeys(run.config["population"].get("protected") or
+                        ("age", "sex", "minority", "region"))}
+    catalogue = catalogue_for(Explain.model_validate(run.config["explain"]).reasons,
+                              list(population.columns),
+                              run.study.population.source == "synthetic")
+    return applicant_reasons(model, population, explained, approved, catalogue, barred, k)
+
+
+def _id_columns(columns: list[str]) -> list[str]:
+    return [c for c in ID_COLUMNS if c in columns][:1]
+
+
+def score_chunks(run: RunData, frame: pd.DataFrame, *, model: str | None = None,
+                 reasons: int = 4, sampled_reasons: bool = False, chunk_size: int = 100_000,
+                 label: str = "table", progress: Progress | None = None
+                 ) -> tuple[str, str, Iterator[pd.DataFrame]]:
+    """Check ``frame`` against the model's signature, then score it chunk by chunk.
+
+    Returns the model's name, how reasons are given ("exact", "sampled" or why none),
+    and an iterator of scored chunks (row, an id column if the table has one, model,
+    p_default, score, category, approved, reason_k, reason_k_source, reason_k_points).
+    Every check runs before the first chunk is scored.
+    """
+    if chunk_size < 1:
+        raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
+    scorer = _scorer(run, model, reasons, sampled_reasons)
+    X = check_applicants(frame, scorer.manifest.inputs, label)
+    if len(X) == 0:
+        raise DataError(f"{label} has no rows to score")
+    keep = _id_columns([str(c) for c in frame.columns])
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for part in _chunks(len(X), chunk_size):
+            ids = {c: frame[c].iloc[part].to_numpy() for c in keep}
+            yield scorer.score(X.iloc[part], part.start + 1, ids)
+            if progress is not None:
+                progress(part.stop, len(X))
+
+    return scorer.name, scorer.reasons_kind, chunks()
+
+
+def _arrow_schema(scored: pd.DataFrame) -> pa.Schema:
+    """The output schema, with reason columns typed even when a chunk has none."""
+    schema = pa.Schema.from_pandas(scored, preserve_index=False)
+    return pa.schema([pa.field(f.name, pa.float64() if f.name.endswith("_points")
+                               else pa.string())
+                      if pa.types.is_null(f.type) or f.name.startswith("reason_") else f
+                      for f in schema], metadata=schema.metadata)
+
+
+def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
+                     model: str | None = None, reasons: int = 4, sampled_reasons: bool = False,
+                     chunk_size: int = 100_000, force: bool = False,
+                     progress: Progress | None = None) -> ScoreSummary:
+    """Score every row of ``table`` with the run's final model; write ``out`` atomically.
+
+    ``model`` defaults to the run's best model. Reasons come from the exact explainer of
+    the model's family; a family without one (the MLP, Yim-Mitchell) gets sampled
+    reasons only with ``sampled_reasons`` (slow: a budgeted explainer per applicant).
+    """
+    run = load_run(run_dir)
+    table, out = Path(table), Path(out)
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError(f"--out '{out}': unknown file type '{out.suffix}' (valid: "
+                        f"{', '.join(TABLE_SUFFIXES)})")
+    if out.is_dir():
+        raise OutputError(f"--out '{out}' is a folder; give a file path ending in .csv or "
+                          ".parquet")
+    if out.exists() and not force:
+        raise OutputError(f"--out '{out}' exists; give another path or --force to replace it")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise OutputError(f"--out '{out}': folder '{out.parent}' is missing or not writable")
+    if chunk_size < 1:
+        raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
+    scorer = _scorer(run, model, reasons, sampled_reasons)
+    inputs = scorer.manifest.inputs
+    header, batches = table_batches(table, "table", size=chunk_size)
+    names = {c.name for c in inputs}
+    keep = _id_columns(header)
+    ignored = [c for c in header if c not in names]
+    missing = [c.name for c in inputs if c.name not in header]
+    label = f"table '{table}'"
+    if missing:
+        raise DataError(f"{label}: missing column(s) {', '.join(missing)} (the model's "
+                        f"inputs: {', '.join(c.name for c in inputs)})")
+    wanted = [c for c in header if c in names or c in keep]
+    rows = 0
+    for batch in batches(wanted):  # every check over the whole table before anything is written
+        check_applicants(batch, inputs, label, first_row=rows + 1)
+        rows += len(batch)
+    if rows == 0:
+        raise DataError(f"{label} has a header but no rows to score")
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    writer = None
+    approved = done = 0
+    try:
+        for batch in batches(wanted):
+            X = check_applicants(batch, inputs, label, first_row=done + 1)
+            scored = scorer.score(X, done + 1, {c: batch[c].to_numpy() for c in keep})
+            approved += int(scored["approved"].sum())
+            if out.suffix.lower() == ".parquet":
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, _arrow_schema(scored), compression="zstd")
+                writer.write_table(pa.Table.from_pandas(scored, schema=writer.schema,
+                                                        preserve_index=False))
+            else:
+                scored.to_csv(tmp, mode="a", header=done == 0, index=False)
+            done += len(batch)
+            if progress is not None:
+                progress(done, rows)
+        if writer is not None:
+            writer.close()
+            writer = None
+        os.replace(tmp, out)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return ScoreSummary(scorer.name, rows, out, ignored, scorer.reasons_kind, approved)
