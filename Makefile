@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench golden clean
+.PHONY: demo test check bench golden clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15  # one worker per core; a file's tests share a worker (and its fixtures); the 15 slowest listed
+
+# The fast unit tier (under a minute): everything but the tests marked heavy (whole
+# studies, many model fits), which make test runs too.
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not slow and not heavy"
 
 # Regenerate the golden report.md of the tiny run (review the diff before committing).
 golden: $(STAMP)

@@ -14,6 +14,8 @@ import scorelab
 from scorelab.cli.commands import app
 from tests.conftest import DEFAULT_CONFIG
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 runner = CliRunner()
 BAD = Path(__file__).parent / "bad_inputs" / "score"
 SMALL = {"name": "api", "seed": 3, "population": {"n_citizens": 900},

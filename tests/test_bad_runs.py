@@ -22,6 +22,8 @@ from scorelab.study.runner import run
 from tests.bad_inputs.harness import digest, error_line
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 RECIPES_FILE = Path(__file__).parent / "bad_inputs" / "runs" / "recipes.yaml"
 RECIPES: dict[str, dict[str, Any]] = yaml.safe_load(RECIPES_FILE.read_text())
 COMMANDS = ("report", "explain", "compare", "score", "stability")

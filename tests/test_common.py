@@ -14,6 +14,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from scorelab.models.registry import FAMILY_CLASSES, all_estimators
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 ESTIMATORS = [est for _, est in all_estimators()]
 
 _WEIGHTS_NOT_REPEATS = (

@@ -12,6 +12,8 @@ from scorelab.cli.commands import app
 from scorelab.study.runner import run
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 runner = CliRunner()
 
 

@@ -19,7 +19,8 @@ from scorelab.engine import Fold, fit_final, fit_folds, make_folds
 from tests.conftest import make_config
 
 NET = {"hidden_layer_sizes": [8], "max_iter": 30}  # tiny nets: they stop at max_iter
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [pytest.mark.heavy,  # runs studies: not in `make check`
+              pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")]
 MODELS = [
     {"family": "logit", "name": "scorecard"},
     {"family": "trees", "name": "lightgbm", "kind": "lightgbm", "params": {"n_estimators": 30}},

@@ -30,8 +30,9 @@ from scorelab.cli.commands import app
 from scorelab.study.runner import TimeLimitError, _time_limit, run
 from tests.conftest import make_config
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
-                                reason="worker processes are found through /proc")
+pytestmark = [pytest.mark.heavy,  # runs studies: not in `make check`
+              pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                                reason="worker processes are found through /proc")]
 
 #: Measured stops take 1-2 s (most of it the interpreter's exit); a loaded machine is slower.
 STOP_SECONDS = 10.0

@@ -22,6 +22,8 @@ from scorelab.engine import PreparedModel, fit_folds, make_folds
 from scorelab.study.runner import run
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 runner = CliRunner()
 SMALL_MODELS = [
     {"family": "expert", "name": "suining", "kind": "suining"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import json
 import re
 from pathlib import Path
@@ -12,6 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from scorelab.cli.commands import app
+
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
 runner = CliRunner()
 

@@ -16,8 +16,9 @@ from scorelab.study.runner import run
 BUDGET = 2
 #: The MLP is capped at 5 epochs so that its inner fits stop at the limit: the search
 #: counts them, and its final fold fits warn as scikit-learn does.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [pytest.mark.heavy,  # runs studies: not in `make check`
+              pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning")]
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ from scorelab.study.plan import Plan
 from scorelab.study.scenarios import label_bias_sweep, scenario_configs, validate
 from scorelab.truth.planted import planted_truth
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 PARTS = ("total", "true_risk", "response_beyond_true_risk", "label_bias", "residual")
 
 

@@ -20,6 +20,8 @@ import pandas as pd
 import psutil
 import pytest
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 pytest.importorskip("distributed")
 
 from scorelab.fairness.decisions import DECISION_RATES  # noqa: E402

@@ -39,6 +39,8 @@ from scorelab.engine import make_folds
 from scorelab.study.runner import run_study
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 DEBT_RULES = {"debt_to_income": -1500.0, "late_payments": -10.0, "unpaid_debts": -50.0}
 EXACT = ["scorecard", "lightgbm", "expert_debt"]
 KEEP = ["debt_to_income", "income", "late_payments", "utilisation", "employment_years",

@@ -28,6 +28,8 @@ from scorelab.models import (
 from scorelab.models.ensemble import EnsembleSelectionHybrid
 from scorelab.models.registry import FAMILIES
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 SMALL_NET = {"hidden_layer_sizes": (16,), "learning_rate_init": 1e-2}
 
 

@@ -24,6 +24,8 @@ from scorelab.study.plan import Plan
 from scorelab.core.scale import scale_from_config
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 def _audit(strength: float):
     cfg = make_config({

@@ -15,6 +15,8 @@ import pytest
 from scorelab.lda import LdaSearch
 from tests.lda.conftest import scenario, search
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 def _chosen(result: LdaSearch, tolerance: float) -> dict:
     return next(c for c in result.choices if c["tolerance"] == tolerance)

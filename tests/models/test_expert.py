@@ -22,6 +22,8 @@ from scorelab.models.expert import (
 )
 from scorelab.models.logit import LogitScorecard
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 EXPERTS = (SuiningPoints, SesameScore)
 
 

@@ -19,6 +19,8 @@ from scorelab.data import generate_population
 from scorelab.models.hybrid import ExpertBoostHybrid, StackingHybrid, YimMitchellHybrid
 from scorelab.models.trees import LightGBMFamily
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 SMALL_NET = {"hidden_layer_sizes": (16,), "max_iter": 100}
 
 

@@ -17,6 +17,8 @@ from sklearn.utils.estimator_checks import (
 
 from scorelab.models.logit import LogitScorecard
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 @pytest.fixture(scope="module")
 def fitted(data):

@@ -12,6 +12,8 @@ from scorelab.models.mitigation import ReductionsMitigator, ThresholdMitigator, 
 from scorelab.models.registry import build_model
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 @pytest.fixture(scope="module")
 def split():

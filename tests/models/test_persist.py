@@ -27,6 +27,8 @@ from scorelab.models.persist import TRUSTED_TYPES, load_model, save_model
 from scorelab.models.plain import from_plain, to_plain
 from scorelab.models.registry import FAMILY_CLASSES, build_model
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 SMALL_LOGIT = {"max_n_bins": 4, "max_n_prebins": 8}
 SMALL_LGBM = {"n_estimators": 20, "num_leaves": 7, "min_child_samples": 5}
 SMALL_NET = {"hidden_layer_sizes": [16], "max_iter": 300, "learning_rate_init": 1e-2}

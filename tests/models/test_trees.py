@@ -12,6 +12,8 @@ from scorelab.config import config_from_dict
 from scorelab.data import generate_population
 from scorelab.models.trees import LightGBMFamily, RandomForestFamily
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 def _population(n: int, seed: int = 1):
     cfg = config_from_dict({"seed": seed, "population": {"n_citizens": n}})

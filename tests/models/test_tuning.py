@@ -14,6 +14,8 @@ from scorelab.engine import fit_folds, make_folds
 from scorelab.study.plan import Plan
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 BUDGET = 3
 # small spaces so that a search over a few hundred citizens costs seconds
 SMALL = {

@@ -16,6 +16,8 @@ import pytest
 from tests.report.browser import INSTALL_HINT, find_chromium, open_page
 from tests.report.svg_checks import clashing_series, series_looks, svgs
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 SECTIONS = ("summary", "study", "accuracy", "practice", "explanations", "reasons", "fairness",
             "age", "validity", "mitigation", "policy")
 MAX_SCREENS = 15  # of 1400 x 900

@@ -15,6 +15,8 @@ from scorelab.report import compare_runs
 from scorelab.study.runner import run
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 runner = CliRunner()
 MODELS = [{"family": "expert", "name": "suining", "kind": "suining"},
           {"family": "logit", "name": "scorecard", "kind": "scorecard"},

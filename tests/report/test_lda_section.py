@@ -20,6 +20,8 @@ from scorelab.runs.lda import CANDIDATES_FILE, load_lda
 from scorelab.runs.writer import RunWriter
 from tests.lda.conftest import scenario
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 def _lda_folder(tmp_path_factory: pytest.TempPathFactory,
                 **extra: object) -> tuple[Path, LdaSearch]:

@@ -3,11 +3,14 @@ status and ratio taken from the run, and no number a reader could misread."""
 
 from __future__ import annotations
 
+import pytest
 import json
 import re
 from pathlib import Path
 
 import pandas as pd
+
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
 
 

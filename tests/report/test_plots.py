@@ -13,6 +13,8 @@ import pytest
 from scorelab.report import plots
 from tests.report.svg_checks import clashing_series, series_looks
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 NAMES = [f"model_{i}" for i in range(24)]
 
 

@@ -14,6 +14,8 @@ from scorelab.report import build_report
 from scorelab.study.runner import run
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 FAST_MODELS = ("suining", "scorecard", "lightgbm")
 SYNTHETIC_ONLY = ("synthetic", "oracle", "twin", "planted", "minority", "region",
                   "true risk", "true default rate", "thin file")

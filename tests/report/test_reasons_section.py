@@ -3,9 +3,12 @@ validate, reasons that obey the rules, a report built from them."""
 
 from __future__ import annotations
 
+import pytest
 from pathlib import Path
 
 from scorelab.runs.reader import load_run
+
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
 
 def test_the_run_holds_reasons_recourse_and_the_age_rule(default_study_run: Path) -> None:

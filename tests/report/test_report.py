@@ -23,6 +23,8 @@ from scorelab.runs.contract import REQUIRED_ARTIFACTS
 from scorelab.study.runner import run
 from tests.report.conftest import TINY_MODELS, tiny_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 GOLDEN = Path(__file__).parent / "golden" / "tiny_report.md"
 XSS = "<script>alert(1)</script>"
 

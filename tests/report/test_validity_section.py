@@ -14,6 +14,8 @@ from scorelab.runs import load_run
 from scorelab.study.runner import run
 from tests.conftest import make_config
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 @pytest.fixture(scope="module")
 def audited_run(tmp_path_factory: pytest.TempPathFactory) -> Path:

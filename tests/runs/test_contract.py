@@ -20,6 +20,8 @@ from scorelab.runs.contract import JSON_ARTIFACTS, REQUIRED_ARTIFACTS
 from scorelab.applicants.score import check_applicants
 from scorelab.study.runner import StudyResult
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 
 def test_fold_models_reproduce_the_predictions_bit_for_bit(run_dir: Path) -> None:
     run = load_run(run_dir)

@@ -18,6 +18,8 @@ from scorelab.cli.commands import app
 from scorelab.applicants.explain import explain_citizen
 from scorelab.runs import load_run
 
+pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
+
 runner = CliRunner()
 BAD = Path(__file__).parents[1] / "bad_inputs" / "score"
 CASES = yaml.safe_load((BAD / "expected.yaml").read_text())
