@@ -69,7 +69,11 @@ def test_bounds_and_trusted_types_come_from_the_classes():
         assert f"{cls.__module__}.{cls.__qualname__}" in trusted
         assert set(cls.persisted_types) <= trusted
     assert PARAM_MAXIMA == registry.param_maxima()
-    assert set(get_args(ModelSpec.model_fields["family"].annotation)) == set(FAMILIES)
+    schema = ModelSpec.model_json_schema()["properties"]["family"]
+    assert schema["enum"] == list(FAMILIES)
+    assert schema["kinds"] == {f: list(kinds) for f, kinds in FAMILIES.items()}
+    with pytest.raises(ValueError, match="'quantum' is not a family; valid: expert, logit"):
+        ModelSpec(family="quantum", name="q")
 
 
 @pytest.mark.parametrize("cls", FAMILY_CLASSES, ids=lambda c: f"{c.family}/{c.kind}")

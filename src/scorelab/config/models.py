@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from scorelab.config.base import _Section, cross_error
 from scorelab.core.messages import excerpt
 from scorelab.models.neural import MAX_HIDDEN_LAYERS, MAX_LAYER_UNITS
-from scorelab.models.registry import DEFAULT_KIND, FAMILIES, param_maxima
+from scorelab.models.registry import FAMILIES, param_maxima
 from scorelab.models.tuning import SearchRange
 
-__all__ = ["MAX_HIDDEN_LAYERS", "MAX_LAYER_UNITS", "PARAM_MAXIMA", "ModelFamily", "ModelSpec",
-           "SearchRange"]
+__all__ = ["MAX_HIDDEN_LAYERS", "MAX_LAYER_UNITS", "PARAM_MAXIMA", "ModelSpec", "SearchRange"]
 
-#: The family names a config may give: every family of the registry.
-ModelFamily = Literal[tuple(FAMILIES)]  # type: ignore[valid-type]
 
 #: Documented upper bounds of the model parameters that set how much work a fit does,
 #: wherever they appear (also inside a hybrid's components): a bigger value is refused
@@ -32,9 +29,12 @@ _COLUMN_KEYED = frozenset({"rules", "factors", "weights", "monotone_constraints"
 class ModelSpec(_Section):
     """One model of the study: a family, a variant name and its parameters."""
 
-    family: ModelFamily = Field(description="Forecasting family: " + "; ".join(
-        f"{family} (kinds: {', '.join(kinds)}; default {DEFAULT_KIND[family]})"
-        for family, kinds in FAMILIES.items()) + ".")
+    family: str = Field(
+        description="Forecasting family: one of the registered families (expert, logit, "
+        "trees, neural, hybrid, mitigation, and any family added to scorelab.models."
+        "registry; `scorelab render-config --schema` lists them with their kinds).",
+        json_schema_extra={"enum": list(FAMILIES),
+                           "kinds": {f: list(kinds) for f, kinds in FAMILIES.items()}})
     name: str = Field(min_length=1, description="Unique name of this variant in the study.")
     kind: str | None = Field(
         None, description="Which model of the family (null: the family's default kind)."
@@ -42,10 +42,9 @@ class ModelSpec(_Section):
     params: dict[str, Any] = Field(
         default_factory=dict, description="Hyper-parameters passed to the estimator. Those "
         "that set how much work a fit does are bounded wherever they appear (also in a "
-        "hybrid's components): " + ", ".join(
-            f"{name} at most {bound:,}" for name, bound in PARAM_MAXIMA.items())
-        + f", hidden_layer_sizes at most {MAX_HIDDEN_LAYERS} layers of at most "
-        f"{MAX_LAYER_UNITS:,} units."
+        "hybrid's components), each by its family (scorelab.config.PARAM_MAXIMA holds "
+        "them all, e.g. n_estimators and max_iter at most 100,000); hidden_layer_sizes at "
+        f"most {MAX_HIDDEN_LAYERS} layers of at most {MAX_LAYER_UNITS:,} units."
     )
     use_protected: list[str] = Field(
         default_factory=list,
@@ -60,6 +59,14 @@ class ModelSpec(_Section):
         None, description="evaluation.tuning: this model's search space instead of its "
         "family's, per parameter ({low, high, log} or {choices}); parameters not listed "
         "keep the family's range.")
+
+    @field_validator("family")
+    @classmethod
+    def _registered(cls, family: str) -> str:
+        if family not in FAMILIES:
+            raise ValueError(f"'{excerpt(family)}' is not a family; valid: "
+                             f"{', '.join(FAMILIES)}")
+        return family
 
     @model_validator(mode="after")
     def _bounded(self) -> ModelSpec:

@@ -107,7 +107,8 @@ def format_validation_error(exc: ValidationError, root: type[BaseModel]) -> str:
             got = err.get("input")
             shown = f" (got {excerpt(got)!r})" if isinstance(got, str) else \
                 f" (got {excerpt(got)})" if not isinstance(got, dict | list) else ""
-            parts.append(f"{excerpt(loc)}: {excerpt(err['msg'], 200)}{shown}")
+            msg = err["msg"].removeprefix("Value error, ")  # our own words, as they are
+            parts.append(f"{excerpt(loc)}: {excerpt(msg, 200)}{shown}")
     if len(parts) > MAX_PROBLEMS:
         parts[MAX_PROBLEMS:] = [f"... ({len(parts) - MAX_PROBLEMS} more problems)"]
     return "; ".join(parts)
