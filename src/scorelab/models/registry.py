@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from scorelab.core.messages import excerpt, one_line
 from scorelab.exceptions import ConfigError
 from scorelab.models.base import ScorelabClassifier, check_params
+from scorelab.models.ebm import ExplainableBoostingFamily
 from scorelab.models.ensemble import EnsembleSelectionHybrid
 from scorelab.models.expert import SesameScore, SuiningPoints
 from scorelab.models.hybrid import ExpertBoostHybrid, StackingHybrid, YimMitchellHybrid
@@ -42,7 +43,7 @@ __all__ = ["DEFAULT_KIND", "FAMILIES", "FAMILY_CLASSES", "ModelRequest", "all_es
 FAMILY_CLASSES: tuple[type[ScorelabClassifier], ...] = (
     SuiningPoints, SesameScore, LogitScorecard, LightGBMFamily, RandomForestFamily,
     MLPFamily, YimMitchellHybrid, ExpertBoostHybrid, StackingHybrid, EnsembleSelectionHybrid,
-    ReductionsMitigator, ThresholdMitigator,
+    ReductionsMitigator, ThresholdMitigator, ExplainableBoostingFamily,
 )
 
 
