@@ -219,7 +219,7 @@ class ExplainableBoostingFamily(TabularInputMixin, ScorelabClassifier):
                              "other_variable": (self.columns_[features[1]]
                                                 if len(features) > 1 else ""),
                              "other_bin": labels[1][index[1]] if len(features) > 1 else "",
-                             "log_odds": value, "points": -factor * value})
+                             "log_odds": value, "points": 0.0 - factor * value})
         intercept = float(self.ebm_.intercept_[0])
         rows.insert(0, {"term": "(intercept)", "variable": "", "bin": "", "other_variable": "",
                         "other_bin": "", "log_odds": intercept,
