@@ -117,7 +117,7 @@ def test_every_configured_model_builds_and_the_expert_rules_fit(german: Populati
     cfg = load_config(CONFIG)
     models = {m.name: build_model(m) for m in cfg.models}
     assert set(models) == {"suining", "sesame", "scorecard", "random_forest", "lightgbm",
-                           "mlp", "yim_mitchell", "expert_boost", "stacking"}
+                           "mlp", "yim_mitchell", "expert_boost", "stacking", "ebm"}
     X = german.frame[german.features]
     y = german.frame["credit_risk"].to_numpy()
     suining = clone(models["suining"]).fit(X, y)

@@ -139,7 +139,8 @@ def test_learned_families_near_the_oracle_and_above_expert_rules(tmp_path: Path)
 @pytest.mark.parametrize(
     ("models", "extra", "fragments"),
     [
-        ([{"family": "astrology", "name": "x"}], {}, ["models.0.family", "'expert'"]),
+        ([{"family": "astrology", "name": "x"}], {},
+         ["models.0.family", "'astrology' is not a family; valid: expert"]),
         ([{"family": "trees", "name": "x", "kind": "lightgbm", "params": {"n_trees": 5}}], {},
          ["n_trees", "valid"]),
         ([{"family": "trees", "name": "x", "kind": "oak"}], {}, ["oak"]),
