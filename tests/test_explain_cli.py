@@ -43,7 +43,8 @@ def test_letter_names_score_decision_reasons_and_sources(run_dir: Path) -> None:
     assert f"Score: {row['score']:.0f}" in text
     assert ("APPROVED" in text) and ("cut-off of 600" in text)
     assert "business data" in text and "administrative data" in text
-    assert "raised the risk" in text or "lowered the risk" in text
+    assert " points" in text and "log-odds" not in text
+    assert "cost " in text or "gained " in text
 
 
 def test_family_name_selects_its_only_model(run_dir: Path) -> None:

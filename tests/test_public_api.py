@@ -13,7 +13,7 @@ import scorelab
 def test_every_public_name_is_the_object_of_its_home_module() -> None:
     lazy = scorelab._LAZY  # noqa: SLF001 - the package's own table of public names
     assert set(scorelab.__all__) == {*lazy, "ConfigError", "DataError", "OutputError",
-                                     "ScorelabError", "__version__"}
+                                     "ScorelabError", "UnknownModel", "__version__"}
     for name, (module, attribute) in lazy.items():
         assert getattr(scorelab, name) is getattr(importlib.import_module(module), attribute), \
             name

@@ -5,7 +5,13 @@ of Alguliyev & Alakbarova (2021) trained on the same splits, and accuracy report
 beside SHAP explanations and fairness metrics, with particular attention to age.
 """
 
-from scorelab.exceptions import ConfigError, DataError, OutputError, ScorelabError
+from scorelab.exceptions import (
+    ConfigError,
+    DataError,
+    OutputError,
+    ScorelabError,
+    UnknownModel,
+)
 
 # Everything but the exceptions is exported lazily: `import scorelab` (and so the
 # `scorelab` command, which installs its signal handling first) loads no library.
@@ -69,6 +75,7 @@ __all__ = [
     "DataError",
     "OutputError",
     "ScorelabError",
+    "UnknownModel",
     "__version__",
     *_LAZY,
 ]

@@ -47,7 +47,7 @@ from scorelab.data.card import render_data_card_markdown
 from scorelab.data.datasets import list_datasets
 from scorelab.data.io import write_atomically
 from scorelab.engine import Progress
-from scorelab.exceptions import ConfigError
+from scorelab.exceptions import ConfigError, UnknownModel
 from scorelab.lda import lda
 from scorelab.lda.artifacts import guarantee_sentence
 from scorelab.report import build_report
@@ -96,6 +96,9 @@ class _SavedModels(Mapping[str, SavedModel]):
         self._cache: dict[str, SavedModel] = {}
 
     def __getitem__(self, name: str) -> SavedModel:
+        if name not in self._data.model_names:
+            raise UnknownModel(f"no saved model '{name}' in run '{self._data.run_dir.name}' "
+                               f"(models: {', '.join(self._data.model_names)})")
         if name not in self._cache:
             manifest, estimator = load_final_model(self._data, name)
             card = self._data.model_card(name).model_dump(mode="json")  # validated
@@ -188,10 +191,10 @@ class Run:
 
     # ---------------------------------------------------------------- use
     def score(self, applicants: pd.DataFrame, model: str | None = None, *, reasons: int = 4,
-              sampled_reasons: bool = False, progress: Progress | None = None
-              ) -> pd.DataFrame:
+              progress: Progress | None = None) -> pd.DataFrame:
         """Score new applicants with a final model (default: the best), as ``scorelab
-        score`` does: P(default), score, category, decision and the top reasons.
+        score`` does: P(default), the score in whole points, category, decision and each
+        declined applicant's reasons in points (``reasons=0``: none).
 
         Raises
         ------
@@ -199,8 +202,7 @@ class Run:
             One line naming a missing, mistyped or unseen-category column.
         """
         _, _, chunks = score_chunks(self._data, applicants, model=model, reasons=reasons,
-                                    sampled_reasons=sampled_reasons, label="applicants",
-                                    progress=progress)
+                                    label="applicants", progress=progress)
         return pd.concat(list(chunks), ignore_index=True)
 
     def letter(self, who: int | pd.DataFrame | pd.Series, model: str | None = None) -> Letter:

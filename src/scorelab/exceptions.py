@@ -21,3 +21,11 @@ class DataError(ScorelabError, ValueError):
 
 class OutputError(ScorelabError, ValueError):
     """An output path cannot be written (exists, or is not writable)."""
+
+
+class UnknownModel(ScorelabError, KeyError):
+    """A run has no saved model of that name (a ``KeyError``: a run's models are a
+    mapping). Its message names the saved models."""
+
+    def __str__(self) -> str:  # KeyError would quote the message as a repr
+        return str(self.args[0]) if self.args else ""

@@ -45,6 +45,7 @@ DEBT_RULES = {"debt_to_income": -1500.0, "late_payments": -10.0, "unpaid_debts":
 EXACT = ["scorecard", "lightgbm", "expert_debt"]
 KEEP = ["debt_to_income", "income", "late_payments", "utilisation", "employment_years",
         "education"]
+FACTOR = 20 / np.log(2)  # score points per log-odds at pdo 20
 DEBT_STRENGTH = 5.0  # log-odds per unit of log(debt_to_income / 0.3): the dominant cause
 
 
@@ -186,7 +187,7 @@ def test_age_rule_fails_a_model_penalising_the_elderly_and_passes_one_favouring_
     frame = result.population.frame
     rule = age_rule(result.explanations, frame.set_index("citizen_id")["age"],
                     {m.name: m.columns for m in result.models}, "age", [18, 26, 36, 51, 66],
-                    ["credit_history_years", "employment_years"])
+                    ["credit_history_years", "employment_years"], factor=FACTOR)
     models = rule["models"]
     assert rule["groups"] == ["18-25", "26-35", "36-50", "51-61", "62+"]
     assert models["age_penalised"]["verdict"] == "fail"
@@ -231,7 +232,7 @@ def test_the_age_rule_margin_has_an_interval_that_tells_noise_from_a_difference(
         shift, verdict, distinct):
     table, ages = _age_table(shift)
     rule = age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
-                    n_boot=200, seed=3)
+                    n_boot=200, seed=3, factor=FACTOR)
     entry = rule["models"]["m"]
     low, high = entry["margin_interval"]
     assert low < high and entry["distinguishable_from_zero"] is distinct
@@ -239,16 +240,19 @@ def test_the_age_rule_margin_has_an_interval_that_tells_noise_from_a_difference(
     assert ("not distinguishable from zero" in entry["evidence"]) is (not distinct)
     if verdict:
         assert entry["verdict"] == verdict
+    # the evidence a person reads is in points of the scale (pdo 20: 28.85 per log-odds)
+    assert "log-odds" not in entry["evidence"] and " points" in entry["evidence"]
+    assert f"margin {entry['margin'] * FACTOR:+.1f} points" in entry["evidence"]
     # determinism: the same seed gives the same interval; another seed another one
     again = age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
-                     n_boot=200, seed=3)["models"]["m"]
+                     n_boot=200, seed=3, factor=FACTOR)["models"]["m"]
     assert again["margin_interval"] == entry["margin_interval"]
     assert age_rule(table, ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
-                    n_boot=0)["models"]["m"]["margin_interval"] is None
+                    n_boot=0, factor=FACTOR)["models"]["m"]["margin_interval"] is None
     # a handful per group: no interval is claimed, and the evidence says why
     few, few_ages = _age_table(shift, n=30)
     small = age_rule(few, few_ages, {"m": ["age"]}, "age", [18, 26, 36, 51, 66], [],
-                     n_boot=200, seed=3)["models"]["m"]
+                     n_boot=200, seed=3, factor=FACTOR)["models"]["m"]
     assert small["margin_interval"] is None and small["distinguishable_from_zero"] is None
     assert "fewer than 10 explained applicants" in small["evidence"]
 

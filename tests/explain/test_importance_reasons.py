@@ -14,8 +14,9 @@ from scorelab.explain import (
     agreement,
     explanations_table,
     global_importance,
+    Reason,
     letter,
-    reason_codes,
+    points_of,
     true_drivers,
 )
 from scorelab.explain.importance import TABLE_COLUMNS
@@ -84,39 +85,58 @@ def test_agreement(table):
     assert set(ag["vs_truth"]) == {"lgbm", "rules"}
 
 
-def test_reason_codes_signs_and_wording(table):
-    rc = reason_codes(table, 7, "lgbm", k=3)
-    assert [r["feature"] for r in rc["raised"]] == ["late_payments", "income"]
-    assert [r["feature"] for r in rc["lowered"]] == ["marital_status"]
-    assert rc["raised"][0]["text"] == \
-        "late_payments = 4 (business data) raised the risk by 0.62 log-odds"
-    assert rc["lowered"][0]["text"] == \
-        "marital_status = married (administrative data) lowered the risk by 0.30 log-odds"
-    assert all(r["shap"] > 0 for r in rc["raised"]) and all(r["shap"] < 0 for r in rc["lowered"])
-    # same wording for another family
-    rc2 = reason_codes(table, 7, "rules")
-    assert rc2["raised"][0]["text"] == \
-        "late_payments = 4 (business data) raised the risk by 0.50 log-odds"
-    assert rc2["lowered"] == []
-    with pytest.raises(ValueError):
-        reason_codes(table, 7)  # two models: must name one
-    with pytest.raises(KeyError):
-        reason_codes(table, 99, "lgbm")
+def test_points_of_is_the_scale_slope():
+    factor = 20 / np.log(2)  # pdo 20
+    # one doubling of the odds of default costs exactly pdo points
+    assert points_of(np.log(2), factor) == pytest.approx(-20.0)
+    assert points_of(-np.log(2), factor) == pytest.approx(20.0)
+    assert str(points_of(0.0, factor)) == "0.0"  # never -0
 
 
-def test_letter_contents(table):
-    rows = table[table.citizen_id == 7]
-    text = letter(rows, score=571.4, category="D", approved=False, cutoff=600, model="lgbm")
+def _reason(feature, source, value, log_odds, code=None, text=None):
+    factor = 20 / np.log(2)
+    return Reason(feature, source, value, points_of(log_odds, factor), log_odds, code, text)
+
+
+def test_reason_lines_are_in_points_never_log_odds():
+    r = _reason("debt_to_income", "business", "49.6%", 0.26, "S05",
+                "Debt-to-income ratio too high")
+    assert r.line() == ("[S05] Debt-to-income ratio too high: 49.6% (business data); "
+                        "cost 8 points")
+    assert r.points == pytest.approx(-0.26 * 20 / np.log(2))
+    fav = _reason("income", "business", "3,000", -0.02)
+    assert fav.line() == "income: 3,000 (business data); gained 1 point"
+    tiny = _reason("income", "business", "3,000", 0.001)
+    assert tiny.line().endswith("cost less than 1 point")
+    d = r.as_dict()
+    assert d["log_odds"] == 0.26 and d["points"] == pytest.approx(-7.502, abs=1e-4)
+
+
+def test_letter_contents():
+    reasons = [_reason("late_payments", "business", "4", 0.62, "S01", "Late payments"),
+               _reason("income", "business", "missing", 0.1, "S02", "Income too low")]
+    favourable = [_reason("marital_status", "administrative", "married", -0.3)]
+    used = {"business": ["late_payments", "income"], "administrative": ["marital_status"],
+            "derived": ["expert_points"]}
+    text = letter(who="citizen 7", model="lgbm", score=571.4, category="D",
+                  approved=False, cutoff=600, reasons=reasons, favourable=favourable,
+                  method="the approved applicants' average", used=used,
+                  change="late_payments from 4 to 1")
     assert "citizen 7" in text and "'lgbm'" in text
     assert "Score: 571" in text and "Category: D" in text
     assert "NOT APPROVED" in text and "cut-off of 600" in text
-    assert "late_payments = 4 (business data) raised the risk by 0.62 log-odds" in text
-    assert "marital_status = married (administrative data) lowered the risk" in text
+    assert "1. [S01] Late payments: 4 (business data); cost 18 points" in text
+    assert "2. [S02] Income too low: missing (business data); cost 3 points" in text
+    assert "In your favour (ranked the same way):" in text
+    assert "marital_status: married (administrative data); gained 9 points" in text
+    assert "late_payments from 4 to 1" in text
     assert "business data: late_payments, income" in text
     assert "administrative data: marital_status" in text
     assert "derived: expert_points" in text
     assert "Not used: personal, organisation, webspace data." in text
-    ok = letter(rows, score=700, category="B", approved=True, cutoff=600, model="lgbm")
+    assert "log-odds" not in text and "log odds" not in text
+    ok = letter(who="citizen 7", model="lgbm", score=700, category="B", approved=True,
+                cutoff=600, reasons=[], favourable=[], method="x", used=used)
     assert "APPROVED: your score is at or above the cut-off of 600" in ok
 
 

@@ -78,7 +78,11 @@ def test_explain_cli_json_and_text(run_dir: Path) -> None:
     result = runner.invoke(app, ["explain", str(run_dir), "--citizen", str(citizen), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["citizen_id"] == citizen and "raised" in data and "explained_by" in data
+    assert data["citizen_id"] == citizen and "explained_by" in data
+    assert isinstance(data["score"], int) and data["score"] == round(data["score_exact"])
+    for reason in data["reasons"] + data["favourable"]:  # points beside the log-odds
+        assert reason["points"] == pytest.approx(-reason["log_odds"] * data["points_per_log_odds"],
+                                                 abs=1e-3)
     text = runner.invoke(app, ["explain", str(run_dir), "--citizen", str(citizen),
                                "--model", "scorecard"])
     assert text.exit_code == 0 and "Decision:" in text.stdout
@@ -97,7 +101,8 @@ def test_explain_a_new_applicant_from_a_table(run_dir: Path) -> None:
     rows = letter.rows
     assert rows["base_value"].iloc[0] + rows["shap"].sum() == pytest.approx(
         rows["output"].iloc[0], abs=1e-9)
-    assert data["score"] == pytest.approx(letter.score)
+    assert data["score"] == round(letter.score)
+    assert data["score_exact"] == pytest.approx(letter.score)
 
 
 def test_score_writes_probabilities_decisions_and_reasons(run_dir: Path, tmp_path: Path) -> None:
@@ -121,13 +126,23 @@ def test_score_writes_probabilities_decisions_and_reasons(run_dir: Path, tmp_pat
     assert (scored["reason_1_points"].dropna() < 0).all()
 
 
-def test_score_a_model_without_an_exact_explainer_says_so(run_dir: Path, tmp_path: Path) -> None:
+def test_score_gives_the_mlp_reasons_without_a_flag(run_dir: Path, tmp_path: Path) -> None:
+    """Reasons come from every family by default: a network's are stated, not withheld."""
     out = tmp_path / "mlp.csv"
     result = runner.invoke(app, ["score", str(run_dir), str(BAD / "ok_with_extra.csv"),
                                  "--out", str(out), "--model", "mlp"])
     assert result.exit_code == 0, result.output
-    assert "no exact explainer" in result.stdout
-    assert "reason_1" not in pd.read_csv(out).columns
+    scored = pd.read_csv(out)
+    declined = scored[~scored["approved"]]
+    assert "reason_1" in scored.columns and "--sampled-reasons" not in result.output
+    assert declined["reason_1"].notna().all()
+    assert (declined["reason_1_points"] < 0).all()
+    assert (scored.loc[scored["approved"], "reason_1"].isna()).all()
+    off = tmp_path / "none.csv"
+    result = runner.invoke(app, ["score", str(run_dir), str(BAD / "ok_with_extra.csv"),
+                                 "--out", str(off), "--model", "mlp", "--reasons", "0"])
+    assert result.exit_code == 0, result.output
+    assert not any(c.startswith("reason_") for c in pd.read_csv(off).columns)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

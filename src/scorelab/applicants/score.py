@@ -27,13 +27,13 @@ from scorelab.data.loaders import table_batches
 from scorelab.exceptions import DataError, OutputError
 from scorelab.explain.applicant import ApplicantReasons, applicant_reasons
 from scorelab.explain.catalogue import catalogue_for
-from scorelab.explain.explainers import EXACT_KINDS, background_sample, explain
+from scorelab.explain.explainers import EXACT_KINDS, Explanation, background_sample, explain
 from scorelab.models.persist import load_model
 from scorelab.runs.contract import InputColumn, ModelManifest
 from scorelab.runs.reader import RunData, load_run
 
-__all__ = ["ScoreSummary", "check_applicants", "load_final_model", "score_applicants",
-           "score_chunks", "score_frame"]
+__all__ = ["ScoreSummary", "Scorer", "check_applicants", "load_final_model",
+           "score_applicants", "score_chunks", "scorer_for"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 ID_COLUMNS = ("citizen_id", "applicant_id", "id")  # kept beside the scores when present
@@ -155,88 +155,85 @@ def _chunks(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def score_frame(model: BaseEstimator, manifest: ModelManifest, X: pd.DataFrame,
-                scale: ScoreScale, background: pd.DataFrame | None, k: int,
-                max_evals: int = 200, seed: int = 0,
-                ranking: ApplicantReasons | None = None) -> pd.DataFrame:
-    """P(default), score, category, decision and the top-``k`` adverse-action reasons
-    (with ``ranking``: declined applicants only, by the stated method, with codes)."""
-    p = model.predict_proba(X)[:, 1]
-    points = scale.points(p)
-    out = pd.DataFrame({"model": manifest.name, "p_default": p, "score": points,
-                        "category": scale.category(points),
-                        "approved": points >= manifest.cutoff_score}, index=X.index)
-    if k > 0 and background is not None:
-        e = explain(model, X, background, max_evals=max_evals, seed=seed)
-        if ranking is not None:
-            sources = {c.name: c.source for c in manifest.inputs}
-            found = ranking.rank(model, X, e, out["approved"].to_numpy())
-            for j in range(1, ranking.k + 1):
-                feature = found[f"reason_{j}"]
-                out[f"reason_{j}"] = feature
-                out[f"reason_{j}_code"] = found[f"reason_{j}_code"]
-                out[f"reason_{j}_text"] = found[f"reason_{j}_text"]
-                out[f"reason_{j}_source"] = [sources.get(f) if f else None for f in feature]
-                out[f"reason_{j}_points"] = -found[f"reason_{j}_gap"] * scale.factor
-            return out
-        values = e.values
-        order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-        columns = np.asarray(e.columns, dtype=object)
-        sources = {c.name: c.source for c in manifest.inputs}
-        rows = np.arange(len(X))[:, None]
-        top = values[rows, order]
-        for j in range(min(k, values.shape[1])):
-            lowered = top[:, j] > 0  # raised the risk = lowered the score
-            feature = np.where(lowered, columns[order[:, j]], None)
-            out[f"reason_{j + 1}"] = feature
-            out[f"reason_{j + 1}_source"] = [sources.get(f) if f else None for f in feature]
-            out[f"reason_{j + 1}_points"] = np.where(lowered, -top[:, j] * scale.factor,
-                                                     np.nan)
-    return out
-
-
 @dataclass
-class _Scorer:
-    """A final model ready to score chunks: its manifest, scale and reasons' background."""
+class Scorer:
+    """A final model ready to score applicants: its manifest, scale, the background its
+    explanations are measured against, and its reasons' ranking (the same for
+    ``scorelab score``, a letter to a new applicant, ``Run.score`` and ``Run.explain``:
+    one answer per applicant)."""
 
     name: str
-    reasons_kind: str
     manifest: ModelManifest
     model: BaseEstimator
     scale: ScoreScale
     background: pd.DataFrame | None
     reasons: int
     seed: int
+    max_evals: int
     ranking: ApplicantReasons | None = None
+
+    @property
+    def reasons_kind(self) -> str:
+        """How the reasons are made: "exact" (an exact decomposition of the model),
+        "sampled (...)" (a seeded, budgeted estimate) or "none" (reasons 0)."""
+        if self.ranking is None:
+            return "none"
+        if self.manifest.explainer in EXACT_KINDS:
+            return "exact"
+        return (f"sampled: permutation estimate, {self.max_evals} evaluations per applicant "
+                f"over {0 if self.background is None else len(self.background)} "
+                "background rows")
+
+    def explain(self, X: pd.DataFrame) -> Explanation:
+        """The model's explanation of ``X`` against the run's background rows."""
+        return explain(self.model, X, self.background, max_evals=self.max_evals,
+                       seed=self.seed)
 
     def score(self, X: pd.DataFrame, first_row: int, ids: dict[str, np.ndarray]
               ) -> pd.DataFrame:
-        scored = score_frame(self.model, self.manifest, X, self.scale, self.background,
-                             self.reasons if self.background is not None else 0,
-                             seed=self.seed, ranking=self.ranking)
-        scored.insert(0, "row", np.arange(first_row, first_row + len(X)))
+        """P(default), the score in whole points, category, decision and, for declined
+        applicants, up to ``reasons`` adverse-action reasons in points."""
+        p = self.model.predict_proba(X)[:, 1]
+        points = self.scale.points(p)
+        out = pd.DataFrame({"model": self.name, "p_default": p,
+                            "score": np.rint(points).astype(np.int64),
+                            "category": self.scale.category(points),
+                            "approved": points >= self.manifest.cutoff_score}, index=X.index)
+        if self.ranking is not None:
+            sources = {c.name: c.source for c in self.manifest.inputs}
+            found = self.ranking.rank(self.model, X, self.explain(X),
+                                      out["approved"].to_numpy())
+            for j in range(1, self.ranking.k + 1):
+                feature = found[f"reason_{j}"]
+                out[f"reason_{j}"] = feature
+                out[f"reason_{j}_code"] = found[f"reason_{j}_code"]
+                out[f"reason_{j}_text"] = found[f"reason_{j}_text"]
+                out[f"reason_{j}_source"] = [sources.get(f) if f else None for f in feature]
+                out[f"reason_{j}_points"] = 0.0 - found[f"reason_{j}_gap"] * self.scale.factor
+        out.insert(0, "row", np.arange(first_row, first_row + len(X)))
         for column, values in ids.items():
-            scored.insert(1, column, values)
-        return scored.reset_index(drop=True)
+            out.insert(1, column, values)
+        return out.reset_index(drop=True)
 
 
-def _scorer(run: RunData, model: str | None, reasons: int, sampled_reasons: bool) -> _Scorer:
+def scorer_for(run: RunData, model: str | None, reasons: int = 4) -> Scorer:
+    """The final model ``model`` (default: the run's best) ready to score, with its
+    reasons (every family: exact where the model decomposes exactly, a seeded estimate
+    otherwise; at most four, Regulation B); ``reasons`` 0: none."""
     if reasons < 0:
         raise DataError(f"reasons must be 0 or more; got {reasons}")
     name = run.resolve_model(model)
     manifest, fitted = load_final_model(run, name)
-    kind = "exact" if manifest.explainer in EXACT_KINDS else "sampled"
+    seed = int(run.manifest["seed"])
+    max_evals = Explain.model_validate(run.config["explain"]).max_evals
     background, ranking = None, None
-    if reasons > 0 and (kind == "exact" or sampled_reasons):
+    if reasons > 0:
         population = check_applicants(run.population(), manifest.inputs, "population")
-        background = background_sample(population, BACKGROUND_SIZE, seed=run.manifest["seed"])
-        ranking = reason_ranking(run, fitted, manifest, population, background, min(reasons, 4))
-    elif reasons > 0:
-        kind = (f"none: '{name}' has no exact explainer ({manifest.explainer}); ask for "
-                "sampled reasons (--sampled-reasons) for budgeted, slower ones")
-    return _Scorer(name, kind, manifest, fitted, scale_of(run), background,
-                   min(reasons, 4) if background is not None else reasons,
-                   int(run.manifest["seed"]), ranking)
+        background = background_sample(population, BACKGROUND_SIZE, seed=seed)
+        ranking = reason_ranking(run, fitted, manifest, population, background,
+                                 min(reasons, 4))
+    return Scorer(name, manifest, fitted, scale_of(run), background, min(reasons, 4), seed,
+                  max_evals, ranking)
 
 
 def reason_ranking(run: RunData, model: BaseEstimator, manifest: ModelManifest,
@@ -261,7 +258,7 @@ def _id_columns(columns: list[str]) -> list[str]:
 
 
 def score_chunks(run: RunData, frame: pd.DataFrame, *, model: str | None = None,
-                 reasons: int = 4, sampled_reasons: bool = False, chunk_size: int = 100_000,
+                 reasons: int = 4, chunk_size: int = 100_000,
                  label: str = "table", progress: Progress | None = None
                  ) -> tuple[str, str, Iterator[pd.DataFrame]]:
     """Check ``frame`` against the model's signature, then score it chunk by chunk.
@@ -273,7 +270,7 @@ def score_chunks(run: RunData, frame: pd.DataFrame, *, model: str | None = None,
     """
     if chunk_size < 1:
         raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
-    scorer = _scorer(run, model, reasons, sampled_reasons)
+    scorer = scorer_for(run, model, reasons)
     X = check_applicants(frame, scorer.manifest.inputs, label)
     if len(X) == 0:
         raise DataError(f"{label} has no rows to score")
@@ -299,14 +296,14 @@ def _arrow_schema(scored: pd.DataFrame) -> pa.Schema:
 
 
 def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
-                     model: str | None = None, reasons: int = 4, sampled_reasons: bool = False,
+                     model: str | None = None, reasons: int = 4,
                      chunk_size: int = 100_000, force: bool = False,
                      progress: Progress | None = None) -> ScoreSummary:
     """Score every row of ``table`` with the run's final model; write ``out`` atomically.
 
-    ``model`` defaults to the run's best model. Reasons come from the exact explainer of
-    the model's family; a family without one (the MLP, Yim-Mitchell) gets sampled
-    reasons only with ``sampled_reasons`` (slow: a budgeted explainer per applicant).
+    ``model`` defaults to the run's best model. Every declined applicant gets up to
+    ``reasons`` adverse-action reasons in points, from every family (exact where the
+    model decomposes exactly; a seeded estimate otherwise).
     """
     run = load_run(run_dir)
     table, out = Path(table), Path(out)
@@ -322,7 +319,7 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
         raise OutputError(f"--out '{out}': folder '{out.parent}' is missing or not writable")
     if chunk_size < 1:
         raise DataError(f"chunk_size must be at least 1; got {chunk_size}")
-    scorer = _scorer(run, model, reasons, sampled_reasons)
+    scorer = scorer_for(run, model, reasons)
     inputs = scorer.manifest.inputs
     header, batches = table_batches(table, "table", size=chunk_size)
     names = {c.name for c in inputs}

@@ -453,9 +453,6 @@ def score(
     model: ModelOpt = None,
     reasons: Annotated[int, typer.Option("--reasons", help="Adverse-action reasons per "
                                          "applicant (0: none).")] = 4,
-    sampled_reasons: Annotated[bool, typer.Option("--sampled-reasons", help="Reasons for a "
-                                                  "model without an exact explainer (slow)."
-                                                  )] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = 100_000,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
     as_json: JsonOpt = False,
@@ -474,7 +471,7 @@ def score(
         task = bar.add_task("scoring applicants", total=None)
         summary = api.score_applicants(
             run_dir, table, out_path, model=model, reasons=reasons,
-            sampled_reasons=sampled_reasons, chunk_size=chunk_size, force=force,
+            chunk_size=chunk_size, force=force,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
     facts = {"model": summary.model, "rows": summary.rows, "approved": summary.approved,
              "out": str(summary.out), "reasons": summary.reasons,
@@ -485,7 +482,7 @@ def score(
     if summary.ignored_columns:
         out.print(f"ignored column(s) the model does not use: "
                   f"{', '.join(summary.ignored_columns)}", highlight=False)
-    if summary.reasons not in ("exact", "sampled"):
+    if summary.reasons not in ("exact", "none"):
         out.print(f"reasons: {summary.reasons}", highlight=False)
     out.print(f"scored {summary.rows:,} applicants with '{summary.model}' "
               f"({summary.approved:,} approved)", highlight=False)

@@ -20,12 +20,13 @@ from scorelab.explain.importance import (
     global_importance,
     true_drivers,
 )
-from scorelab.explain.reasons import letter, reason_codes
+from scorelab.explain.reasons import Reason, letter, points_of
 
 __all__ = [
     "SCALE",
     "SOURCE_ORDER",
     "Explanation",
+    "Reason",
     "agreement",
     "background_sample",
     "explain",
@@ -34,6 +35,6 @@ __all__ = [
     "global_importance",
     "letter",
     "log_odds",
-    "reason_codes",
+    "points_of",
     "true_drivers",
 ]

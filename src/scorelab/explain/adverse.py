@@ -29,7 +29,7 @@ import pandas as pd
 
 __all__ = ["METHOD_APPROVED", "METHOD_POINTS", "RankedReasons", "additive_terms",
            "approved_reference", "barred_flags", "membership", "rank_reasons",
-           "reason_method"]
+           "reason_method", "reason_reference"]
 
 METHOD_POINTS = "points below the maximum attainable"
 METHOD_APPROVED = "contribution relative to the approved applicants' average"
@@ -39,6 +39,12 @@ ADDITIVE_KINDS = frozenset({"additive", "linear"})
 def reason_method(explainer_kind: str) -> str:
     """The ranking method of a model whose explainer is ``explainer_kind``."""
     return METHOD_POINTS if explainer_kind in ADDITIVE_KINDS else METHOD_APPROVED
+
+
+def reason_reference(explainer_kind: str) -> str:
+    """What a reason's points are measured against, in words for an applicant."""
+    return ("the best value of each input" if explainer_kind in ADDITIVE_KINDS
+            else "the approved applicants' average")
 
 
 def additive_terms(model: Any, X: pd.DataFrame) -> np.ndarray:

@@ -17,10 +17,12 @@ import pandas as pd
 
 from scorelab.explain.adverse import (
     ADDITIVE_KINDS,
+    RankedReasons,
     additive_terms,
     approved_reference,
     rank_reasons,
     reason_method,
+    reason_reference,
 )
 from scorelab.explain.catalogue import Catalogue
 from scorelab.explain.explainers import Explanation, explainer_kind
@@ -40,14 +42,35 @@ class ApplicantReasons:
     catalogue: Catalogue
     k: int
 
-    def rank(self, model: Any, X: pd.DataFrame, explanation: Explanation,
-             approved: np.ndarray) -> dict[str, np.ndarray]:
-        """Columns reason_j (input), reason_j_code, reason_j_text, reason_j_points (score
-        points lost, negative) for j = 1..k; empty for approved applicants."""
+    @property
+    def reference_words(self) -> str:
+        return reason_reference(self.kind)
+
+    def gaps(self, model: Any, X: pd.DataFrame, explanation: Explanation
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """(gap, shap): each input's log-odds against the reference (the ranking value:
+        positive raised the risk) and its SHAP value, ``(len(X), inputs)``."""
         shap = pd.DataFrame(explanation.values, columns=explanation.columns)[self.columns] \
             .to_numpy(dtype=float)
         gap = (additive_terms(model, X) - self.reference if self.kind in ADDITIVE_KINDS
                else shap - self.reference)
+        return gap, shap
+
+    def both_sides(self, model: Any, X: pd.DataFrame, explanation: Explanation
+                   ) -> tuple[RankedReasons, RankedReasons]:
+        """Every applicant's reasons (what raised the risk most against the reference)
+        and the inputs in their favour (what lowered it most), ranked the same way,
+        whatever the decision (a letter's two lists)."""
+        gap, shap = self.gaps(model, X, explanation)
+        everyone = np.ones(len(X), dtype=bool)
+        return (rank_reasons(gap, shap, everyone, self.barred, self.k),
+                rank_reasons(-gap, -shap, everyone, self.barred, self.k))
+
+    def rank(self, model: Any, X: pd.DataFrame, explanation: Explanation,
+             approved: np.ndarray) -> dict[str, np.ndarray]:
+        """Columns reason_j (input), reason_j_code, reason_j_text, reason_j_points (score
+        points lost, negative) for j = 1..k; empty for approved applicants."""
+        gap, shap = self.gaps(model, X, explanation)
         ranked = rank_reasons(gap, shap, ~np.asarray(approved, dtype=bool), self.barred,
                               self.k)
         names = np.asarray(self.columns + [None], dtype=object)

@@ -1,122 +1,111 @@
-"""Reason codes and the citizen's letter, the same for every family.
+"""Reasons in points, and the letter to one applicant, the same for every family.
 
-Sign convention (every family): a positive SHAP value raised the risk (log-odds of
-default), which lowered the score; a negative one lowered the risk and raised the score.
-Wording: ``"late_payments = 4 (business data) raised the risk by 0.62 log-odds"``.
+Every amount a person reads is in points of the run's score scale. The scale is a
+straight line in the log-odds (``points = base + factor * (ln odds_good - ln base_odds)``
+with ``factor = pdo / ln 2``), so a contribution of ``c`` log-odds of default is exactly
+``-factor * c`` points (:func:`points_of`): more risk, fewer points. Machine output (a
+letter's JSON) keeps the log-odds beside the points.
 
-``reason_codes`` returns (JSON-ready)::
-
-    {"citizen_id", "model", "family", "method", "scale", "base_value", "output",
-     "raised":  [{"feature", "source", "value", "shap", "text"}, ...],   (top k, shap > 0)
-     "lowered": [{"feature", "source", "value", "shap", "text"}, ...]}   (top k, shap < 0)
+A letter has one list of reasons, ranked one way: the inputs that cost the applicant the
+most points against the family's reference (the best attainable term of an additive
+model; the approved applicants' average otherwise, :mod:`scorelab.explain.adverse`), and,
+where the ranking finds them, the inputs in the applicant's favour, ranked the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from scorelab.data.schema import SOURCES
-from scorelab.explain.explainers import SCALE
 
-__all__ = ["letter", "reason_codes", "reason_text"]
+__all__ = ["Reason", "letter", "points_of", "sources_used"]
+
+
+def points_of(log_odds: float, factor: float) -> float:
+    """Score points of a change of ``log_odds`` in the log-odds of default (0, not -0)."""
+    return 0.0 - float(factor) * float(log_odds)
 
 
 def _source_words(source: str) -> str:
     return f"{source} data" if source in SOURCES else source
 
 
-def reason_text(feature: str, value: str, source: str, shap: float) -> str:
-    """One reason in words (the same wording for every family)."""
-    verb = "raised" if shap > 0 else "lowered"
-    return (f"{feature} = {value} ({_source_words(source)}) {verb} the risk by "
-            f"{abs(shap):.2f} log-odds")
+def _points_words(points: float) -> str:
+    shown = round(abs(points))
+    if shown == 0:
+        return "less than 1 point"
+    return f"{shown} point{'s' if shown != 1 else ''}"
 
 
-def _reasons(rows: pd.DataFrame, k: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    shap = rows["shap"].to_numpy(dtype=float)
-    order_up = np.argsort(-shap, kind="stable")
-    order_down = np.argsort(shap, kind="stable")
+@dataclass(frozen=True)
+class Reason:
+    """One input's part in a decision: what it cost (negative points) or gained the
+    applicant against the reference, in points and in log-odds of default."""
 
-    def item(i: int) -> dict[str, Any]:
-        r = rows.iloc[i]
-        return {"feature": str(r["feature"]), "source": str(r["source"]),
-                "value": str(r["value"]), "shap": float(r["shap"]),
-                "text": reason_text(str(r["feature"]), str(r["value"]), str(r["source"]),
-                                    float(r["shap"]))}
+    feature: str
+    source: str
+    value: str
+    points: float
+    log_odds: float
+    code: str | None = None
+    text: str | None = None
 
-    raised = [item(i) for i in order_up[:k] if shap[i] > 0]
-    lowered = [item(i) for i in order_down[:k] if shap[i] < 0]
-    return raised, lowered
+    def line(self) -> str:
+        """``[S05] Debt-to-income ratio too high: 49.6% (business data): 14 points``."""
+        head = f"[{self.code}] {self.text}" if self.code and self.text else self.feature
+        verb = "cost" if self.points < 0 else "gained"
+        return (f"{head}: {self.value} ({_source_words(self.source)}); {verb} "
+                f"{_points_words(self.points)}")
 
-
-def _one(table: pd.DataFrame, citizen_id: Any, model: str | None) -> pd.DataFrame:
-    rows = table[table["citizen_id"] == citizen_id]
-    if model is not None:
-        rows = rows[rows["model"].astype(str) == str(model)]
-    if rows.empty:
-        raise KeyError(f"no explanation for citizen {citizen_id!r} and model {model!r}")
-    if rows["model"].astype(str).nunique() > 1:
-        raise ValueError(f"citizen {citizen_id!r} has explanations from several models "
-                         f"({sorted(rows['model'].astype(str).unique())}); name one")
-    return rows
+    def as_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "code": self.code, "reason": self.text,
+                "value": self.value, "source": self.source,
+                "points": round(self.points, 4), "log_odds": self.log_odds}
 
 
-def reason_codes(table: pd.DataFrame, citizen_id: Any, model: str | None = None,
-                 k: int = 3) -> dict[str, Any]:
-    """The ``k`` features that raised the citizen's risk most and the ``k`` that lowered
-    it most, for one model (format: module docstring)."""
-    rows = _one(table, citizen_id, model)
-    raised, lowered = _reasons(rows, k)
-    first = rows.iloc[0]
-    return {"citizen_id": first["citizen_id"].item() if hasattr(first["citizen_id"], "item")
-            else first["citizen_id"],
-            "model": str(first["model"]), "family": str(first["family"]),
-            "method": str(first["method"]), "scale": SCALE,
-            "base_value": float(first["base_value"]), "output": float(first["output"]),
-            "raised": raised, "lowered": lowered}
+def sources_used(features: Iterable[str], source_of: Mapping[str, str]
+                 ) -> dict[str, list[str]]:
+    """The inputs of a score by data source (the paper's five first, then others)."""
+    used: dict[str, list[str]] = {}
+    for feature in dict.fromkeys(features):
+        used.setdefault(source_of.get(feature, "derived"), []).append(feature)
+    order = [*SOURCES, *sorted(set(used) - set(SOURCES))]
+    return {s: used[s] for s in order if s in used}
 
 
-def letter(rows: pd.DataFrame, *, score: float, category: str, approved: bool,
-           cutoff: float, model: str, citizen_id: Any = None, k: int = 3) -> str:
-    """A short plain-text letter to one citizen about one model's decision.
+def letter(*, who: str, model: str, score: float, category: str, approved: bool,
+           cutoff: float, reasons: Sequence[Reason], favourable: Sequence[Reason],
+           method: str, used: Mapping[str, Sequence[str]], change: str | None = None,
+           note: str | None = None) -> str:
+    """A short plain-text letter to one applicant about one model's decision.
 
-    ``rows`` are the citizen's rows of the explanations table for that model (the other
-    inputs are plain values, e.g. read from a run directory's predictions). The letter
-    states the score, category and decision with its cut-off, the reasons that lowered
-    and raised the score with their data sources, and which data sources (and which of
-    their items) were used to compute the score at all (the paper's suggestion 1).
+    It states the score (whole points), category and decision with its cut-off, the
+    reasons in points (for a declined applicant the principal reasons of the adverse
+    action, at most four), the inputs in the applicant's favour ranked the same way,
+    the smallest change that would turn the decision, and which data sources (and which
+    of their items) were used at all (the paper's suggestion 1).
     """
-    rows = rows[rows["model"].astype(str) == str(model)] if "model" in rows else rows
-    if rows.empty:
-        raise ValueError(f"letter: no explanation rows for model {model!r}")
-    if citizen_id is None:
-        citizen_id = rows["citizen_id"].iloc[0]
-    raised, lowered = _reasons(rows, k)
     decision = "APPROVED" if approved else "NOT APPROVED"
     relation = "at or above" if approved else "below"
-    lines = [
-        f"Your credit score (citizen {citizen_id}, model '{model}')",
-        "",
-        f"Score: {score:.0f}    Category: {category}",
-        f"Decision: {decision}: your score is {relation} the cut-off of {cutoff:.0f}.",
-        "",
-        "What lowered your score most (raised the estimated risk of default):",
-    ]
-    lines += [f"  - {r['text']}" for r in raised] or ["  - nothing"]
-    lines += ["", "What raised your score most (lowered the estimated risk of default):"]
-    lines += [f"  - {r['text']}" for r in lowered] or ["  - nothing"]
+    lines = [f"Your credit score ({who}, model '{model}')", "",
+             f"Score: {score:.0f}    Category: {category}",
+             f"Decision: {decision}: your score is {relation} the cut-off of {cutoff:.0f}.",
+             ""]
+    head = ("Principal reasons for the decision" if not approved
+            else "What cost your score the most points")
+    lines.append(f"{head} (points against {method}):")
+    lines += [f"  {i}. {r.line()}" for i, r in enumerate(reasons, start=1)] or \
+        [f"  - {note or 'no input cost points against the reference'}"]
+    if favourable:
+        lines += ["", "In your favour (ranked the same way):"]
+        lines += [f"  - {r.line()}" for r in favourable]
+    if change:
+        lines += ["", f"Smallest change that would have turned the decision: {change}"]
     lines += ["", "Personal data used to compute your score, by source (database):"]
-    used = rows.drop_duplicates("feature")
-    for source in [*SOURCES, *sorted(set(used["source"].astype(str)) - set(SOURCES))]:
-        feats = used.loc[used["source"].astype(str) == source, "feature"].astype(str).tolist()
-        if feats:
-            lines.append(f"  - {_source_words(source)}: {', '.join(feats)}")
-    unused = [s for s in SOURCES if s not in set(used["source"].astype(str))]
+    lines += [f"  - {_source_words(s)}: {', '.join(f)}" for s, f in used.items()]
+    unused = [s for s in SOURCES if s not in used]
     if unused:
         lines.append(f"  Not used: {', '.join(unused)} data.")
-    lines += ["", f"Amounts are changes in the {SCALE} relative to an average citizen "
-              f"({rows['method'].iloc[0]})."]
     return "\n".join(lines) + "\n"

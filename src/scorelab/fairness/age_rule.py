@@ -90,8 +90,8 @@ def margin_interval(total: pd.DataFrame, elderly_label: str, n_boot: int, seed: 
     return [float(q) for q in np.quantile(margin, [tail, 1 - tail])]
 
 
-def _verdict(groups: pd.DataFrame, elderly_label: str, interval: list[float] | None
-             ) -> dict[str, Any]:
+def _verdict(groups: pd.DataFrame, elderly_label: str, interval: list[float] | None,
+             factor: float) -> dict[str, Any]:
     """Pass / fail of one model's age contributions by group (see the module docstring)."""
     table = [{"group": str(g), "mean_age_contribution": float(m), "n": int(n)}
              for g, m, n in groups[["group", "mean", "n"]].itertuples(index=False)]
@@ -112,21 +112,27 @@ def _verdict(groups: pd.DataFrame, elderly_label: str, interval: list[float] | N
         "elderly_mean": elderly, "most_favoured_other": str(best["group"]),
         "most_favoured_other_mean": float(best["mean"]), "margin": margin,
         "margin_interval": interval, "distinguishable_from_zero": distinct,
-        "evidence": (f"applicants aged 62+ get a mean age contribution of {elderly:+.3f} "
-                     f"log-odds, the most favoured other group ({best['group']}) "
-                     f"{float(best['mean']):+.3f}: "
+        "evidence": (f"applicants aged 62+ get a mean age contribution of "
+                     f"{_points(elderly, factor)}, the most favoured other group "
+                     f"({best['group']}) {_points(float(best['mean']), factor)}: "
                      + ("at least as favourable" if passed else
-                        f"less favourable by {-margin:.3f} log-odds")
-                     + _interval_words(margin, interval, distinct))}
+                        f"less favourable by {-margin * factor:.1f} points")
+                     + _interval_words(margin, interval, distinct, factor))}
 
 
-def _interval_words(margin: float, interval: list[float] | None, distinct: bool | None
-                    ) -> str:
+def _points(log_odds: float, factor: float) -> str:
+    """A contribution to the score in words: positive log-odds of default lower it."""
+    return f"{0.0 - log_odds * factor:+.1f} points"
+
+
+def _interval_words(margin: float, interval: list[float] | None, distinct: bool | None,
+                    factor: float) -> str:
+    """The margin (in points: positive, the elderly are favoured) and its interval."""
     if interval is None:
         return (" (no bootstrap interval: fairness.bootstrap is 0 or an age group has "
                 f"fewer than {MIN_GROUP} explained applicants)")
-    span = (f" (margin {margin:+.3f}, {LEVEL:.0%} interval {interval[0]:+.3f} to "
-            f"{interval[1]:+.3f}")
+    span = (f" (margin {margin * factor:+.1f} points, {LEVEL:.0%} interval "
+            f"{interval[0] * factor:+.1f} to {interval[1] * factor:+.1f}")
     if distinct:
         return span + ")"
     return span + ": the difference is not distinguishable from zero)"
@@ -135,12 +141,14 @@ def _interval_words(margin: float, interval: list[float] | None, distinct: bool 
 def age_rule(explanations: pd.DataFrame, ages: pd.Series,
              model_inputs: Mapping[str, Sequence[str]], age_column: str,
              edges: Sequence[float], proxies: Sequence[str], n_boot: int = 200,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, *, factor: float) -> dict[str, Any]:
     """The age rule for every model (JSON-ready).
 
     ``explanations`` is the long table (citizen_id, model, feature, shap); ``ages`` the
     applicants' ages indexed by citizen id; ``model_inputs`` each model's input columns;
-    ``n_boot`` replicates (seeded by ``seed``) give the margin its interval.
+    ``n_boot`` replicates (seeded by ``seed``) give the margin its interval; ``factor``
+    (score points per log-odds, pdo / ln 2) puts the evidence a person reads in points,
+    while the numbers stay in log-odds of default.
     Returns {"elderly_age", "groups", "proxies", "models": {name: {"applies", "verdict",
     "evidence", "groups", "proxy_groups", ...}}}.
     """
@@ -167,7 +175,8 @@ def age_rule(explanations: pd.DataFrame, ages: pd.Series,
         else:
             mine = age_total[age_total["model"] == name]
             entry.update(_verdict(age_part[age_part["model"] == name], elderly_label,
-                                  margin_interval(mine, elderly_label, n_boot, seed)))
+                                  margin_interval(mine, elderly_label, n_boot, seed),
+                                  factor))
         models[str(name)] = entry
     return {"elderly_age": ELDERLY_AGE, "age_attribute": age_column, "groups": labels,
             "proxies": list(proxies), "interval_level": LEVEL, "bootstrap": n_boot,
@@ -177,7 +186,7 @@ def age_rule(explanations: pd.DataFrame, ages: pd.Series,
 def age_rule_artifact(age_column: str | None, frame: pd.DataFrame,
                       model_inputs: Mapping[str, Sequence[str]], explanations: pd.DataFrame,
                       edges: Sequence[float], proxy_audit: Any = None, n_boot: int = 200,
-                      seed: int = 0) -> dict[str, Any]:
+                      seed: int = 0, *, factor: float) -> dict[str, Any]:
     """age_rule.json: :func:`age_rule` with the proxies the fairness audit names (the
     known age proxies among the inputs and the audit's three strongest), or a plain note
     when the population has no age."""
@@ -192,4 +201,4 @@ def age_rule_artifact(age_column: str | None, frame: pd.DataFrame,
                if c in inputs and c != age_column]
     ages = frame.set_index("citizen_id")[age_column]
     return age_rule(explanations, ages, model_inputs, age_column, edges, proxies, n_boot,
-                    seed)
+                    seed, factor=factor)

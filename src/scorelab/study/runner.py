@@ -308,7 +308,7 @@ def _adverse_action(result: StudyResult, folds: list[Fold]) -> None:
         plan.age.column, population.frame, {m.name: m.columns for m in result.models},
         result.explanations, plan.age.bands,
         result.fairness.proxy_audit if result.fairness is not None else None,
-        plan.fairness.bootstrap, plan.seed)
+        plan.fairness.bootstrap, plan.seed, factor=plan.scale.factor)
     if result.fairness is not None and result.adverse.policy_flags:
         result.fairness = result.fairness.model_copy(update={"policy_flags": [
             *result.fairness.policy_flags, *result.adverse.policy_flags]})

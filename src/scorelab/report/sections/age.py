@@ -222,15 +222,16 @@ def _shap_bands(ctx: ReportContext) -> dict[str, Any] | None:
         return None
     ctx.add_table("shap_by_age_band", frame)
     bands = list(dict.fromkeys(frame["age_band"].astype(str)))
+    factor = ctx.run.study.scale.factor  # points per log-odds: more risk, fewer points
     panels = {}
     for feature, part in frame.groupby("feature", sort=False):
-        series = {m: part[part["model"] == m].set_index("age_band")["mean_shap"]
+        series = {m: -factor * part[part["model"] == m].set_index("age_band")["mean_shap"]
                   .reindex(bands).to_numpy(dtype=float) for m in ctx.order
                   if (part["model"] == m).any()}
         panels[str(feature)] = (bands, series)
     ctx.add_figure("shap_by_age", lambda: plots.multiples_svg(
-        panels, "mean SHAP (log-odds of default)", "What age and its proxies add to the "
-        "risk, per age band", styles=ctx.styles, labels=ctx.legend))
+        panels, "mean SHAP (score points)", "What age and its proxies add to the score, "
+        "per age band (negative: fewer points)", styles=ctx.styles, labels=ctx.legend))
     return figure("shap_by_age", "SHAP by age band")
 
 

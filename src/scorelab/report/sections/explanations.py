@@ -32,11 +32,12 @@ CHART_MODELS, TOP_FEATURES = 3, 10
 
 
 def _importance(ctx: ReportContext) -> pd.DataFrame:
-    """feature x model mean |SHAP| (log-odds), models in report order."""
+    """feature x model mean |SHAP| in score points (importance.json keeps the log-odds;
+    the scale is linear in them), models in report order."""
     models = get(ctx.run.importance, "models", default={}) or {}
     frame = pd.DataFrame({m: pd.Series(models[m]["features"], dtype=float)
                           for m in ctx.order if m in models})
-    return frame.fillna(0.0)
+    return frame.fillna(0.0) * ctx.run.study.scale.factor
 
 
 def _chart(ctx: ReportContext, imp: pd.DataFrame) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def _chart(ctx: ReportContext, imp: pd.DataFrame) -> dict[str, Any]:
     features = [str(f) for f, v in top.items() if v > 0][:TOP_FEATURES]
     ctx.add_figure("importance", lambda: plots.bar_svg(
         features, {m: [float(imp.at[f, m]) for f in features] for m in shown},
-        "mean |SHAP| (log-odds of default)",
+        "mean |SHAP| (score points)",
         f"Top inputs of the {len(shown)} most accurate explained models",
         styles=ctx.styles))
     return figure("importance", "Global importance")
@@ -118,12 +119,13 @@ def explanations(ctx: ReportContext) -> Section | None:
     reasons = _reasons(ctx, str(imp.columns[0]))
     if reasons:
         blocks.append(reasons)
-    blocks.append(details("Mean |SHAP| of every input and model", [table(
+    blocks.append(details("Mean |SHAP| of every input and model (score points)", [table(
         ["input"] + list(imp.columns),
-        [[f] + [fmt(v) for v in imp.loc[f]] for f in imp.index],
+        [[f] + [fmt(v, ".1f") for v in imp.loc[f]] for f in imp.index],
         csv="tables/importance.csv")]))
     top = str(imp.mean(axis=1).idxmax()) if len(imp) else "-"
-    summary = (f"Explanations are SHAP values on the log-odds of default, each computed "
+    summary = (f"Explanations are SHAP values in points of the score "
+               f"({ctx.run.study.scale.pdo:g} points double the odds), each computed "
                f"by the fold model that scored the applicant, so a score and its "
                f"explanation agree. Across the {imp.shape[1]} explained models the most "
                f"influential input on average is '{top}'. A citizen should see why their "

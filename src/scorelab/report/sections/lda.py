@@ -139,8 +139,8 @@ def lda(ctx: ReportContext) -> Section | None:
         bullets([ch["statement"] for ch in f.choices], title="Findings"),
         text(f"Certificate: {f.guarantee}"),
         text(f"Group-specific thresholds on the reference reach |1 - AIR| {fmt(th['disparity'])}"
-             f" at AUC {fmt(th['auc'])} (a shift of {th['shift_log_odds']:+.2f} log-odds for "
-             f"{f.group}); treating applicants of the same risk differently by a protected "
+             f" at AUC {fmt(th['auc'])} (the scores of {f.group} shifted by "
+             f"{th['shift_log_odds'] * ctx.run.study.scale.factor:+.0f} points); treating applicants of the same risk differently by a protected "
              "attribute may itself be unlawful, so this marks the theoretical frontier only."),
         text(truth_lead), *truth_table,
     ]

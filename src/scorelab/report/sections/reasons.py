@@ -52,7 +52,9 @@ def _age_groups(rule: dict[str, Any]) -> list[str]:
 def _age_rows(ctx: ReportContext, rule: dict[str, Any],
               groups: list[str]) -> list[list[Any]]:
     """One row per model: the verdict, its evidence, and one column per age group with
-    the proxies' mean contribution (short numbers, so a row stays one line)."""
+    the proxies' mean contribution to the score in points (short numbers, so a row stays
+    one line)."""
+    factor = ctx.run.study.scale.factor
     rows = []
     for name in ctx.order:
         entry = rule["models"].get(name)
@@ -67,7 +69,8 @@ def _age_rows(ctx: ReportContext, rule: dict[str, Any],
         evidence = ("age is not an input" if entry["verdict"] == "does not apply"
                     else entry["evidence"])
         rows.append([name, light(status, detail), evidence,
-                     *[fmt(by_group.get(g), "+.3f") for g in groups]])
+                     *[fmt(None if by_group.get(g) is None else -factor * by_group[g], "+.1f")
+                       for g in groups]])
     return rows
 
 
@@ -81,8 +84,8 @@ def _age_rule_blocks(ctx: ReportContext, rule: dict[str, Any],
     align = ["left", "left", "left"] + ["right"] * len(groups)
     every = table(head, rows, align=align,
                   caption=f"Proxies: {', '.join(rule['proxies']) or 'none among the inputs'}; "
-                          "the proxies columns give their mean contribution (log-odds) by "
-                          "age group; positive values raise the risk."
+                          "the proxies columns give their mean contribution to the score "
+                          "(points) by age group; negative values lower the score."
                           + (f" The margin's interval is a {rule['bootstrap']}-replicate "
                              "bootstrap over the explained applicants; 'within noise': the "
                              "interval includes zero." if rule.get("bootstrap") else ""))
