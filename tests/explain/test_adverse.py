@@ -6,11 +6,16 @@ planted cause, debt-to-income, dominates the declines: latent reliability hardly
 models: the scorecard (six inputs), LightGBM (every input), a Suining expert with a debt
 rule, and two Suining variants given age (one penalising age, one favouring it) for the
 age rule; the experts see only the inputs their rules name (the others would carry zero
-points, so they could never be reasons). The same properties at 2,000 citizens with
+points, so they could never be reasons). Three learned models whose reasons come through
+a network (the MLP, by DeepSHAP) or through members and weights (stacking, HCES-Bag) must
+find the planted cause too. The same properties at 2,000 citizens with
 every model on every input run under ``-m slow``.
 """
 
 from __future__ import annotations
+
+import itertools
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -25,7 +30,7 @@ from scorelab.explain.adverse import (
 )
 from scorelab.explain.adverse_artifacts import NO_CHANGE
 from scorelab.explain.catalogue import catalogue_for, value_in_words
-from scorelab.explain.counterfactual import counterfactuals, search_grid
+from scorelab.explain.counterfactual import AdditiveScore, counterfactuals, search_grid
 from scorelab.explain.fidelity import (
     jaccard,
     reason_fidelity,
@@ -43,6 +48,7 @@ pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make
 
 DEBT_RULES = {"debt_to_income": -1500.0, "late_payments": -10.0, "unpaid_debts": -50.0}
 EXACT = ["scorecard", "lightgbm", "expert_debt"]
+LEARNED = ["mlp", "stacking", "hces_bag"]  # DeepSHAP, and through members and weights
 KEEP = ["debt_to_income", "income", "late_payments", "utilisation", "employment_years",
         "education"]
 FACTOR = 20 / np.log(2)  # score points per log-odds at pdo 20
@@ -69,7 +75,15 @@ def _config(n_citizens: int = 1200, full: bool = False):
              "params": {"rules": {**DEBT_RULES, "age": -4.0}}},
             {"family": "expert", "name": "age_favoured", "kind": "suining",
              "use_protected": ["age"], "drop_features": unruled,
-             "params": {"rules": {**DEBT_RULES, "age": 4.0}}}],
+             "params": {"rules": {**DEBT_RULES, "age": 4.0}}},
+            # the learned families whose reasons come through a network or members
+            {"family": "neural", "name": "mlp", "kind": "mlp",  # sized for 600 rows
+             "params": {"hidden_layer_sizes": [16], "alpha": 3.0, "early_stopping": False,
+                        "max_iter": 500}},
+            {"family": "hybrid", "name": "stacking", "kind": "stacking",
+             "params": {"inner_folds": 2}},
+            {"family": "hybrid", "name": "hces_bag", "kind": "hces_bag",
+             "params": {"budget": 2, "inner_folds": 2, "bags": 3}}],
         # one process: worker start-up would cost more than these fits
         "evaluation": {"folds": 2, "bootstrap": 0, "n_jobs": 1},
         "explain": {"sample_size": n_citizens, "reasons": {"bootstrap_refits": 1}},
@@ -136,7 +150,7 @@ def _first_reason_share(result, adverse, model) -> tuple[int, float]:
     return int(declined.sum()), float((first == "debt_to_income").mean())
 
 
-@pytest.mark.parametrize("model", EXACT)
+@pytest.mark.parametrize("model", EXACT + LEARNED)
 def test_the_planted_cause_is_the_first_reason_of_the_declined(study, adverse, model):
     n, share = _first_reason_share(study[0], adverse, model)
     assert n >= 300
@@ -268,12 +282,25 @@ def test_counterfactuals_turn_the_decision_with_actionable_inputs_only(study, ad
         found = rows[rows["found"]]
         assert (found["new_score"] >= cutoffs[model]).all()
         assert (found["cost"] > 0).all()
-        changed = found["change"].str.split(": ").str[0].str.replace(" ", "_")
-        assert all(catalogue[c]["actionable"] for c in changed), model
+        changed = found["change"].str.split("; ").explode().str.split(": ").str[0]
+        assert all(catalogue[c.replace(" ", "_")]["actionable"] for c in changed), model
         summary = adverse.summary["models"][model]["recourse"]
-        assert summary["share_no_recourse"] == pytest.approx(
-            (~rows["found"]).mean())
-    assert (recourse.loc[~recourse["found"], "change"] == NO_CHANGE).all()
+        assert summary["share_found"] == pytest.approx(rows["found"].mean())
+        assert summary["n_found"] + summary["n_proven_none"] + summary["n_undecided"] == \
+            len(rows)
+        assert set(rows["status"]) <= {"found", "none", "undecided"}
+        # "no actionable change found" only where the bound proves it
+        none = rows[rows["status"] == "none"]
+        assert none["change"].str.startswith(NO_CHANGE).all()
+        assert (none["bound"] < cutoffs[model]).all()
+        undecided = rows[rows["status"] == "undecided"]
+        assert not undecided["change"].str.startswith(NO_CHANGE).any()
+        assert (undecided["best_score"] < cutoffs[model]).all()
+        additive = model in ("scorecard", "expert_debt", "age_penalised", "age_favoured")
+        assert rows["bound"].notna().all() == additive, model
+        if additive:  # the bound is above anything the search reached
+            assert (rows["bound"] >= rows[["best_score", "new_score"]].max(axis=1) - 1e-6
+                    ).all()
 
 
 def test_the_cheapest_change_is_found():
@@ -287,21 +314,107 @@ def test_the_cheapest_change_is_found():
 
     alone = counterfactuals(points, X, 600.0, ["x", "y"], grids)
     # row 0 (540): y -> 0 gives 590, so x must reach 5: the smallest grid value >= 5
-    assert alone.columns[0].tolist() == ["x", None]
+    assert alone.columns[0].tolist() == ["x", None, None]
     assert alone.values[0, 0] == min(v for v in grids["x"].fine if v >= 5)
     # row 1 (575): y 0.5 -> 0 (2 percentiles away) beats x 0 -> 2.5 or more
     assert alone.columns[1, 0] == "y" and alone.values[1, 0] == 0
-    # row 2 (-200): no single change suffices; its two reasons together do
-    assert alone.found.tolist() == [True, True, False]
-    together = counterfactuals(points, X, 600.0, ["x", "y"], grids,
-                               reasons=np.array([[-1, -1], [-1, -1], [0, 1]]))
-    assert together.found[2] and set(together.columns[2]) == {"x", "y"}
-    assert points(pd.DataFrame({"x": [together.values[2, 0]],
-                                "y": [together.values[2, 1]]}))[0] >= 600
-    assert np.all(together.new_score[together.found] >= 600)
-    # only actionable inputs move
+    # row 2 (-200): no single change suffices; two together do (fewest inputs first)
+    assert alone.found.tolist() == [True, True, True]
+    assert set(alone.columns[2, :2]) == {"x", "y"} and alone.columns[2, 2] is None
+    moved = dict(zip(alone.columns[2, :2], alone.values[2, :2], strict=True))
+    assert points(pd.DataFrame({"x": [moved["x"]], "y": [moved["y"]]}))[0] >= 600
+    assert np.all(alone.new_score[alone.found] >= 600)
+    # only actionable inputs move: y alone cannot lift row 0 or row 2; no bound without
+    # an additive table, so they are undecided (never "proven none")
     frozen = counterfactuals(points, X, 600.0, ["y"], grids)
-    assert frozen.found.tolist() == [False, True, False]
+    assert frozen.status.tolist() == ["undecided", "found", "undecided"]
+    assert frozen.best_score[0] == pytest.approx(590.0)
+    # a direction is honoured: y may only go up, so row 1 must raise x instead
+    up = search_grid(population, ["x", "y"], {"y": "up"})
+    assert counterfactuals(points, X, 600.0, ["x", "y"], up).columns[1, 0] == "x"
+
+
+def _toy_additive(n_inputs=4, seed=0):
+    """An additive score: log-odds of default = -1 + sum_j w_j x_j on small integer grids."""
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(0.0, 0.6, n_inputs)
+    columns = [f"x{j}" for j in range(n_inputs)]
+    population = pd.DataFrame(rng.integers(0, 5, (400, n_inputs)).astype(float),
+                              columns=columns)
+    scale = config_from_dict({}).scale
+    from scorelab.core.scale import scale_from_config
+
+    score_scale = scale_from_config(scale)
+
+    def terms(frame):
+        return frame[columns].to_numpy(dtype=float) * weights
+
+    def log_odds_points(z):
+        return score_scale.points(1 / (1 + np.exp(-z)))
+
+    def points(frame):
+        return log_odds_points(-1.0 + terms(frame).sum(axis=1))
+    additive = AdditiveScore(terms, -1.0, log_odds_points, population)
+    return population, columns, points, additive
+
+
+def test_additive_recourse_is_exhaustive_and_its_proof_holds():
+    """Brute force over every change of up to three inputs on the same small grids finds
+    nothing the search missed, nothing cheaper, and nothing for the proven."""
+    population, columns, points, additive = _toy_additive()
+    directions = {"x0": "down", "x1": None, "x2": "up", "x3": None}
+    grids = search_grid(population, columns, directions)
+    for g in grids.values():
+        g.coarse = g.fine  # one grid for every depth, as the brute force uses
+    X = population.iloc[:150].reset_index(drop=True)
+    cutoff = float(np.quantile(points(population), 0.7))
+    actionable = ["x0", "x1", "x2"]  # x3 is immutable
+    cf = counterfactuals(points, X, cutoff, actionable, grids, additive)
+    declined = points(X) < cutoff
+    assert {"found", "none"} <= set(cf.status[declined])
+    for i in np.flatnonzero(declined):
+        best = None
+        for size in (1, 2, 3):
+            for combo in combinations(actionable, size):
+                for values in itertools.product(*[grids[c].fine for c in combo]):
+                    row = X.iloc[[i]].copy()
+                    cost = 0.0
+                    for c, v in zip(combo, values, strict=True):
+                        old = row[c].iloc[0]
+                        if v == old or (directions[c] == "down" and v > old) or \
+                                (directions[c] == "up" and v < old):
+                            cost = np.nan
+                            break
+                        cost += abs(_rank(population[c], v) - _rank(population[c], old))
+                        row[c] = v
+                    if np.isnan(cost) or points(row)[0] < cutoff:
+                        continue
+                    if best is None or (size, cost) < best:
+                        best = (size, cost)
+            if best is not None:
+                break
+        if best is None:
+            assert cf.status[i] != "found", i
+            if cf.status[i] == "none":  # proven: every actionable input at its best
+                assert cf.bound[i] < cutoff
+                at_best = X.iloc[[i]].copy()
+                for c in actionable:  # the best value each may move to, by brute force
+                    allowed = [v for v in population[c].unique()
+                               if directions[c] is None or v == X[c].iloc[i]
+                               or (v < X[c].iloc[i]) == (directions[c] == "down")]
+                    at_best[c] = min(allowed, key=lambda v, c=c: additive.terms(
+                        at_best.assign(**{c: v}))[0, columns.index(c)])
+                assert points(at_best)[0] == pytest.approx(cf.bound[i], abs=1e-9)
+        else:
+            assert cf.status[i] == "found", i
+            size = int((cf.columns[i] != None).sum())  # noqa: E711
+            assert (size, cf.cost[i]) == pytest.approx(best), i
+            assert cf.new_score[i] >= cutoff
+
+
+def _rank(values: pd.Series, v: float) -> float:
+    ref = np.sort(values.to_numpy(dtype=float))
+    return (np.searchsorted(ref, v, "left") + np.searchsorted(ref, v, "right")) / (2 * ref.size)
 
 
 def test_ranking_is_by_gap_and_skips_barred_and_favourable_inputs():

@@ -26,12 +26,26 @@ def test_the_run_holds_reasons_recourse_and_the_age_rule(default_study_run: Path
     for name, entry in summary["models"].items():
         if entry.get("recourse", {}).get("searched"):
             mine = recourse[recourse["model"] == name]
-            assert entry["recourse"]["n_no_recourse"] == int((~mine["found"]).sum())
+            rec = entry["recourse"]
+            statuses = mine["status"].value_counts()
+            assert rec["n_found"] == int(mine["found"].sum()) == int(statuses.get("found", 0))
+            assert rec["n_proven_none"] == int(statuses.get("none", 0))
+            assert rec["n_found"] + rec["n_proven_none"] + rec["n_undecided"] == len(mine)
+            # a proof of no recourse: even the best reachable score stays below the cut-off
+            proven = mine[mine["status"] == "none"]
+            assert (proven["bound"] < run.study.decision.cutoff_score).all()
+            assert (proven["bound"] >= proven["best_score"] - 1e-9).all()
     for name, entry in rule["models"].items():
         inputs = next(m.inputs for m in run.study.models if m.name == name)
         assert (entry["verdict"] == "does not apply") == ("age" not in inputs)
     report = (default_study_run / "report.md").read_text()
     assert "Adverse-action reasons and the age rule" in report
+    # the applicant's units are points: no reason in the section speaks log-odds
+    start = report.index("Adverse-action reasons and the age rule")
+    following = report.find("\n## ", start)
+    section = report[start:following if following > 0 else None]
+    assert "points" in section
+    assert "log-odds" not in section and "log odds" not in section
     for name, entry in summary["models"].items():
         if entry.get("n_declined"):
             assert name in report

@@ -139,13 +139,25 @@ def _run(run: RunData | str | Path) -> RunData:
 
 
 def explain_citizen(run: RunData | str | Path, citizen_id: int,
-                    model: str | None = None) -> Letter:
+                    model: str | None = None, *, final: bool = False) -> Letter:
     """The letter of a citizen of the run, from the fold model that held them out.
 
     A declined citizen of the audit sample gets the study's own adverse-action reasons
-    (the report's); anyone else the same ranking computed now, by that fold model."""
+    (the report's); anyone else the same ranking computed now, by that fold model.
+    ``final``: explained by the final model instead, exactly as ``scorelab score`` and
+    a letter to a new applicant would score and explain the same row."""
     run = _run(run)
     name = run.resolve_model(model)
+    if final:
+        population = run.population()
+        mine = population[population["citizen_id"] == citizen_id] \
+            if _INT64[0] <= citizen_id <= _INT64[1] else population.iloc[:0]
+        if mine.empty:
+            ids = population["citizen_id"]
+            raise DataError(f"citizen {citizen_id} is not in this run (citizen ids "
+                            f"{ids.min()}-{ids.max()})")
+        return explain_row(run, mine, name, label=_population_label(run),
+                           applicant_id=citizen_id)
     pred = run.predictions
     mine = pred[(pred["model"].astype(str) == name) & (pred["repeat"] == 0)]
     # ids are 64-bit integers: a bigger number is no citizen (and no comparison with one)

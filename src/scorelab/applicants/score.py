@@ -10,6 +10,7 @@ only when complete.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,13 @@ from scorelab.data.loaders import table_batches
 from scorelab.exceptions import DataError, OutputError
 from scorelab.explain.applicant import ApplicantReasons, applicant_reasons
 from scorelab.explain.catalogue import catalogue_for
-from scorelab.explain.explainers import EXACT_KINDS, Explanation, background_sample, explain
+from scorelab.explain.explainers import (
+    Explanation,
+    background_sample,
+    explain,
+    is_exact,
+    is_fast,
+)
 from scorelab.models.persist import load_model
 from scorelab.runs.contract import InputColumn, ModelManifest
 from scorelab.runs.reader import RunData, load_run
@@ -178,11 +185,14 @@ class Scorer:
         "sampled (...)" (a seeded, budgeted estimate) or "none" (reasons 0)."""
         if self.ranking is None:
             return "none"
-        if self.manifest.explainer in EXACT_KINDS:
+        if is_exact(self.model):
             return "exact"
+        rows = 0 if self.background is None else len(self.background)
+        if is_fast(self.model):
+            return (f"deep-shap: the network's DeepLIFT attribution over {rows} background "
+                    "rows (exactly additive and deterministic; approximates Shapley values)")
         return (f"sampled: permutation estimate, {self.max_evals} evaluations per applicant "
-                f"over {0 if self.background is None else len(self.background)} "
-                "background rows")
+                f"over {rows} background rows")
 
     def explain(self, X: pd.DataFrame) -> Explanation:
         """The model's explanation of ``X`` against the run's background rows."""
@@ -201,28 +211,56 @@ class Scorer:
                             "approved": points >= self.manifest.cutoff_score}, index=X.index)
         if self.ranking is not None:
             sources = {c.name: c.source for c in self.manifest.inputs}
-            found = self.ranking.rank(self.model, X, self.explain(X),
-                                      out["approved"].to_numpy())
+            declined = np.flatnonzero(~out["approved"].to_numpy())
+            part = X.iloc[declined]  # only the declined get reasons: explain only them
+            found = (self.ranking.rank(self.model, part, self.explain(part),
+                                       np.zeros(len(part), dtype=bool)) if len(part)
+                     else {f"reason_{j}{suffix}": np.empty(0) for j in
+                           range(1, self.ranking.k + 1) for suffix in ("", "_code", "_text",
+                                                                       "_gap")})
             for j in range(1, self.ranking.k + 1):
-                feature = found[f"reason_{j}"]
-                out[f"reason_{j}"] = feature
-                out[f"reason_{j}_code"] = found[f"reason_{j}_code"]
-                out[f"reason_{j}_text"] = found[f"reason_{j}_text"]
-                out[f"reason_{j}_source"] = [sources.get(f) if f else None for f in feature]
-                out[f"reason_{j}_points"] = 0.0 - found[f"reason_{j}_gap"] * self.scale.factor
+                for suffix, dtype in (("", object), ("_code", object), ("_text", object),
+                                      ("_points", float)):
+                    column = np.full(len(X), None if dtype is object else np.nan, dtype=dtype)
+                    values = found[f"reason_{j}_gap"] if suffix == "_points" else \
+                        found[f"reason_{j}{suffix}"]
+                    column[declined] = (0.0 - values * self.scale.factor
+                                        if suffix == "_points" else values)
+                    out[f"reason_{j}{suffix}"] = column
+                out.insert(out.columns.get_loc(f"reason_{j}_points"), f"reason_{j}_source",
+                           out[f"reason_{j}"].map(sources))
         out.insert(0, "row", np.arange(first_row, first_row + len(X)))
         for column, values in ids.items():
             out.insert(1, column, values)
         return out.reset_index(drop=True)
 
 
+#: Scorers kept ready, most recently used last: loading a model and ranking its
+#: background costs seconds, and a letter, a score and a served request of the same run
+#: and model need the same scorer (a published run directory never changes).
+_READY: OrderedDict[tuple[str, str, str, int], Scorer] = OrderedDict()
+READY_SCORERS = 4
+
+
 def scorer_for(run: RunData, model: str | None, reasons: int = 4) -> Scorer:
     """The final model ``model`` (default: the run's best) ready to score, with its
-    reasons (every family: exact where the model decomposes exactly, a seeded estimate
-    otherwise; at most four, Regulation B); ``reasons`` 0: none."""
+    reasons (every family: exact where the model decomposes exactly, DeepSHAP through a
+    network, a seeded estimate otherwise; at most four, Regulation B); ``reasons`` 0:
+    none. The last few are kept ready (:data:`READY_SCORERS`)."""
     if reasons < 0:
         raise DataError(f"reasons must be 0 or more; got {reasons}")
     name = run.resolve_model(model)
+    key = (str(Path(run.run_dir).resolve()), str(run.manifest.get("run_id")), name, reasons)
+    if key in _READY:
+        _READY.move_to_end(key)
+        return _READY[key]
+    _READY[key] = scorer = _new_scorer(run, name, reasons)
+    while len(_READY) > READY_SCORERS:
+        _READY.popitem(last=False)
+    return scorer
+
+
+def _new_scorer(run: RunData, name: str, reasons: int) -> Scorer:
     manifest, fitted = load_final_model(run, name)
     seed = int(run.manifest["seed"])
     max_evals = Explain.model_validate(run.config["explain"]).max_evals
@@ -343,6 +381,9 @@ def score_applicants(run_dir: str | Path, table: str | Path, out: str | Path, *,
     try:
         for batch in batches(wanted):
             X = check_applicants(batch, inputs, label, first_row=done + 1)
+            # rows keyed by their position in the table, as a letter to row N keys it
+            # (a sampled explanation is seeded by its row's key)
+            X.index = pd.RangeIndex(done, done + len(X))
             scored = scorer.score(X, done + 1, {c: batch[c].to_numpy() for c in keep})
             approved += int(scored["approved"].sum())
             if out.suffix.lower() == ".parquet":

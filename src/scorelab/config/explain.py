@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -32,6 +32,9 @@ class ReasonEntry(_Section):
     actionable: bool = Field(False, description="The applicant can change it (a "
                              "counterfactual may suggest it); immutable inputs such as age "
                              "or history length are not.")
+    direction: Literal["up", "down"] | None = Field(
+        None, description="The only way the applicant can move a number (e.g. 'down' for "
+        "debt-to-income: a counterfactual never suggests raising it); none: either way.")
     unit: str = Field("", max_length=60, description="Unit of a number (e.g. 'years').")
     percent: bool = Field(False, description="A share 0-1 shown as a percentage.")
     labels: dict[str, str] = Field(default_factory=dict, description="Words for coded "

@@ -38,8 +38,18 @@ from scorelab.explain.adverse import (
 )
 from scorelab.explain.artifacts import explain_fold_rows
 from scorelab.explain.catalogue import Catalogue, catalogue_for, value_in_words
-from scorelab.explain.counterfactual import Grid, counterfactuals, search_grid
-from scorelab.explain.explainers import EXACT_KINDS, explainer_kind
+from scorelab.explain.counterfactual import (
+    BEAM,
+    FOUND,
+    MAX_INPUTS,
+    NONE,
+    Counterfactuals,
+    Grid,
+    additive_score,
+    counterfactuals,
+    search_grid,
+)
+from scorelab.explain.explainers import explainer_kind, is_exact
 from scorelab.explain.fidelity import (
     jaccard,
     reason_fidelity,
@@ -48,11 +58,12 @@ from scorelab.explain.fidelity import (
 )
 
 __all__ = ["ADVERSE_REASONS_COLUMNS", "RECOURSE_COLUMNS", "AdverseResult", "adverse_action",
-           "reason_rows", "recourse_text"]
+           "reason_rows", "recourse_summary", "recourse_text"]
 
 ADVERSE_REASONS_COLUMNS = ["citizen_id", "model", "rank", "code", "feature", "reason",
                            "value", "gap", "shap", "method"]
-RECOURSE_COLUMNS = ["citizen_id", "model", "found", "change", "cost", "new_score"]
+RECOURSE_COLUMNS = ["citizen_id", "model", "found", "status", "change", "cost", "new_score",
+                    "best_score", "bound"]
 NO_CHANGE = "no actionable change found"
 
 
@@ -116,10 +127,12 @@ def reason_rows(ranked: RankedReasons, ids: np.ndarray, columns: list[str],
                          "method": method}, columns=ADVERSE_REASONS_COLUMNS)
 
 
-def recourse_text(catalogue: Catalogue, raw: pd.DataFrame, columns: np.ndarray,
-                  values: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Each counterfactual in words: "<input>: <from> -> <to>" per changed input."""
-    out = np.full(len(found), NO_CHANGE, dtype=object)
+def recourse_text(catalogue: Catalogue, raw: pd.DataFrame, cf: Counterfactuals,
+                  cutoff: np.ndarray) -> np.ndarray:
+    """Each applicant's recourse in words: the change found ("<input>: <from> -> <to>"
+    per changed input), the proof that none exists (:data:`NO_CHANGE` and the bound), or
+    how close the search came."""
+    found, columns, values = cf.found, cf.columns, cf.values
     parts = np.full((len(found), columns.shape[1]), "", dtype=object)
     for t in range(columns.shape[1]):
         for col in pd.unique(columns[found, t]):
@@ -135,8 +148,40 @@ def recourse_text(catalogue: Catalogue, raw: pd.DataFrame, columns: np.ndarray,
     for t in range(1, parts.shape[1]):  # over the changed inputs, never the applicants
         both = (joined != "") & (parts[:, t] != "")
         joined = np.where(both, joined + "; " + parts[:, t], joined + parts[:, t])
-    out[found] = joined[found]
-    return out
+    cut = np.char.mod("%.0f", np.asarray(cutoff, dtype=float))
+    proof = np.char.add(np.char.add(np.char.add(
+        f"{NO_CHANGE}: even with every actionable input at its best the score reaches at "
+        "most ", np.char.mod("%.0f", np.nan_to_num(cf.bound))), " points, below the cut-off of "),
+        cut)
+    reached = np.where(np.isfinite(cf.best_score), cf.best_score, np.nan)
+    open_ = np.char.add(np.char.add(np.char.add(
+        f"no change of up to {MAX_INPUTS} actionable inputs found in the searched space "
+        "(the best reaches ", np.char.mod("%.0f", np.nan_to_num(reached))),
+        " points; cut-off "), cut)
+    open_ = np.char.add(open_, "); more changes might still turn the decision")
+    return np.where(found, joined, np.where(cf.status == NONE, proof, open_)).astype(object)
+
+
+def recourse_summary(recourse: pd.DataFrame, actionable: list[str], kind: str
+                     ) -> dict[str, Any]:
+    """adverse_action.json's recourse entry of one model: who has recourse, who is
+    proven to have none, who is undecided, and how the space was searched."""
+    n = len(recourse)
+    counts = recourse["status"].value_counts()
+    found, none = int(counts.get(FOUND, 0)), int(counts.get(NONE, 0))
+    undecided = n - found - none
+    additive = kind in ADDITIVE_KINDS
+    return {
+        "searched": True, "actionable_inputs": actionable, "n_declined": n,
+        "method": (f"exhaustive over up to {MAX_INPUTS} actionable inputs, with an upper "
+                   "bound over every actionable input (additive model)" if additive else
+                   f"beam search over up to {MAX_INPUTS} actionable inputs (beam {BEAM})"),
+        "n_found": found, "n_proven_none": none, "n_undecided": undecided,
+        "share_found": found / n if n else None,
+        "share_proven_none": none / n if n else None,
+        "share_undecided": undecided / n if n else None,
+        "median_cost": (float(recourse.loc[recourse["found"], "cost"].median())
+                        if recourse["found"].any() else None)}
 
 
 def _explained(explanations: pd.DataFrame, name: str, inputs: list[str]
@@ -208,13 +253,8 @@ def _one_model(ctx: _Context, m: PreparedModel, fits: FoldResults, explanations:
         actionable = [c for c in m.columns if ctx.catalogue[c].actionable
                       and c not in ctx.category]
         recourse = _recourse(ctx, m.name, fold_models, X_all, ids, pos, fold, declined,
-                             ranked, actionable, cut)
-        no = int((~recourse["found"]).sum())
-        summary["recourse"] = {
-            "searched": True, "actionable_inputs": actionable, "n_declined": len(recourse),
-            "n_no_recourse": no, "share_no_recourse": no / len(recourse),
-            "median_cost": (float(recourse.loc[recourse["found"], "cost"].median())
-                            if recourse["found"].any() else None)}
+                             actionable, cut)
+        summary["recourse"] = recourse_summary(recourse, actionable, kind)
     else:
         summary["recourse"] = {"searched": False, "n_declined": int(declined.sum())}
     return reasons, recourse, summary, flags, ranked, ids, columns, approved
@@ -230,20 +270,24 @@ def _first_reasons(reasons: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _recourse(ctx: _Context, name: str, fold_models: dict[int, Any], X_all: pd.DataFrame,
               ids: np.ndarray, pos: np.ndarray, fold: np.ndarray, declined: np.ndarray,
-              ranked: RankedReasons, actionable: list[str], cutoff: np.ndarray
-              ) -> pd.DataFrame:
+              actionable: list[str], cutoff: np.ndarray) -> pd.DataFrame:
+    """Each declined citizen's recourse by the fold model that declined them: exhaustive
+    with a bound where the model is additive, a beam search otherwise."""
     parts = []
     for f in np.unique(fold[declined]):
         sel = np.flatnonzero(declined & (fold == f))
         X = X_all.iloc[pos[sel]]
+        model = fold_models[int(f)]
+        additive = (additive_score(model, X_all, ctx.scale)
+                    if explainer_kind(model) in ADDITIVE_KINDS else None)
         with threadpool_limits(1):
-            cf = counterfactuals(_points_of(fold_models[int(f)], ctx.scale), X, cutoff[sel],
-                                 actionable, ctx.grids, ranked.index[sel])
+            cf = counterfactuals(_points_of(model, ctx.scale), X, cutoff[sel], actionable,
+                                 ctx.grids, additive)
         parts.append(pd.DataFrame({
-            "citizen_id": ids[sel], "model": name, "found": cf.found,
-            "change": recourse_text(ctx.catalogue, ctx.frame.iloc[pos[sel]], cf.columns,
-                                    cf.values, cf.found),
-            "cost": cf.cost, "new_score": cf.new_score}))
+            "citizen_id": ids[sel], "model": name, "found": cf.found, "status": cf.status,
+            "change": recourse_text(ctx.catalogue, ctx.frame.iloc[pos[sel]], cf, cutoff[sel]),
+            "cost": cf.cost, "new_score": cf.new_score, "best_score": cf.best_score,
+            "bound": cf.bound}))
     return pd.concat(parts, ignore_index=True).sort_values("citizen_id", ignore_index=True)
 
 
@@ -257,7 +301,7 @@ def _refit_agreement(ctx: _Context, m: PreparedModel, fits: FoldResults, folds: 
     first = next(f for f in folds if f.repeat == 0 and f.fold == 0)
     original = fits.fold_models[m.name][(0, 0)]
     kind = explainer_kind(original)
-    if cfg.bootstrap_refits == 0 or kind not in EXACT_KINDS:
+    if cfg.bootstrap_refits == 0 or not is_exact(original):
         return None
     pos = ctx.position.get_indexer(ids)
     in_fold = np.isin(pos, first.test)
@@ -306,9 +350,11 @@ def adverse_action(population: Population, models: list[PreparedModel], fits: Fo
     category = {c: "prohibited" for c in prohibited}
     category.update({c: "prohibited" for c in schema.with_role("prohibited")})
     category.update({c: "protected" for c in schema.with_role("protected")})
+    catalogue = catalogue_for(explain.reasons, features, synthetic is not None)
     ctx = _Context(explain, seed, frame, pd.Index(frame["citizen_id"].to_numpy()),
-                   catalogue_for(explain.reasons, features, synthetic is not None), category,
-                   search_grid(frame, features), scale)
+                   catalogue, category,
+                   search_grid(frame, features, {c: catalogue[c].direction for c in features}),
+                   scale)
     terms = true_terms(frame, synthetic) if synthetic is not None and "true_pd" in frame \
         else None
     fidelity_note = None

@@ -23,12 +23,11 @@ from scorelab.core.numeric import logit
 from scorelab.data.synthetic import Population
 from scorelab.engine import Fold, FoldResults, PreparedModel, Progress
 from scorelab.explain.explainers import (
-    EXACT_KINDS,
     SCALE,
     Explanation,
     background_sample,
     explain,
-    explainer_kind,
+    is_fast,
 )
 from scorelab.explain.importance import (
     agreement,
@@ -88,7 +87,7 @@ def explain_folds(models: list[PreparedModel], fits: FoldResults, frame: pd.Data
             if f.repeat != 0:
                 continue
             model = fits.fold_models[m.name][(0, f.fold)]
-            mask = in_audit if explainer_kind(model) in EXACT_KINDS else in_agnostic
+            mask = in_audit if is_fast(model) else in_agnostic
             tasks.append((m, f, model, f.test[mask[f.test]]))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_explain_task)(model, frame[m.columns], f, rows, cfg, seed)

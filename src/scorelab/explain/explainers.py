@@ -15,8 +15,12 @@ StackingHybrid                ``stacking (...)``: the meta-learner's coefficient
                               each base model's own explanation (SHAP is linear)
 EnsembleSelectionHybrid       ``ensemble (...)``: the selection weights times each
                               member's own explanation (the ensemble averages log-odds)
-neural, Yim-Mitchell,         ``permutation (budget N evals x B background rows)``:
-anything else                 antithetic permutation sampling over an Independent masker
+neural, Yim-Mitchell          ``deep-shap (DeepLIFT rescale over B background rows)``:
+                              the network read layer by layer (:mod:`.network`); fast,
+                              deterministic and exactly additive, an approximation of
+                              the interventional Shapley values
+anything else                 ``permutation (budget N evals x B background rows)``:
+                              antithetic permutation sampling over an Independent masker
                               on ``background`` (shap's PermutationExplainer estimator)
 ===========================  ==========================================================
 
@@ -76,22 +80,26 @@ import numpy as np
 import pandas as pd
 
 from scorelab.core.numeric import logit
+from scorelab.explain.network import NETWORK_METHOD, explain_network, onto_columns
 
-__all__ = ["SCALE", "Explanation", "background_sample", "explain", "explainer_kind",
-           "log_odds"]
+__all__ = ["EXACT_KINDS", "FAST_KINDS", "SCALE", "Explanation", "background_sample",
+           "explain", "explainer_kind", "is_exact", "is_fast", "log_odds", "members"]
 
 #: The scale of every SHAP value, base value and output produced here.
 SCALE = "log-odds of default"
 #: Explainer kinds that are exact and cheap (one pass); the others sample with a budget.
 EXACT_KINDS = frozenset({"additive", "linear", "tree", "expert_boost"})
+#: Kinds that are cheap (one pass, deterministic) though not exact Shapley values.
+FAST_KINDS = EXACT_KINDS | {"network"}
 #: What a fitted model must have for the explainer its class declares (``explainer``):
 #: a model without it (e.g. a hybrid of a component that cannot be opened) is
 #: explained by the agnostic explainer instead.
 _NEEDS = {"additive": "log_odds_contributions", "linear": "contributions",
           "tree": "pred_contrib", "expert_boost": "pred_contrib", "stacking": "meta_",
-          "ensemble": "weights_"}
+          "ensemble": "weights_", "network": "network_", "shifted": "thresholds_"}
 
 _CANCEL = 0.25  # below this |S| / sum|c| the points split falls back to |c| shares
+ADDITIVE = ("additive", "linear")
 
 
 @dataclass
@@ -145,10 +153,37 @@ def background_sample(X: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame
 
 def explainer_kind(model: Any) -> str:
     """Which explainer :func:`explain` uses: the one the model's family declares
-    (additive, linear, tree, expert_boost, stacking, ensemble), else agnostic."""
+    (additive, linear, tree, expert_boost, stacking, ensemble, network, shifted), else
+    agnostic."""
     kind = getattr(model, "explainer", "agnostic")
     needs = _NEEDS.get(kind)
-    return kind if needs is not None and hasattr(model, needs) else "agnostic"
+    if needs is None or not hasattr(model, needs):
+        return "agnostic"
+    first = getattr(model, "first_stage_", None)  # a network fed an additive model's log-odds
+    if kind == "network" and first is not None and explainer_kind(first) not in ADDITIVE:
+        return "agnostic"
+    return kind
+
+
+def members(model: Any) -> list[Any]:
+    """The fitted models a model's explanation is made of (stacking, ensemble, the base
+    of a threshold variant)."""
+    kind = explainer_kind(model)
+    if kind == "shifted":
+        return [model.base_]
+    return list(model.estimators_) if kind in ("stacking", "ensemble") else []
+
+
+def is_fast(model: Any) -> bool:
+    """Whether :func:`explain` reads ``model`` in one deterministic pass (no sampling)."""
+    parts = members(model)
+    return all(map(is_fast, parts)) if parts else explainer_kind(model) in FAST_KINDS
+
+
+def is_exact(model: Any) -> bool:
+    """Whether :func:`explain` gives ``model``'s exact Shapley decomposition."""
+    parts = members(model)
+    return all(map(is_exact, parts)) if parts else explainer_kind(model) in EXACT_KINDS
 
 
 def _as_columns(X: pd.DataFrame) -> list[str]:
@@ -269,6 +304,37 @@ def _explain_expert_boost(model: Any, X: pd.DataFrame, background: pd.DataFrame
         values[:, pos[name]] += weights[:, r] * phi_points
     return Explanation(values, base, output, columns,
                        "tree-shap (exact) + rules fold", index=X.index)
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def _explain_network(model: Any, X: pd.DataFrame, background: pd.DataFrame) -> Explanation:
+    values, base, output = explain_network(model, X, background)
+    return Explanation(values, np.full(len(X), base), output, _as_columns(X),
+                       NETWORK_METHOD.format(n=len(background)), index=X.index)
+
+
+def _explain_shifted(model: Any, X: pd.DataFrame, background: pd.DataFrame, max_evals: int,
+                     seed: int, engine: str) -> Explanation:
+    """A threshold variant: its log-odds are the base model's plus a shift set by the
+    sensitive column's band, so its explanation is the base's (on the base's own inputs,
+    summed onto their columns) with the shift, centred on the background, given to the
+    sensitive column; the base value takes the background's mean shift. Additive term
+    by term; exact where the base's explainer is."""
+    import warnings
+
+    with warnings.catch_warnings():  # the base was fitted on an array (fairlearn's input)
+        warnings.filterwarnings("ignore", message="X has feature names", category=UserWarning)
+        sub = explain(model.base_, model.base_inputs(X), model.base_inputs(background),
+                      max_evals=max_evals, seed=seed, engine=engine)
+    columns = _as_columns(X)
+    values = onto_columns(sub.values, model.base_input_columns(), columns)
+    shift, shift_b = model.group_shift(X), model.group_shift(background)
+    values[:, columns.index(model.sensitive_column())] += shift - shift_b.mean()
+    return Explanation(values, sub.base + shift_b.mean(), sub.output + shift, columns,
+                       f"shifted ({sub.method} + the sensitive band's threshold shift)",
+                       index=X.index)
 
 
 # --------------------------------------------------------------------------- agnostic
@@ -577,6 +643,10 @@ def explain(model: Any, X: pd.DataFrame, background: pd.DataFrame | None = None,
         return _explain_tree(model, X)
     if kind == "expert_boost":
         return _explain_expert_boost(model, X, background)
+    if kind == "network":
+        return _explain_network(model, X, background)
+    if kind == "shifted":
+        return _explain_shifted(model, X, background, max_evals, seed, engine)
     if kind == "stacking":
         return _explain_stacking(model, X, background, max_evals, seed, engine)
     if kind == "ensemble":

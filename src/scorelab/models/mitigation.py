@@ -53,7 +53,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from scorelab.core.ages import age_bands
 from scorelab.core.numeric import logit, sigmoid
-from scorelab.models.base import ScorelabClassifier, check_params
+from scorelab.models.base import Explainer, ScorelabClassifier, check_params
 from scorelab.models.trees import LightGBMFamily, TabularInputMixin
 
 __all__ = ["PROTECTED_COLUMNS", "ReductionsMitigator", "ThresholdMitigator"]
@@ -66,7 +66,14 @@ _FAST_LIGHTGBM = {"n_estimators": 150, "learning_rate": 0.08}
 
 class _WeightedLogit(ClassifierMixin, BaseEstimator):
     """Logistic regression on a numeric matrix with NaN: median imputation, missing
-    indicators and standardisation, fitted with sample weights (the ``logit`` base)."""
+    indicators and standardisation, fitted with sample weights (the ``logit`` base).
+
+    Values beyond 20 inter-quartile ranges from the quartiles (of the training rows) are
+    clipped there before the standardisation: an extreme tail (a ratio of 300,000 where
+    three quarters are below 1) would otherwise take the column's whole coefficient. A
+    column without such values is exactly as without the clipping."""
+
+    explainer: ClassVar[Explainer] = "linear"
 
     def __init__(self, C: float = 1.0, max_iter: int = 500) -> None:
         self.C = C
@@ -75,7 +82,7 @@ class _WeightedLogit(ClassifierMixin, BaseEstimator):
     def _design(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         miss = np.isnan(X)
-        filled = np.where(miss, self.median_, X)
+        filled = np.clip(np.where(miss, self.median_, X), self.low_, self.high_)
         z = (filled - self.mean_) / self.scale_
         return np.hstack([z, miss[:, self.miss_cols_].astype(float)])
 
@@ -87,7 +94,8 @@ class _WeightedLogit(ClassifierMixin, BaseEstimator):
             med = np.nanmedian(np.where(np.isnan(X).all(axis=0), 0.0, X), axis=0) \
                 if X.size else np.zeros(X.shape[1])
         self.median_ = np.nan_to_num(med)
-        filled = np.where(np.isnan(X), self.median_, X)
+        self.low_, self.high_ = _fences(X)
+        filled = np.clip(np.where(np.isnan(X), self.median_, X), self.low_, self.high_)
         self.mean_ = filled.mean(axis=0)
         sd = filled.std(axis=0)
         self.scale_ = np.where(sd > 0, sd, 1.0)
@@ -113,6 +121,48 @@ class _WeightedLogit(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    def contributions(self, X: Any) -> pd.DataFrame:
+        """Log-odds terms per input column (coefficient x standardised value, plus its
+        missing indicator's term) and the intercept: they sum to the log-odds."""
+        check_is_fitted(self, "median_")
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        n, k = frame.shape
+        terms = np.zeros((n, k))
+        intercept = self.constant_ if self.constant_ is not None else None
+        if intercept is None:
+            coef = self.model_.coef_[0]
+            weighted = self._design(frame.to_numpy(dtype=float)) * coef
+            terms += weighted[:, :k]
+            np.add.at(terms.T, self.miss_cols_, weighted[:, k:].T)
+            base = float(self.model_.intercept_[0])
+        else:  # one class only: a constant log-odds
+            base = float(np.log(np.clip(intercept, 1e-12, 1 - 1e-12))
+                         - np.log1p(-np.clip(intercept, 1e-12, 1 - 1e-12)))
+        out = pd.DataFrame(terms, columns=list(frame.columns), index=frame.index)
+        out["intercept"] = base
+        return out
+
+
+#: Values beyond this many inter-quartile ranges outside the quartiles are clipped.
+TAIL_SPREADS = 20
+
+
+def _fences(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the quartiles widened by :data:`TAIL_SPREADS` spreads (the
+    inter-quartile range; where it is 0, the 1st-99th percentile range); no limit for a
+    column without spread or without values."""
+    low = np.full(X.shape[1], -np.inf)
+    high = np.full(X.shape[1], np.inf)
+    for j in range(X.shape[1]):
+        known = X[:, j][~np.isnan(X[:, j])]
+        if known.size == 0:
+            continue
+        q01, q25, q75, q99 = np.quantile(known, [0.01, 0.25, 0.75, 0.99])
+        spread = q75 - q25 if q75 > q25 else q99 - q01
+        if spread > 0:
+            low[j], high[j] = q25 - TAIL_SPREADS * spread, q75 + TAIL_SPREADS * spread
+    return low, high
 
 
 def _build_base(base: str, params: dict[str, Any] | None, random_state: int | None) -> Any:
@@ -328,6 +378,7 @@ class ThresholdMitigator(_MitigatorBase):
     """
 
     kind: ClassVar[str] = "threshold_optimizer"
+    explainer: ClassVar[Explainer] = "shifted"  # the base's explanation + the band shift
     description: ClassVar[str] = (
         "a fairness-mitigation variant: fairlearn's threshold optimizer, one threshold "
         "per age band on a base model's probability")
@@ -402,10 +453,34 @@ class ThresholdMitigator(_MitigatorBase):
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "thresholds_")
         frame = self._validate_predict(X)
-        groups = self._sensitive_of(frame)
         p = self.base_.predict_proba(self._encode(frame))[:, 1]
-        fallback = float(self.decision_threshold)  # a band unseen in training
-        t = pd.Series(groups, dtype=object).map(self.thresholds_).astype(float) \
-            .fillna(fallback).to_numpy()
-        shifted = logit(p) - logit(t) + logit(np.array(fallback))
-        return self._proba_from_positive(sigmoid(shifted))
+        return self._proba_from_positive(sigmoid(logit(p) + self._shift(frame)))
+
+    def group_shift(self, X: Any) -> np.ndarray:
+        """What the variant adds to the base model's log-odds of default: each age
+        band's threshold moved onto the common one (0 for a band unseen in training)."""
+        check_is_fitted(self, "thresholds_")
+        return self._shift(self._validate_predict(X))
+
+    def _shift(self, frame: pd.DataFrame) -> np.ndarray:
+        fallback = float(self.decision_threshold)
+        t = pd.Series(self._sensitive_of(frame), dtype=object).map(self.thresholds_) \
+            .astype(float).fillna(fallback).to_numpy()
+        return logit(np.array(fallback)) - logit(t)
+
+    def base_inputs(self, X: Any) -> pd.DataFrame:
+        """The base model's inputs (categories one-hot), named by position, and the
+        input column each comes from (:meth:`base_input_columns`)."""
+        check_is_fitted(self, "thresholds_")
+        Z = self._encode(self._validate_predict(X))
+        names = getattr(self.base_, "columns_", None) or [f"x{j}" for j in range(Z.shape[1])]
+        return pd.DataFrame(Z, columns=list(names))
+
+    def base_input_columns(self) -> list[str]:
+        """The input column of each of the base model's inputs."""
+        return [col for col in self.base_columns_ for _ in
+                range(len(self.categories_[col]) if col in self.categories_ else 1)]
+
+    def sensitive_column(self) -> str:
+        """The column whose band sets the shift (where its part of an explanation goes)."""
+        return self._sensitive_name(self.columns_)

@@ -324,7 +324,8 @@ POPULATION = ({"citizen_id": "i"}, {})
 ADVERSE_REASONS = ({"citizen_id": "i", "model": "O", "rank": "i", "code": "O", "feature": "O",
                     "reason": "O", "value": "O", "gap": "f", "shap": "f", "method": "O"}, {})
 RECOURSE = ({"citizen_id": "i", "model": "O", "found": "b", "change": "O", "cost": "f",
-             "new_score": "f"}, {})
+             "new_score": "f"},
+            {"status": "O", "best_score": "f", "bound": "f"})  # found | none | undecided
 PARQUET_ARTIFACTS = {"predictions.parquet": PREDICTIONS,
                      "explanations.parquet": EXPLANATIONS,
                      "fairness_by_group.parquet": FAIRNESS_BY_GROUP,

@@ -29,13 +29,15 @@ def _reason_rows(ctx: ReportContext, summary: dict[str, Any]) -> list[list[Any]]
         first = entry.get("first_reasons") or []
         top = (f"{first[0]['code']} {first[0]['reason']} ({first[0]['n']})" if first else "-")
         rec = entry.get("recourse") or {}
-        no_rec = pct(rec.get("share_no_recourse")) if rec.get("searched") else "not searched"
+        searched = bool(rec.get("searched"))
+        shares = [pct(rec.get(k)) if searched else "not searched"
+                  for k in ("share_found", "share_proven_none", "share_undecided")]
         fidelity = entry.get("fidelity") or {}
         fid = fidelity.get("fidelity")
         boot = (entry.get("bootstrap") or {}).get("jaccard")
         method = ("points" if entry["method"] == summary["methods"]["additive"] else
                   "SHAP" if entry["method"] == summary["methods"]["shap"] else entry["method"])
-        rows.append([name, method, str(entry["n_declined"]), top, no_rec,
+        rows.append([name, method, str(entry["n_declined"]), top, *shares,
                      f"{pct(fid)} of {fidelity['n_counted']}" if fid is not None else "-",
                      fmt(boot, ".2f") if boot is not None else "-"])
     return rows
@@ -122,11 +124,16 @@ def reasons(ctx: ReportContext) -> Section | None:
                          f"{', '.join(flagged)}: flagged in the policy checks.")
         blocks.append(table(
             ["model", "ranking method", "declined", "most frequent first reason",
-             "no recourse", "fidelity", "refit Jaccard"], rows,
-            align=["left", "left", "right", "left", "right", "right", "right"],
-            caption="No recourse: share of declined applicants for whom no change of "
-                    "actionable inputs (single inputs over population percentiles, then "
-                    "pairs of their own reasons) reaches the cut-off."
+             "recourse found", "proven none", "undecided", "fidelity", "refit Jaccard"],
+            rows, align=["left", "left", "right", "left", "right", "right", "right", "right",
+                         "right"],
+            caption="Recourse: the smallest change of up to three actionable inputs, moved "
+                    "only the way the catalogue allows, over the population's percentiles, "
+                    "that reaches the cut-off (exhaustive for points-ranked models, a beam "
+                    "search for the others). Proven none: an upper bound (every actionable "
+                    "input at the best term any citizen attains) stays below the cut-off; "
+                    "only additive models have one. Undecided: nothing found within three "
+                    "inputs and no proof."
                     + (" Fidelity: share of declined applicants, among those whose largest "
                        "true risk term is a nameable input, whose first reason is that input."
                        if ctx.synthetic else
