@@ -81,6 +81,17 @@ def test_tables_of_a_run(api_run: scorelab.Run) -> None:
     assert p.shape == (900,) and ((p > 0) & (p < 1)).all()
 
 
+def test_saved_models_behave_as_a_mapping(api_run: scorelab.Run) -> None:
+    models = api_run.models
+    assert "lightgbm" in models and "astrology" not in models
+    assert models.get("astrology") is None and models.get("lightgbm") is models["lightgbm"]
+    assert sorted(models) == sorted(models.keys()) == ["lightgbm", "scorecard"]
+    with pytest.raises(KeyError) as caught:
+        models["astrology"]
+    assert isinstance(caught.value, scorelab.UnknownModel)
+    assert "astrology" in str(caught.value) and "lightgbm" in str(caught.value)
+
+
 def test_score_equals_the_cli(api_run: scorelab.Run, tmp_path: Path) -> None:
     applicants = pd.read_csv(BAD / "ok_with_extra.csv")
     from_api = api_run.score(applicants, "scorecard")

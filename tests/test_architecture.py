@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"report", "applicants"},              # readers of a run directory
     {"study"},                             # the plan, the checks before fitting, the run
     {"lda"},                               # a search built on the study
+    {"tracking"},                          # runs logged to MLflow; models as MLflow models
     {"api"},                               # the Python API
     {"cli"},                               # the command line
     {"__main__"},                          # the entry point

@@ -107,7 +107,7 @@ def test_predictions_are_out_of_fold() -> None:
 
 
 def test_shuffled_labels_score_about_half() -> None:
-    from scorelab.config import ModelSpec, config_hash, load_config
+    from scorelab.config import ModelSpec
     from scorelab.models.registry import build_model
 
     cfg = make_config(n=5000)

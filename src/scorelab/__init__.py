@@ -34,6 +34,11 @@ _LAZY = {
     "Run": ("scorelab.api", "Run"),
     "SavedModel": ("scorelab.api", "SavedModel"),
     "load_run": ("scorelab.api", "load_run"),
+    "log_run": ("scorelab.api", "log_run"),
+    "LoggedRun": ("scorelab.api", "LoggedRun"),
+    "init_config": ("scorelab.api", "init_config"),
+    "propose_config": ("scorelab.api", "propose_config"),
+    "Onboarding": ("scorelab.api", "Onboarding"),
     "build_model": ("scorelab.models.registry", "build_model"),
     # explain_model, not explain: once imported, the subpackage scorelab.explain owns that name
     "explain_model": ("scorelab.explain.explainers", "explain"),

@@ -20,6 +20,7 @@ Imports every layer; only the command line imports it.
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +39,18 @@ from scorelab.applicants.score import load_final_model, score_applicants, score_
 from scorelab.applicants.stability import check_stability
 from scorelab.config import (
     ExperimentConfig,
+    MlflowTracking,
     apply_overrides,
     config_from_dict,
     dump_config,
     load_config,
 )
+from scorelab.core.messages import one_line
 from scorelab.data.card import render_data_card_markdown
 from scorelab.data.datasets import list_datasets
 from scorelab.data.io import write_atomically
 from scorelab.engine import Progress
-from scorelab.exceptions import ConfigError, UnknownModel
+from scorelab.exceptions import ConfigError, OutputError, ScorelabError, UnknownModel
 from scorelab.lda import lda
 from scorelab.lda.artifacts import guarantee_sentence
 from scorelab.report import build_report
@@ -58,17 +61,27 @@ from scorelab.runs.housekeeping import list_runs, remove_stale
 from scorelab.runs.interrupts import Interrupted, stop_on_signals
 from scorelab.runs.reader import RunData
 from scorelab.runs.reader import load_run as _load_run_data
+from scorelab.study.onboard import Onboarding, init_config, propose_config
 from scorelab.study.population import check_study, generate_to_file
 from scorelab.study.runner import run as _run_study
 from scorelab.study.scenarios import SCENARIO_DIR
 from scorelab.study.scenarios import validate as validate_truth
+from scorelab.tracking import (
+    LoggedRun,
+    TrackingTarget,
+    check_target,
+    require_mlflow,
+    tracking_target,
+)
+from scorelab.tracking import log_run as _log_to_mlflow
 
-__all__ = ["SCENARIO_DIR", "Interrupted", "Run", "SavedModel", "apply_overrides",
-           "build_report", "check_stability", "check_study", "compare_html",
-           "compare_markdown", "compare_runs", "compare_table", "config_schema",
-           "dump_config", "explain_applicant", "explain_citizen", "generate_to_file",
-           "guarantee_sentence", "lda", "list_datasets", "list_runs", "load_config",
-           "load_run", "print_pdf", "remove_stale", "render_data_card_markdown", "run",
+__all__ = ["Interrupted", "LoggedRun", "Onboarding", "Run", "SCENARIO_DIR", "SavedModel",
+           "apply_overrides", "build_report", "check_stability", "check_study",
+           "compare_html", "compare_markdown", "compare_runs", "compare_table",
+           "config_schema", "dump_config", "explain_applicant", "explain_citizen",
+           "generate_to_file", "guarantee_sentence", "init_config", "lda", "list_datasets",
+           "list_runs", "load_config", "load_run", "log_run", "print_pdf",
+           "propose_config", "remove_stale", "render_data_card_markdown", "run",
            "save_text", "score_applicants", "stop_on_signals", "validate_truth"]
 
 _REPR_ROWS = 8  # leaderboard rows in the text repr (keeps it under 20 lines)
@@ -123,11 +136,13 @@ class Run:
     path : the run directory.
     leaderboard : one row per model, best AUC first (``leaderboard.csv``).
     predictions : out-of-fold predictions of every citizen by every model.
+    mlflow : where :func:`run` logged it in MLflow (None: not logged).
     """
 
     def __init__(self, data: RunData) -> None:
         self._data = data
         self.models: Mapping[str, SavedModel] = _SavedModels(data)
+        self.mlflow: LoggedRun | None = None
 
     # ---------------------------------------------------------------- tables
     @property
@@ -205,9 +220,11 @@ class Run:
                                     label="applicants", progress=progress)
         return pd.concat(list(chunks), ignore_index=True)
 
-    def letter(self, who: int | pd.DataFrame | pd.Series, model: str | None = None) -> Letter:
-        """The explained decision of a citizen of the run (by id) or of a new applicant
-        (a one-row DataFrame or a Series)."""
+    def letter(self, who: int | pd.DataFrame | pd.Series, model: str | None = None, *,
+               final: bool = False) -> Letter:
+        """The explained decision of a citizen of the run (by id: the fold model that held
+        them out, or with ``final`` the final model) or of a new applicant (a one-row
+        DataFrame or a Series: the final model, as :meth:`score` gives it)."""
         if isinstance(who, pd.Series):
             who = who.to_frame().T.infer_objects()
         if isinstance(who, pd.DataFrame):
@@ -218,13 +235,14 @@ class Run:
             except (TypeError, ValueError):
                 raise ConfigError(f"explain: give a citizen id or a one-row DataFrame; got "
                                   f"{type(who).__name__}") from None
-        return explain_citizen(self._data, who, model)
+        return explain_citizen(self._data, who, model, final=final)
 
-    def explain(self, who: int | pd.DataFrame | pd.Series, model: str | None = None
-                ) -> dict[str, Any]:
+    def explain(self, who: int | pd.DataFrame | pd.Series, model: str | None = None, *,
+                final: bool = False) -> dict[str, Any]:
         """The explanation as ``scorelab explain --json`` prints it: score, decision, the
-        reasons that raised and lowered the risk, base value and output (log-odds)."""
-        return self.letter(who, model).as_dict()
+        reasons in points (log-odds beside them), the favourable factors ranked the same
+        way, and the model's whole explanation (base value + contributions = output)."""
+        return self.letter(who, model, final=final).as_dict()
 
     def report(self, html: bool = False) -> Path | str:
         """The report's path (rendered if missing), or its HTML with ``html=True``."""
@@ -281,7 +299,8 @@ def load_run(path: str | Path) -> Run:
 def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
         population: pd.DataFrame | None = None, *, runs_dir: str | Path | None = None,
         progress: Progress | None = None,
-        on_stage: Callable[[str, float], None] | None = None) -> Run:
+        on_stage: Callable[[str, float], None] | None = None,
+        mlflow: bool | None = None) -> Run:
     """Run a study and return its run directory as a :class:`Run`.
 
     Parameters
@@ -293,6 +312,11 @@ def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
     runs_dir : parent folder of the run directory (default: ``output.runs_dir``).
     progress : called with (done, total) as the fold models are fitted.
     on_stage : called with (stage, seconds) as each stage of the study ends.
+    mlflow : log the run to MLflow once its run directory is written (True), or not
+        (False); None = ``output.mlflow.enabled``. The extra and the tracking store are
+        checked before any fitting (one line each); a failure to log afterwards is one
+        warning, the run directory stays complete (``scorelab log`` logs it later), and
+        ``Run.mlflow`` says where it went.
     """
     if isinstance(config, str | Path):
         config = load_config(config)
@@ -301,10 +325,81 @@ def run(config: ExperimentConfig | str | Path | Mapping[str, Any],
     elif not isinstance(config, ExperimentConfig):
         raise ConfigError(f"run: config must be an ExperimentConfig, a path or a mapping; got "
                           f"{type(config).__name__}")
+    target = _mlflow_target(config, mlflow)  # before any fitting
     result = _run_study(config, runs_dir=Path(runs_dir) if runs_dir else None,
                         progress=progress, population=population, on_stage=on_stage)
     assert result.run_dir is not None
-    return load_run(result.run_dir)
+    done = load_run(result.run_dir)
+    if target is not None:
+        done.mlflow = _log_after_run(done, target)
+    return done
+
+
+_log = logging.getLogger(__name__)
+#: What turns MLflow logging on, for the line that says the extra is missing.
+_MLFLOW_SWITCH = "logging to MLflow (output.mlflow.enabled, --mlflow)"
+
+
+def _mlflow_target(config: ExperimentConfig, enabled: bool | None) -> TrackingTarget | None:
+    """``output.mlflow`` resolved and checked (extra installed, store reachable), or
+    None when the run is not logged to MLflow."""
+    section = config.output.mlflow
+    if not (section.enabled if enabled is None else enabled):
+        return None
+    require_mlflow(_MLFLOW_SWITCH)
+    target = tracking_target(section, config.name)
+    check_target(target)
+    return target
+
+
+def _log_after_run(done: Run, target: TrackingTarget) -> LoggedRun | None:
+    """Log a written run; a failure, or an interrupt (Ctrl-C stops the logging, not the
+    finished run), is one warning: the run directory is complete."""
+    try:
+        return _log_to_mlflow(done.data, target)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the run is written
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else \
+            one_line(f"{type(exc).__name__}: {exc}", 300)
+        _log.warning("the run was not logged to MLflow (%s); its run directory is complete; "
+                     "log it later with: scorelab log %s", why, done.path)
+        return None
+
+
+def log_run(run_dir: str | Path | Run, *, tracking_uri: str | None = None,
+            experiment: str | None = None, models: bool | None = None) -> LoggedRun:
+    """Log a run directory to MLflow, as ``scorelab log RUN_DIR`` does: a parent run for
+    the study, a child run per model and each final model as an MLflow pyfunc model.
+
+    The run's ``output.mlflow`` section gives the defaults (``tracking_uri``,
+    ``experiment``, ``log_models``); the arguments override it. The parent is found
+    again by the run's id, so logging a run twice adds nothing (and completes a logging
+    that broke off). The run directory is only read.
+
+    Raises
+    ------
+    ConfigError
+        MLflow is not installed (the line says how to install it).
+    OutputError
+        The tracking store cannot be reached, or logging failed (run it again).
+    """
+    data = run_dir.data if isinstance(run_dir, Run) else _load_run_data(run_dir)
+    require_mlflow("scorelab log")
+    section = MlflowTracking.model_validate((data.config.get("output") or {}).get("mlflow")
+                                            or {})
+    if models is not None:
+        section = section.model_copy(update={"log_models": models})
+    target = tracking_target(section, data.study.name, tracking_uri=tracking_uri,
+                             experiment=experiment)
+    check_target(target, "scorelab log", fix="or give another --tracking-uri")
+    try:
+        return _log_to_mlflow(data, target)
+    except ScorelabError:
+        raise
+    except Exception as exc:
+        raise OutputError(f"scorelab log: logging to MLflow failed "
+                          f"({one_line(f'{type(exc).__name__}: {exc}', 300)}); the run "
+                          "directory is unchanged; run it again to complete the logging"
+                          ) from exc
 
 
 def config_schema() -> dict[str, Any]:

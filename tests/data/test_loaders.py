@@ -161,8 +161,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_unsupported_extension(tmp_path: Path) -> None:
-    (tmp_path / "t.xlsx").write_text("x")
-    _error(tmp_path, _cfg(path="t.xlsx"), "t.xlsx", ".xlsx", ".csv", ".parquet")
+    (tmp_path / "t.json").write_text("x")
+    _error(tmp_path, _cfg(path="t.json"), "t.json", ".json", ".csv", ".tsv", ".parquet",
+           ".xlsx")
 
 
 def test_empty_file_and_header_only(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_yim_mitchell_first_stage_inputs_are_out_of_fold(pop):
     assert model.network_.columns_ == [*X.columns, "first_stage_log_odds"]
     # prediction uses the first stage refitted on all training rows
     np.testing.assert_allclose(model.first_stage_log_odds(X), in_sample)
-    assert model.family == "hybrid" and model.explainer == "agnostic"
+    assert model.family == "hybrid" and model.explainer == "network"
 
 
 def test_yim_mitchell_inner_folds_are_stratified_and_seeded(pop):

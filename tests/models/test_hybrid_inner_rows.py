@@ -10,7 +10,7 @@ from scorelab.data import generate_population
 from scorelab.models.hybrid import YimMitchellHybrid, _inner_fit_rows
 from tests.models.test_hybrid import logistic_stand_in
 
-TINY_NET = {"hidden_layer_sizes": (8,), "max_iter": 30}
+TINY_NET = {"hidden_layer_sizes": (8,), "max_iter": 60}  # early stopping ends it (32 epochs)
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,12 @@ def test_pipeline_imputes_with_indicators_scales_and_one_hot_encodes(pop4k):
     numeric = [i for i, n in enumerate(names) if n.startswith("num__")]
     assert np.allclose(Z[:, numeric].mean(axis=0), 0, atol=1e-6)
     assert model.early_stopping_ is True and 1 <= model.n_iter_ <= 50
-    assert model.family == "neural" and model.explainer == "agnostic"
+    assert model.family == "neural" and model.explainer == "network"
+    # every network input maps back onto the column it comes from
+    sources = model.network_input_columns()
+    assert len(sources) == len(names) and set(sources) == set(X.columns)
+    for name, source in zip(names, sources, strict=True):
+        assert source in name
 
 
 def test_unseen_category_and_nan_predict(pop4k):

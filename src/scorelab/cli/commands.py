@@ -79,13 +79,27 @@ def main(
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Make a table's data-quality findings errors (population.findings: "
+    "error): the first is one line and nothing runs.")]
+
+
+def _findings(lines: Any) -> None:
+    """A table's data-quality findings, one warning line each on standard error."""
+    from rich.text import Text
+
+    for finding in lines or []:
+        err.print(Text(f"warning: data quality: {finding['message']}"), soft_wrap=True)
+
+
 @app.command()
 @_user_errors
-def validate(config: ConfigArg) -> None:
-    """Check a config; print 'ok' and its name, or one line saying what is wrong."""
+def validate(config: ConfigArg, strict: StrictOpt = False) -> None:
+    """Check a config; print 'ok' and its name, or one line saying what is wrong. A
+    table's data-quality findings follow as warnings (errors with --strict)."""
     from scorelab import api
 
-    cfg = api.load_config(config)
+    cfg = _with_overrides(config, n_citizens=None, seed=None, strict=strict)
     population = api.check_study(cfg)  # every check run makes before fitting
     if cfg.population.source == "table":
         name = cfg.population.path.name if cfg.population.path else "the table"
@@ -94,6 +108,67 @@ def validate(config: ConfigArg) -> None:
         who = f"{cfg.population.n_citizens:,} synthetic citizens"
     out.print(f"ok: {config} (study '{cfg.name}', {len(cfg.models)} models, {who})",
               highlight=False)
+    _findings(population.meta.get("quality"))
+
+
+@app.command()
+@_user_errors
+def init(
+    table: Annotated[Path, typer.Argument(help="A table of applicants with a known outcome: "
+                                          "CSV, TSV (also compressed), Parquet (a file or "
+                                          "a folder) or Excel.", show_default=False)],
+    target: Annotated[str | None, typer.Option("--target", help="The outcome column (default: "
+                                               "the binary column named like a default or "
+                                               "holding good/bad).", show_default=False)] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="The config to write "
+                                                  "(default: <table name>.yaml here).",
+                                                  show_default=False)] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel: the sheet to read "
+                                              "(default: the first).", show_default=False)
+                     ] = None,
+    delimiter: Annotated[str | None, typer.Option("--delimiter", help="A text table's "
+                                                  "delimiter (default: sniffed).",
+                                                  show_default=False)] = None,
+    drop_bad_rows: Annotated[bool, typer.Option("--drop-bad-rows", help="Read the table "
+                                                "without the rows of the wrong width "
+                                                "(population.bad_rows: drop).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")
+                     ] = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Write a commented config for a table: target, id, protected attributes (to
+    check), categories, the learned families sized to the table; every choice with its
+    reason. `scorelab validate` passes on it. The last line is the config's path."""
+    from rich.text import Text
+
+    from scorelab import api
+
+    made = api.init_config(table, out_path, target=target, sheet=sheet, delimiter=delimiter,
+                           bad_rows="drop" if drop_bad_rows else "error", force=force,
+                           strict=strict)
+    for line in init_summary(made):
+        out.print(Text(line), soft_wrap=True)
+    _findings([f.as_dict() for f in made.findings])
+    out.print(Text(str(made.out)), soft_wrap=True)
+
+
+def init_summary(made: Any) -> list[str]:
+    """What ``init`` chose, a line per key (the config itself says why at length)."""
+    pop = made.config.population
+    frame = made.population.frame
+    lines = [f"table: {made.table.name} ({len(frame):,} rows)",
+             f"target: {pop.target} (default: {pop.default_value!r})",
+             f"id column: {pop.id_column or 'none (rows are numbered)'}"]
+    if pop.protected:
+        lines.append("protected (CHECK them): " + ", ".join(
+            f"{c} ({k})" for c, k in pop.protected.items()))
+    if pop.drop:
+        lines.append("dropped: " + ", ".join(pop.drop))
+    lines.append(f"categorical: {len(pop.categorical or [])} column(s); features: "
+                 f"{len(made.population.features)}")
+    lines.append("models: " + ", ".join(m.name for m in made.config.models)
+                 + f"; {made.config.evaluation.folds} folds")
+    return lines
 
 
 @app.command("render-config")
@@ -193,6 +268,12 @@ def run(
     n_citizens: Annotated[int | None, typer.Option("--n-citizens", "-n", help="Override "
                                                    "population.n_citizens.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override seed.")] = None,
+    strict: StrictOpt = False,
+    mlflow: Annotated[bool | None, typer.Option(
+        "--mlflow/--no-mlflow", help="Log the run to MLflow (a parent run, a child per "
+        "model, each final model as a pyfunc model), or not (default: "
+        "output.mlflow.enabled); needs pip install 'scorelab[mlflow]'.",
+        show_default=False)] = None,
 ) -> None:
     """Train every configured family on the same folds; write and print the leaderboard.
 
@@ -202,10 +283,10 @@ def run(
     from scorelab.cli.progress import StageDisplay
     from scorelab.core.progress import reporting
 
-    cfg = _with_overrides(config, n_citizens=n_citizens, seed=seed)
+    cfg = _with_overrides(config, n_citizens=n_citizens, seed=seed, strict=strict)
     # a bar per stage on a terminal; piped (CI logs): one line per stage with its time
     with StageDisplay(err) as display, reporting(display):
-        result = api.run(cfg, runs_dir=runs_dir, progress=display.step)
+        result = api.run(cfg, runs_dir=runs_dir, progress=display.step, mlflow=mlflow)
     metrics = result.data.metrics
     out.print(leaderboard_table(result.leaderboard, metrics))
     for name, reason in metrics.get("skipped_models", {}).items():
@@ -214,6 +295,9 @@ def run(
         out.print(f"Truth-based analyses {metrics['truth_analyses']}", highlight=False)
     for line in leaderboard_notes(metrics, result.data.fairness is not None):
         out.print(line, highlight=False)
+    if result.mlflow is not None:
+        out.print(result.mlflow.summary(), highlight=False, soft_wrap=True)
+    _findings(result.data.data_card.get("quality"))
     out.print(f"Report: {result.path / 'report.html'}", highlight=False, soft_wrap=True)
     out.print(str(result.path), highlight=False, soft_wrap=True)
 
@@ -411,6 +495,30 @@ ApplicantsArg = Annotated[Path, typer.Argument(
     show_default=False)]
 
 
+@app.command("log")
+@_user_errors
+def log_to_mlflow(
+    run_dir: RunDirArg,
+    tracking_uri: Annotated[str | None, typer.Option(
+        "--tracking-uri", help="MLflow tracking URI (default: the run's "
+        "output.mlflow.tracking_uri, else MLFLOW_TRACKING_URI, else "
+        "sqlite:///mlruns/mlflow.db).", show_default=False)] = None,
+    experiment: Annotated[str | None, typer.Option(
+        "--experiment", help="MLflow experiment (default: the run's "
+        "output.mlflow.experiment, else the study's name).", show_default=False)] = None,
+    models: Annotated[bool | None, typer.Option(
+        "--models/--no-models", help="Also log each final model as an MLflow pyfunc model "
+        "(default: the run's output.mlflow.log_models).", show_default=False)] = None,
+) -> None:
+    """Log a run directory to MLflow: a parent run for the study, a child run per model,
+    each final model as a pyfunc model. Logging the same run again adds nothing."""
+    from scorelab import api
+
+    logged = api.log_run(run_dir, tracking_uri=tracking_uri, experiment=experiment,
+                         models=models)
+    out.print(logged.summary(), highlight=False, soft_wrap=True)
+
+
 @app.command()
 @_user_errors
 def explain(
@@ -424,6 +532,10 @@ def explain(
     row: Annotated[int | None, typer.Option("--row", help="Row of --table (1 = first).",
                                             show_default=False)] = None,
     model: ModelOpt = None,
+    final: Annotated[bool, typer.Option("--final-model", help="Explain a citizen of the "
+                                        "run by the final model, as `score` would score "
+                                        "them (default: the fold model that held them "
+                                        "out, whose score the study reported).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """A letter to one person: score, decision, reasons and the data sources used."""
@@ -431,12 +543,16 @@ def explain(
 
     if (citizen is None) == (table is None):
         raise ConfigError("explain needs either --citizen ID or --table FILE --row N")
+    if final and table is not None:
+        raise ConfigError("--final-model is for --citizen; a table's applicants are always "
+                          "explained by the final model")
     if table is not None:
         if row is None:
             raise ConfigError("--table needs --row N (1 = the first applicant)")
         result = api.explain_applicant(run_dir, table, row, model)
     else:
-        result = api.explain_citizen(run_dir, int(citizen), model)  # type: ignore[arg-type]
+        result = api.explain_citizen(run_dir, int(citizen), model,  # type: ignore[arg-type]
+                                     final=final)
     if as_json:
         sys.stdout.write(dumps(result.as_dict()))
     else:
@@ -604,14 +720,17 @@ def lda_search(
     out.print(str(result.run_dir), highlight=False, soft_wrap=True)
 
 
-def _with_overrides(source: Path, *, n_citizens: int | None, seed: int | None) -> Any:
+def _with_overrides(source: Path, *, n_citizens: int | None, seed: int | None,
+                    strict: bool = False) -> Any:
     """The config of ``source`` with the command-line overrides (they win over the YAML),
-    validated again."""
+    validated again; ``strict`` makes a table's data-quality findings errors."""
     from scorelab import api
 
     config = api.load_config(source)
     changes = {key: value for key, value in (("population.n_citizens", n_citizens),
                                              ("seed", seed)) if value is not None}
+    if strict and config.population.source == "table":
+        changes["population.findings"] = "error"
     return api.apply_overrides(config, changes,
                                source=f"{source} (with command-line overrides)") \
         if changes else config

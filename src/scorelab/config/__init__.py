@@ -30,7 +30,7 @@ from scorelab.config.models import (
     ModelSpec,
     SearchRange,
 )
-from scorelab.config.output import Output, Report, RunLimits
+from scorelab.config.output import DEFAULT_TRACKING_URI, MlflowTracking, Output, Report, RunLimits
 from scorelab.config.overrides import apply_overrides, format_validation_error
 from scorelab.config.population import (
     MAX_AGE,
@@ -43,6 +43,7 @@ from scorelab.config.population import (
 )
 
 __all__ = [
+    "DEFAULT_TRACKING_URI",
     "MAX_AGE",
     "MAX_HIDDEN_LAYERS",
     "MAX_LAYER_UNITS",
@@ -65,6 +66,7 @@ __all__ = [
     "Explain",
     "Fairness",
     "Lda",
+    "MlflowTracking",
     "ModelSpec",
     "Output",
     "PopulationConfig",

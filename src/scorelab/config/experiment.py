@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from scorelab.config.base import MAX_SEED, _Section, cross_error
 from scorelab.config.compute import Compute
@@ -23,6 +24,7 @@ from scorelab.config.population import (
     TablePopulation,
     protected_attributes,
 )
+from scorelab.core.messages import problems_line
 from scorelab.core.scale import scale_from_config
 from scorelab.exceptions import DataError
 
@@ -60,6 +62,20 @@ class ExperimentConfig(_Section):
                      "discriminatory alternatives (scorelab lda).")
 
     @model_validator(mode="after")
+    def _across_sections(self) -> ExperimentConfig:
+        """The rules that span sections, every one checked: a config breaking several
+        hears of each in one line (the first MAX_PROBLEMS)."""
+        problems = []
+        for check in (self._audited_attributes, self._time_split_has_dates,
+                      self._on_the_scale):
+            try:
+                check()
+            except PydanticCustomError as exc:
+                problems.append(exc.message())
+        if problems:
+            raise cross_error(problems_line(problems))
+        return self
+
     def _audited_attributes(self) -> ExperimentConfig:
         """A table audits its own protected columns by default, and never one it lacks."""
         table = isinstance(self.population, TablePopulation)
@@ -73,7 +89,6 @@ class ExperimentConfig(_Section):
         _check_audited(fair, self.population)
         return self
 
-    @model_validator(mode="after")
     def _time_split_has_dates(self) -> ExperimentConfig:
         """An out-of-time split needs the applications' dates."""
         if self.evaluation.split != "time":
@@ -87,7 +102,6 @@ class ExperimentConfig(_Section):
                                "2 (the synthetic application months)")
         return self
 
-    @model_validator(mode="after")
     def _on_the_scale(self) -> ExperimentConfig:
         """The cut-off and the base score lie on the score scale: a cut-off of 5000 on a
         350-950 scale would silently reject everyone."""

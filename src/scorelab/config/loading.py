@@ -18,7 +18,8 @@ from scorelab.core.jsonable import dumps
 from scorelab.core.messages import excerpt
 from scorelab.exceptions import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "MAX_CONFIG_VALUES", "config_hash", "dump_config", "load_config"]
+__all__ = ["MAX_CONFIG_BYTES", "MAX_CONFIG_VALUES", "config_from_yaml", "config_hash",
+           "dump_config", "load_config"]
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None, /,
@@ -132,7 +133,22 @@ ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:bool",
 
 def _load_file(path: Path) -> ExperimentConfig:
     """Read and validate a YAML config; raise :class:`ConfigError` with one clear line."""
-    raw = _read_yaml(path)
+    return _validated_yaml(_read_yaml(path), path)
+
+
+def config_from_yaml(text: str, path: str | Path) -> ExperimentConfig:
+    """Validate the YAML ``text`` of a config as if it were the file ``path`` (relative
+    table paths resolved against its folder): a config checked before it is written."""
+    path = Path(path)
+    try:
+        raw = yaml.load(text, Loader=ConfigLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({excerpt(exc, 120)})") from None
+    return _validated_yaml(raw, path)
+
+
+def _validated_yaml(raw: Any, path: Path) -> ExperimentConfig:
+    """A parsed YAML document validated as the config in ``path``."""
     if raw is None:
         raise ConfigError(f"{path}: the config is empty; it needs at least a 'models:' list "
                           "(see configs/default.yaml)")

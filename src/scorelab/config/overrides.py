@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from scorelab.config.fairness import DERIVED_FAIRNESS
 from scorelab.config.population import POPULATION_KINDS
-from scorelab.core.messages import excerpt
+from scorelab.core.messages import MAX_PROBLEMS, excerpt
 from scorelab.exceptions import ConfigError
 
 __all__ = ["MAX_PROBLEMS", "apply_overrides", "format_validation_error", "validated"]
@@ -86,8 +86,6 @@ def validated(model: type[Model], raw: dict[str, Any], source: str = "config") -
         raise ConfigError(f"{source}: {format_validation_error(exc, model)}") from None
 
 
-#: Problems of one config listed in its error line at most.
-MAX_PROBLEMS = 5
 
 
 def format_validation_error(exc: ValidationError, root: type[BaseModel]) -> str:

@@ -196,12 +196,15 @@ DataSource = Literal["administrative", "personal", "business", "organisation", "
 
 
 class TablePopulation(_Section):
-    """Bring your own table: a CSV or Parquet file of applicants with a known outcome."""
+    """Bring your own table: a text (CSV, TSV), Parquet or Excel file of applicants with a
+    known outcome (``scorelab init TABLE`` writes a commented config for one)."""
 
     source: Literal["table"] = Field(description="Citizens come from a table on disk.")
-    path: Path | None = Field(None, description="CSV or Parquet file, or a folder of "
-                              "Parquet files with the same columns (relative paths: to the "
-                              "config file); null only when the table is given as a "
+    path: Path | None = Field(None, description="The table: a text file (.csv, .tsv, .txt, "
+                              "each also compressed: .gz, .bz2, .zip, .xz), a Parquet file or "
+                              "a folder of Parquet files with the same columns, or an Excel "
+                              "workbook (.xlsx, .xlsm; the excel extra). Relative paths: to "
+                              "the config file. Null only when the table is given as a "
                               "DataFrame from Python (scorelab.run(config, population=df)).")
     target: str = Field(min_length=1, description="Column holding the outcome.")
     default_value: str | int | float | bool = Field(
@@ -228,6 +231,32 @@ class TablePopulation(_Section):
     date_column: str | None = Field(
         None, description="Column holding the application date (a date, or text such as "
         "2021-03-15); never a model input; orders applications for evaluation.split: time.")
+    delimiter: str | None = Field(
+        None, description="Field delimiter of a text table (CSV, TSV, TXT; one character, "
+        "e.g. ';', '|' or \"\\t\" for a tab); null: sniffed from the file's first lines "
+        "among comma, semicolon, tab and bar. Not used for Parquet or Excel.")
+    sheet: str | None = Field(
+        None, min_length=1, description="Excel workbook (.xlsx, .xlsm; needs the excel "
+        "extra): the sheet to read, by name (null: the first sheet).")
+    bad_rows: Literal["error", "drop"] = Field(
+        "error", description="A text table's rows whose number of fields differs from "
+        "the header's (a stray delimiter shifts every later value one column): error "
+        "(refused in one line naming the first of them) or drop (read without them; the "
+        "data card counts and lists them).")
+    findings: Literal["warn", "error"] = Field(
+        "warn", description="Data-quality findings (implausible ages or negative amounts, "
+        "extreme tails, identifier-like, constant or near-constant columns, duplicated "
+        "rows, a feature that alone predicts the target, an extreme default rate): warn "
+        "(one line each in the data card, the report and the command's output) or error "
+        "(the first is refused in one line, nothing runs; the --strict option sets it).")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, delimiter: str | None) -> str | None:
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
+            raise ValueError(f"population.delimiter must be one character such as ',', ';', "
+                             f"'|' or a tab (written \"\\t\" in YAML); got {delimiter!r}")
+        return delimiter
 
     @field_validator("protected")
     @classmethod

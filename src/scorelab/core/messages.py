@@ -6,11 +6,13 @@ second one) of bounded length (a 50 MB value gives a short line, not a 50 MB one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["EXCERPT_CHARS", "excerpt", "one_line", "row_list"]
+__all__ = ["EXCERPT_CHARS", "MAX_PROBLEMS", "excerpt", "one_line", "problems_line",
+           "row_list"]
 
 #: User text quoted in a message is cut to this many characters.
 EXCERPT_CHARS = 60
@@ -25,6 +27,19 @@ def one_line(text: Any, limit: int | None = None) -> str:
     if limit is not None and len(line) > limit:
         return f"{line[:limit]}... ({len(line) - limit:,} more characters)"
     return line
+
+
+#: Problems of one config listed in its error line at most (the rest are counted).
+MAX_PROBLEMS = 5
+
+
+def problems_line(problems: Sequence[str], limit: int = MAX_PROBLEMS) -> str:
+    """Several problems found in one pass as one line: each as it is, joined by '; ',
+    the first ``limit`` of them and how many more there are."""
+    shown = [one_line(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        shown.append(f"... ({len(problems) - limit} more problems)")
+    return "; ".join(shown)
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:

@@ -52,6 +52,8 @@ def build_data_card(pop: Population, age_edges: Sequence[float],
                 entry[key] = None if pd.isna(value) else round(float(value), 4)
             rows.append(entry)
         card["groups"][str(groups.name)] = rows
+    if "quality" in card["meta"]:  # a table's data-quality findings, one line each
+        card["quality"] = card["meta"].pop("quality")
     if extra:
         card.update(extra)
     return card
@@ -94,6 +96,11 @@ def render_data_card_markdown(card: Mapping[str, Any], title: str = "Data card",
                 true = row["true_default_rate"]
                 line += f" {'-' if true is None else f'{true:.1%}'} |"
             lines.append(line)
+        lines.append("")
+    if "quality" in card:
+        lines += ["## Data quality", ""]
+        lines += [f"- {f['message']}" for f in card["quality"]] or \
+            ["- no finding (the checks: scorelab.data.quality)"]
         lines.append("")
     if not columns:
         return "\n".join(lines) + "\n"

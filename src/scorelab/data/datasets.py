@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATASETS", "find_repository_root", "list_datasets"]
+__all__ = ["DATASETS", "bundled_path", "find_repository_root", "list_datasets"]
 
 # name -> (path, config, licence, description); paths relative to the repository root.
 DATASETS: dict[str, dict[str, str | None]] = {
@@ -52,6 +52,23 @@ def find_repository_root(start: Path | None = None) -> Path | None:
         for folder in (origin, *origin.parents):
             if any((folder / rel).is_file() for rel in wanted):
                 return folder
+    return None
+
+
+def bundled_path(path: str | Path) -> Path | None:
+    """The bundled dataset a missing ``path`` names by its place in the repository (it
+    ends with ``data/real/german_credit.csv``): a config copied out of ``configs/`` keeps
+    its relative ``../data/...`` path, which then points nowhere. None when ``path``
+    exists, names no bundled dataset, or the repository's data folder is not found."""
+    path = Path(path)
+    if path.exists():
+        return None
+    root = find_repository_root()
+    for info in DATASETS.values():
+        rel = Path(str(info["path"]))
+        if root is not None and path.parts[-len(rel.parts):] == rel.parts \
+                and (root / rel).is_file():
+            return root / rel
     return None
 
 

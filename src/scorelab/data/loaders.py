@@ -1,4 +1,5 @@
-"""Bring-your-own-table populations: a CSV or Parquet file of applicants with an outcome.
+"""Bring-your-own-table populations: a table of applicants with an outcome (text, Parquet or
+Excel; read by :mod:`scorelab.data.tables`).
 
 :func:`load_table_population` turns a ``population.source: table`` config section
 (:class:`scorelab.config.TablePopulation`) into the same :class:`Population` the
@@ -42,39 +43,36 @@ stratified K-fold (``evaluation.folds``).
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from scorelab.config import MAX_AGE, MIN_AGE, TablePopulation
-from scorelab.core.messages import excerpt, one_line, row_list
+from scorelab.core.messages import excerpt, row_list
+from scorelab.data.datasets import bundled_path
 from scorelab.data.schema import ColumnSpec, Schema
 from scorelab.data.synthetic import Population
+from scorelab.data.tables import (
+    FOLDER,
+    SUPPORTED_SUFFIXES,
+    _listing,
+    parquet_parts,
+    read_table,
+    read_table_file,
+    table_batches,
+)
 from scorelab.exceptions import DataError
 
-__all__ = ["SUPPORTED_SUFFIXES", "check_rows_for_folds", "load_table_population",
-           "read_table", "resolve_table_path", "table_batches"]
+__all__ = ["FOLDER", "SUPPORTED_SUFFIXES", "check_rows_for_folds", "load_table_population",
+           "parquet_parts", "read_table", "read_table_file", "resolve_table_path",
+           "table_batches"]
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
-FOLDER = "folder"  # a table given as a folder of Parquet files with the same columns
 ID_COLUMN = "citizen_id"
+_ROWS_KEPT = 20  # dropped rows listed in the data card at most (the count says all)
 _EXACT_INT = 2**53  # ids above it are not exact as floats (two ids could become one)
-_SHOW = 8  # values/columns listed in an error message at most
-
-
-def _listing(values: Iterable[Any]) -> str:
-    """A short one-line listing of values (at most ``_SHOW``, each an excerpt)."""
-    items = [v.item() if isinstance(v, np.generic) else v for v in values]
-    more = f", ... ({len(items) - _SHOW} more)" if len(items) > _SHOW else ""
-    return ", ".join(excerpt(i) for i in items[:_SHOW]) + more
 
 
 def resolve_table_path(path: str | Path, base_dir: str | Path | None) -> Path:
@@ -83,192 +81,6 @@ def resolve_table_path(path: str | Path, base_dir: str | Path | None) -> Path:
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     return path
-
-
-def _suffix(path: Path) -> str:
-    name = path.name.lower()
-    for suffix in SUPPORTED_SUFFIXES:
-        if name.endswith(suffix):
-            return suffix
-    return "".join(path.suffixes[-2:]).lower() or "(none)"
-
-
-def read_table(path: str | Path, what: str = "population.path") -> pd.DataFrame:
-    """The raw table in a CSV (optionally gzipped) or Parquet file, checked for the
-    problems that make it unusable: missing, unsupported, empty, duplicate columns.
-
-    ``what`` names the file in messages (the config key, or e.g. "table" for ``score``).
-    """
-    path, suffix, parts = _checked_file(path, what)
-    if suffix in (".parquet", ".pq", FOLDER):
-        frame = _read_parquet(path, parts, what)
-    else:
-        frame = _read_csv(path, what, compressed=suffix == ".csv.gz")
-    if frame.shape[1] == 0:
-        raise DataError(f"{what} '{path}' has no columns")
-    if len(frame) == 0:
-        raise DataError(f"{what} '{path}' has a header but no rows of applicants")
-    return frame
-
-
-def _checked_file(path: str | Path, what: str) -> tuple[Path, str, list[Path]]:
-    """The path, its type and its files, once it is an existing, non-empty CSV or
-    Parquet file (its one file), or a folder of Parquet files (type ``"folder"``, its
-    parts: see :func:`parquet_parts`)."""
-    path = Path(path)
-    if not path.exists():
-        hint = ("; relative paths are relative to the config file's folder"
-                if what == "population.path" else "")
-        raise DataError(f"{what} '{path}' not found (give a CSV or Parquet file, or a "
-                        f"folder of Parquet files{hint})")
-    if path.is_dir():
-        return path, FOLDER, parquet_parts(path, what)
-    if not path.is_file():
-        raise DataError(f"{what} '{path}' is not a file (give a CSV or Parquet file)")
-    suffix = _suffix(path)
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DataError(f"{what} '{path}': unsupported file type '{suffix}'; "
-                        f"valid: {', '.join(SUPPORTED_SUFFIXES)}, or a folder of "
-                        "Parquet files")
-    if path.stat().st_size == 0:
-        raise DataError(f"{what} '{path}' is empty (0 bytes); it needs a header "
-                        "row and at least one row of applicants")
-    return path, suffix, [path]
-
-
-def parquet_parts(folder: Path, what: str) -> list[Path]:
-    """The Parquet files of a folder table, in name order (sub-folders included; hidden
-    files and Spark/Hadoop markers such as ``_SUCCESS`` skipped), each checked to have
-    the first one's columns, so that the parts stack into one table."""
-    def visible(p: Path) -> bool:
-        return not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
-
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and visible(p))
-    parts = [p for p in files if _suffix(p) in (".parquet", ".pq")]
-    others = [p for p in files if p not in set(parts)]
-    if not parts:
-        raise DataError(f"{what} '{folder}' is a folder with no Parquet files (give a CSV "
-                        "or Parquet file, or a folder of .parquet files)")
-    if others:
-        raise DataError(f"{what} '{folder}': a folder table holds Parquet files only; "
-                        f"found {_listing(str(p.relative_to(folder)) for p in others)}")
-    names = None
-    for part in parts:
-        try:
-            columns = pq.read_schema(part).names
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise DataError(f"{what} '{part}' is not a readable Parquet file "
-                            f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
-        if names is None:
-            names = columns
-        elif columns != names:
-            raise DataError(f"{what} '{folder}': part '{part.relative_to(folder)}' has "
-                            f"columns {_listing(columns)}, but '{parts[0].relative_to(folder)}'"
-                            f" has {_listing(names)}; every part needs the same columns")
-    return parts
-
-
-Batches = Callable[[Sequence[str]], Iterator[pd.DataFrame]]
-
-
-def table_batches(path: str | Path, what: str, size: int = 100_000
-                  ) -> tuple[list[str], Batches]:
-    """The header of a table and a way to read chosen columns of it, again and again, in
-    batches of ``size`` rows, so that a million-row table is never whole in memory."""
-    path, suffix, parts = _checked_file(path, what)
-    parquet = suffix in (".parquet", ".pq", FOLDER)
-    try:
-        header = (list(pq.read_schema(parts[0]).names) if parquet else
-                  list(pd.read_csv(path, nrows=0, compression="infer").columns))
-    except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
-        kind = "Parquet" if parquet else "CSV"
-        raise DataError(f"{what} '{path}' is not a readable {kind} file "
-                        f"({type(exc).__name__})") from None
-    dup = _duplicates(header)
-    if dup:
-        raise DataError(f"{what} '{path}': duplicate column names {_listing(dup)}; "
-                        "every column needs a unique name")
-    def batches(columns: Sequence[str]) -> Iterator[pd.DataFrame]:
-        wanted = [c for c in header if c in set(columns)]
-        try:
-            if parquet:  # part by part: a folder is never whole in memory either
-                for part in parts:
-                    for batch in pq.ParquetFile(part).iter_batches(batch_size=size,
-                                                                   columns=wanted):
-                        yield batch.to_pandas()
-            else:
-                yield from pd.read_csv(path, usecols=wanted, chunksize=size,
-                                       low_memory=False, compression="infer")
-        except (ValueError, OSError, UnicodeDecodeError, pa.ArrowException) as exc:
-            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise DataError(f"{what} '{path}' cannot be read ({first})") from None
-
-    return header, batches
-
-
-def _duplicates(names: Sequence[Any]) -> list[str]:
-    seen: set[str] = set()
-    dup: list[str] = []
-    for name in map(str, names):
-        if name in seen and name not in dup:
-            dup.append(name)
-        seen.add(name)
-    return dup
-
-
-def _read_csv(path: Path, what: str, compressed: bool) -> pd.DataFrame:
-    opener = gzip.open if compressed else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(io.StringIO(handle.readline())), [])
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise DataError(f"{what} '{path}' cannot be read as UTF-8 CSV "
-                        f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
-    header = [h.strip() for h in header]
-    if not any(header):
-        raise DataError(f"{what} '{path}' has an empty first line; it needs a "
-                        "header row of column names")
-    dup = _duplicates(header)
-    if dup:
-        raise DataError(f"{what} '{path}': duplicate column names {_listing(dup)}; "
-                        "every column needs a unique name")
-    try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True,
-                            low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-            OSError, ValueError) as exc:
-        raise DataError(f"{what} '{path}' is not a readable CSV file "
-                        f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
-
-
-def _read_parquet(path: Path, parts: list[Path], what: str) -> pd.DataFrame:
-    """A Parquet file (``parts`` is ``[path]``), or a folder's parts stacked in name
-    order (a column whose type differs between parts, say whole numbers in one and
-    decimals in another, is widened to the type that holds both)."""
-    part = path
-    try:
-        names = pq.read_schema(parts[0]).names
-        dup = _duplicates(names)
-        if dup:
-            raise DataError(f"{what} '{path}': duplicate column names "
-                            f"{_listing(dup)}; every column needs a unique name")
-        tables = []
-        for part in parts:
-            tables.append(pq.read_table(part))
-        part = path  # a failure from here on is about the parts together
-        table = tables[0] if len(tables) == 1 else \
-            pa.concat_tables(tables, promote_options="permissive")
-        frame = table.to_pandas()
-    except DataError:
-        raise
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        where = f"'{path}'" if part == path else f"'{path}' (part '{part.name}')"
-        raise DataError(f"{what} {where} is not a readable Parquet file "
-                        f"({exc.__class__.__name__}: {one_line(exc, 200)})") from None
-    frame.columns = [str(c) for c in frame.columns]
-    return frame.reset_index(drop=True)
 
 
 def _is_text_like(series: pd.Series) -> bool:
@@ -363,19 +175,24 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
             raise DataError("population: give a pandas DataFrame with a header and at least "
                             "one row of applicants")
         path, raw = Path("<DataFrame>"), frame.reset_index(drop=True)
+        read = None
     elif cfg.path is None:
-        raise DataError("population.path: a table study needs the path of a CSV or Parquet "
-                        "file (or, from Python, scorelab.run(config, population=dataframe))")
+        raise DataError("population.path: a table study needs the path of a table file "
+                        "(CSV, TSV, Parquet or Excel; or, from Python, scorelab.run(config, "
+                        "population=dataframe))")
     else:
         path = resolve_table_path(cfg.path, base_dir)
-        raw = read_table(path)
+        path = bundled_path(path) or path  # a copied config still finds a bundled dataset
+        read = read_table_file(path, delimiter=cfg.delimiter, sheet=cfg.sheet,
+                               bad_rows=cfg.bad_rows)
+        raw = read.frame
     columns = list(raw.columns)
 
     target = cfg.target
     if target not in columns:
         raise DataError(f"population.target '{excerpt(target)}' is not a column of "
                         f"'{path.name}'; its columns: {_listing(columns)}"
-                        + _delimiter_hint(columns))
+                        + _delimiter_hint(columns, cfg.delimiter))
     _check_columns_exist("population.protected", cfg.protected, columns, path)
     _check_columns_exist("population.drop", cfg.drop, columns, path)
     _check_columns_exist("population.categorical", cfg.categorical or [], columns, path)
@@ -439,6 +256,8 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
             categorical.append(name)
         elif _is_text_like(series):
             assert given_cats is not None
+            if protected_kind is None:
+                _check_no_stray_text(series, path)  # numbers with a few texts: name them
             raise DataError(f"column '{name}' of '{path.name}' holds text but is not listed "
                             "in population.categorical; add it there, drop it, or set "
                             "categorical: null to infer categories from the column types")
@@ -488,6 +307,13 @@ def load_table_population(cfg: TablePopulation, base_dir: str | Path | None = No
         "missing_protected": {c: int(frame[c].isna().sum()) for c in cfg.protected
                               if frame[c].isna().any()},
     }
+    if read is not None:
+        meta["file"] = {"kind": read.kind, "delimiter": read.delimiter, "sheet": read.sheet}
+        if read.dropped_rows:
+            meta["dropped_rows"] = {"count": len(read.dropped_rows),
+                                    "rows": list(read.dropped_rows[:_ROWS_KEPT]),
+                                    "why": "number of fields other than the header's "
+                                           "(population.bad_rows: drop)"}
     pop = Population(frame, schema, meta)
     if folds is not None:
         check_rows_for_folds(pop, folds)
@@ -512,13 +338,16 @@ def application_dates(series: pd.Series, path: Path) -> pd.Series:
     return values.reset_index(drop=True)
 
 
-def _delimiter_hint(columns: Sequence[str]) -> str:
-    """A hint when the whole header is one column holding another delimiter."""
+def _delimiter_hint(columns: Sequence[str], given: str | None) -> str:
+    """A hint when the whole header is one column holding another delimiter (sniffing
+    would have found it: the config's population.delimiter is another one)."""
     if len(columns) == 1:
-        for mark, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
-            if mark in columns[0]:
-                return (f" (the header looks separated by {name}; scorelab reads "
-                        "comma-separated CSV)")
+        for mark, name, shown in ((";", "semicolons", "';'"), ("\t", "tabs", '"\\t"'),
+                                  ("|", "bars", "'|'"), (",", "commas", "','")):
+            if mark in columns[0] and mark != given:
+                return (f" (the header looks separated by {name}, but population."
+                        f"delimiter is {given!r}: set it to {shown}, or remove it to have "
+                        "the delimiter sniffed)")
     return ""
 
 

@@ -9,11 +9,13 @@ prepared models.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sklearn.base import BaseEstimator, clone
 
 from scorelab.config import Decision, ModelSpec, Tuning
+from scorelab.core.messages import problems_line
 from scorelab.core.scale import ScoreScale
 from scorelab.data.schema import Schema
 from scorelab.exceptions import ConfigError
@@ -21,7 +23,7 @@ from scorelab.models.registry import DEFAULT_KIND, build_model, model_class
 from scorelab.models.tuning import TuningPlan, plan_for, tune_ensemble
 
 __all__ = ["ROLES", "BuiltModel", "PreparedModel", "build_models", "mitigation_sensitive",
-           "model_inputs", "prepare_models", "require_models", "skip_reason",
+           "model_inputs", "prepare_models", "require_models", "skip_reason", "table_sized",
            "tuning_threshold"]
 
 #: Roles a model plays in a study: an original family, an ablation (the same family with
@@ -40,6 +42,10 @@ class PreparedModel:
     #: An ensemble selection in a tuned study: seeded on each fold as the families'
     #: searches are (from this study seed), so that it reuses their searches of that fold.
     fold_seed: int | None = None
+    #: The parameters it took from the size of the table (its config did not set them;
+    #: ``ScorelabClassifier.sized_params``), and that size; empty on a synthetic study.
+    sized: dict[str, Any] = field(default_factory=dict)
+    sized_for: int | None = None
 
     @property
     def name(self) -> str:
@@ -147,28 +153,43 @@ def build_models(specs: Sequence[ModelSpec], *, scale: ScoreScale, tuning: Tunin
                  real_table: bool) -> list[BuiltModel]:
     """Every spec built and checked once, before any data: a repeated name, an unknown
     family, kind or parameter, a bad value, a search space without tuning, a mitigation
-    variant that cannot see its sensitive column: one :class:`ConfigError` line."""
+    variant that cannot see its sensitive column: one :class:`ConfigError` line naming
+    every model's problem (the first ``MAX_PROBLEMS``)."""
     names = [m.name for m in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
+    problems = []
     if duplicates:
-        raise ConfigError(f"models: names must be unique; repeated: {', '.join(duplicates)}")
+        problems.append(f"models: names must be unique; repeated: {', '.join(duplicates)}")
     built = []
     for spec in specs:
-        estimator = build_model(spec)
-        own = {param: getattr(scale, field)  # its deliverable table on the run's scale
-               for param, field in estimator.scale_params.items()}
-        estimator.set_params(**{k: v for k, v in own.items() if k not in spec.params})
-        if spec.family == "mitigation":
-            sensitive = mitigation_sensitive(spec, age_column)
-            if sensitive not in spec.use_protected:
-                raise ConfigError(f"model '{spec.name}': a mitigation variant needs its "
-                                  f"sensitive attribute as an input: list '{sensitive}' in "
-                                  "its use_protected")
-        plan = _tuning_plan(spec, estimator, tuning, threshold, seed)
-        ensemble = tuning is not None and "budget" in estimator.get_params(deep=False)
-        built.append(BuiltModel(spec, estimator, plan, seed if ensemble else None,
-                                skip_reason(spec, real_table)))
+        try:
+            built.append(_built(spec, scale=scale, tuning=tuning, threshold=threshold,
+                                seed=seed, age_column=age_column, real_table=real_table))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError(problems_line(problems))
     return built
+
+
+def _built(spec: ModelSpec, *, scale: ScoreScale, tuning: Tuning | None,
+           threshold: float | None, seed: int, age_column: str | None,
+           real_table: bool) -> BuiltModel:
+    """One spec built and checked (see :func:`build_models`)."""
+    estimator = build_model(spec)
+    own = {param: getattr(scale, field)  # its deliverable table on the run's scale
+           for param, field in estimator.scale_params.items()}
+    estimator.set_params(**{k: v for k, v in own.items() if k not in spec.params})
+    if spec.family == "mitigation":
+        sensitive = mitigation_sensitive(spec, age_column)
+        if sensitive not in spec.use_protected:
+            raise ConfigError(f"model '{spec.name}': a mitigation variant needs its "
+                              f"sensitive attribute as an input: list '{sensitive}' in "
+                              "its use_protected")
+    plan = _tuning_plan(spec, estimator, tuning, threshold, seed)
+    ensemble = tuning is not None and "budget" in estimator.get_params(deep=False)
+    return BuiltModel(spec, estimator, plan, seed if ensemble else None,
+                      skip_reason(spec, real_table))
 
 
 def require_models(specs: Sequence[ModelSpec]) -> None:
@@ -200,11 +221,23 @@ def _tuning_plan(spec: ModelSpec, estimator: BaseEstimator, tuning: Tuning | Non
     return plan_for(spec.name, estimator, tuning, overrides, seed, threshold)
 
 
-def prepare_models(built: Sequence[BuiltModel], schema: Schema, *, age_column: str | None
-                   ) -> tuple[list[PreparedModel], dict[str, str]]:
+def table_sized(estimator: BaseEstimator, spec: ModelSpec, n_rows: int) -> dict[str, Any]:
+    """The parameters ``estimator`` takes from a table of ``n_rows`` rows: its family's
+    ``sized_params`` that its config does not set (tuples as lists, as a config writes
+    them)."""
+    sized = getattr(type(estimator), "sized_params", None)
+    own = estimator.get_params(deep=False)
+    return {k: list(v) if isinstance(v, tuple) else v
+            for k, v in (sized(n_rows) if sized else {}).items()
+            if k in own and k not in spec.params}
+
+
+def prepare_models(built: Sequence[BuiltModel], schema: Schema, *, age_column: str | None,
+                   n_rows: int | None = None) -> tuple[list[PreparedModel], dict[str, str]]:
     """Each runnable model with its input columns (a fresh clone of its estimator; a
     mitigation variant equalises the population's own age column), and why the others
-    are skipped."""
+    are skipped. With ``n_rows`` (a table's rows) each takes the parameters sized to it
+    that its config does not set (:func:`table_sized`)."""
     require_models([b.spec for b in built])
     models, skipped = [], {}
     for b in built:
@@ -216,8 +249,13 @@ def prepare_models(built: Sequence[BuiltModel], schema: Schema, *, age_column: s
             own = {"sensitive": mitigation_sensitive(b.spec, age_column),
                    "protected": tuple(schema.with_role("protected"))}
             estimator.set_params(**{k: v for k, v in own.items() if k not in b.spec.params})
+        sized = table_sized(estimator, b.spec, n_rows) if n_rows is not None else {}
+        if sized:
+            estimator.set_params(**{k: tuple(v) if isinstance(v, list) else v
+                                    for k, v in sized.items()})
         models.append(PreparedModel(b.spec, estimator, model_inputs(schema, b.spec, age_column),
-                                    b.tuning, b.fold_seed))
+                                    b.tuning, b.fold_seed, sized,
+                                    n_rows))
     if not models:
         raise ConfigError("models: every model was skipped on this population ("
                           + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")")

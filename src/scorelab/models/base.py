@@ -33,10 +33,12 @@ from scorelab.models.plain import from_plain, to_plain
 #: budgeted sampling explainer, as where no exact one exists):
 #: ``additive`` (``log_odds_contributions``: an intercept and one term per input),
 #: ``linear`` (``contributions``: coefficient x transformed input), ``tree``
-#: (``pred_contrib``: TreeSHAP), and the hybrids' decompositions through their members:
-#: ``expert_boost``, ``stacking``, ``ensemble``.
+#: (``pred_contrib``: TreeSHAP), ``network`` (DeepSHAP through ``network_``, an
+#: ``MLPClassifier``), the hybrids' decompositions through their members:
+#: ``expert_boost``, ``stacking``, ``ensemble``, and ``shifted`` (a threshold variant:
+#: its base model's explanation plus its age band's shift).
 Explainer = Literal["additive", "linear", "tree", "expert_boost", "stacking", "ensemble",
-                    "agnostic"]
+                    "network", "shifted", "agnostic"]
 
 
 def as_frame(X: Any, columns: list[str] | None = None) -> pd.DataFrame:
@@ -99,6 +101,14 @@ def check_params(estimator: Any) -> None:
         check()
 
 
+#: Tables below this many rows are small: the families that size themselves regularise
+#: more (a network of 16 units with strong L2, shallow trees), as on German credit's 1,000.
+SMALL_TABLE = 5_000
+#: Tables of at least this many rows are large: deeper trees with bigger leaves, fewer
+#: inner folds in the hybrids, fewer bags in the EBM (each fit sees enough rows).
+LARGE_TABLE = 50_000
+
+
 class _Unshareable(Exception):
     """A parameter no identity can capture (see :func:`estimator_identity`)."""
 
@@ -149,6 +159,14 @@ class ScorelabClassifier(ClassifierMixin, BaseEstimator):
     def test_params(cls) -> dict[str, Any]:
         """Small, fast settings of this family for the common tests (scikit-learn's
         estimator checks on their generic columns ``x0``, ``col_0``, ...)."""
+        return {}
+
+    @classmethod
+    def sized_params(cls, n_rows: int) -> dict[str, Any]:
+        """The parameters whose good value depends on the size of the table, for a table
+        of ``n_rows`` rows (bands: below :data:`SMALL_TABLE`, from :data:`LARGE_TABLE`):
+        a study on a table gives them to each model whose config does not set them, and
+        the model card says so. None by default (the defaults fit every size)."""
         return {}
 
     def trains_on_every_row(self) -> bool:

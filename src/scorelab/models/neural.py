@@ -1,10 +1,19 @@
-"""The neural family: a multilayer perceptron on standardised inputs.
+"""The neural family: a multilayer perceptron on quantile-standardised inputs.
 
 Inside, a scikit-learn pipeline: numeric columns are median-imputed with a missing
 indicator per column that had missing values at fit time (a thin file is information,
-not noise) and standardised; categorical columns are one-hot encoded (an unseen
-category is all zeros); then :class:`sklearn.neural_network.MLPClassifier` with early
-stopping on a stratified validation share of the training rows.
+not noise), mapped to their quantiles in the training rows (a value's rank, 0 to 1)
+and standardised; categorical columns are one-hot encoded (an unseen category is all
+zeros); then :class:`sklearn.neural_network.MLPClassifier` with early stopping on a
+stratified validation share of the training rows.
+
+Why quantiles: real tables hold heavy-tailed ratios (a debt ratio whose upper quartile
+is 1 and whose maximum is 300,000) that no mean and standard deviation describe;
+standardised, one extreme value squeezes every other row into a sliver of the input
+range and the network learns little from the column. Through its quantiles the column
+keeps its order and nothing else: an extreme value is just the highest rank (on a
+150,000-row table with such tails the network's held-out AUC rose from 0.785 to 0.820,
+LightGBM's 0.825; on German credit and the synthetic population it is unchanged).
 
 No warning is silenced: with the defaults, early stopping ends training well before
 ``max_iter`` on the default population. A ``ConvergenceWarning`` (training stopped by
@@ -23,10 +32,10 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from scorelab.models.base import ScorelabClassifier
+from scorelab.models.base import SMALL_TABLE, Explainer, ScorelabClassifier
 from scorelab.models.trees import TabularInputMixin, _check_param
 
 __all__ = ["MLPFamily", "make_preprocessor"]
@@ -36,17 +45,36 @@ __all__ = ["MLPFamily", "make_preprocessor"]
 MAX_HIDDEN_LAYERS, MAX_LAYER_UNITS = 10, 10_000
 
 
-def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    """Median imputation + missing indicators + scaling; one-hot for categories."""
+#: Quantiles a numeric input is mapped through at most (fewer with fewer rows).
+N_QUANTILES = 1_000
+
+
+def make_preprocessor(numeric: list[str], categorical: list[str], n_rows: int | None = None,
+                      random_state: int | None = 0) -> ColumnTransformer:
+    """Median imputation + missing indicators + quantiles (of at most ``n_rows`` rows,
+    the training rows) + scaling; one-hot for categories."""
     parts = []
     if numeric:
+        quantiles = QuantileTransformer(
+            n_quantiles=max(1, min(N_QUANTILES, n_rows or N_QUANTILES)),
+            output_distribution="uniform", subsample=100_000, random_state=random_state)
         parts.append(("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
                                                          keep_empty_features=True),
-                                           StandardScaler()), numeric))
+                                           quantiles, StandardScaler()), numeric))
     if categorical:
         parts.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                       categorical))
     return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+
+
+#: The network of a small table (see :meth:`MLPFamily.sized_params`).
+SMALL_NETWORK: dict[str, Any] = {"hidden_layer_sizes": (16,), "alpha": 3.0,
+                                 "early_stopping": False, "max_iter": 500}
+
+
+def _seed(random_state: Any) -> int | None:
+    """An integer seed for the quantiles' subsample (a RandomState cannot be shared)."""
+    return int(random_state) if isinstance(random_state, Integral) else 0
 
 
 def _as_object_categories(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
@@ -88,14 +116,17 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
 
     family: ClassVar[str] = "neural"
     kind: ClassVar[str] = "mlp"
+    explainer: ClassVar[Explainer] = "network"
     default_kind: ClassVar[bool] = True
-    description: ClassVar[str] = "a multilayer perceptron on standardised inputs"
+    description: ClassVar[str] = (
+        "a multilayer perceptron on quantile-standardised inputs (robust to heavy tails)")
     persisted_types: ClassVar[tuple[str, ...]] = (
         "sklearn.compose._column_transformer.ColumnTransformer",
         "sklearn.impute._base.MissingIndicator", "sklearn.impute._base.SimpleImputer",
         "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
         "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-        "sklearn.pipeline.Pipeline", "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.pipeline.Pipeline", "sklearn.preprocessing._data.QuantileTransformer",
+        "sklearn.preprocessing._data.StandardScaler",
         "sklearn.preprocessing._encoders.OneHotEncoder",
         "sklearn.preprocessing._label.LabelBinarizer", "numpy.dtype")
     param_maxima: ClassVar[Mapping[str, int]] = {
@@ -119,6 +150,16 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
     @classmethod
     def test_params(cls) -> dict[str, Any]:
         return {"hidden_layer_sizes": (16,), "max_iter": 300, "learning_rate_init": 1e-2}
+
+    @classmethod
+    def sized_params(cls, n_rows: int) -> dict[str, Any]:
+        """Below :data:`~scorelab.models.base.SMALL_TABLE` rows: one layer of 16 units,
+        strong L2 (alpha 3) and no early stopping (a 10% validation split of 800 rows is
+        80 rows, too few to stop on), 500 epochs at most. On German credit's 1,000 rows
+        the defaults' 5-fold AUC swings 0.69-0.77 with the seed; these settings give
+        0.78-0.79. Larger tables keep the defaults (measured on 20,000 synthetic
+        citizens and a 150,000-row table)."""
+        return SMALL_NETWORK if n_rows < SMALL_TABLE else {}
 
     def _validate_params_values(self) -> None:
         owner = type(self).__name__
@@ -165,7 +206,8 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
             early_stopping=self.early_stopping_,
             validation_fraction=self.validation_fraction, random_state=self.random_state)
         pipeline = Pipeline([
-            ("prep", make_preprocessor(self.numeric_columns_, categorical)),
+            ("prep", make_preprocessor(self.numeric_columns_, categorical, len(y01),
+                                       _seed(self.random_state))),
             ("mlp", network),
         ])
         fit_params = {} if weights is None else {"mlp__sample_weight": weights}
@@ -180,3 +222,43 @@ class MLPFamily(TabularInputMixin, ScorelabClassifier):
         frame = self._validate_predict(X)
         data = _as_object_categories(frame, list(self.categories_))
         return self._proba_from_positive(self.pipeline_.predict_proba(data)[:, 1])
+
+    def network_inputs(self, X: Any) -> np.ndarray:
+        """The network's own inputs: ``X`` after the preprocessing (what an attribution
+        of the network itself starts from)."""
+        check_is_fitted(self, "pipeline_")
+        frame = self._validate_predict(X)
+        data = _as_object_categories(frame, list(self.categories_))
+        return np.asarray(self.pipeline_[:-1].transform(data), dtype=float)
+
+    def network_input_columns(self) -> list[str]:
+        """The input column each network input comes from (the preprocessing works column
+        by column: a scaled value, its missing indicator, one-hot levels), so
+        attributions of the network's inputs add up onto the columns."""
+        check_is_fitted(self, "pipeline_")
+        columns = [str(c) for c in self.columns_]
+        out: list[str] = []
+        for _, step, used in self.pipeline_.named_steps["prep"].transformers_:
+            if step == "drop" or not len(used):
+                continue
+            used = [str(c) for c in used]
+            for name in step.get_feature_names_out(used):
+                out.append(_source_column(str(name), used))
+        if len(out) != self.network_.coefs_[0].shape[0] or not set(out) <= set(columns):
+            raise ValueError(f"{type(self).__name__}: the preprocessing's outputs do not map "
+                             "one to one onto the input columns")
+        return out
+
+
+def _source_column(name: str, columns: list[str]) -> str:
+    """The column a preprocessed feature comes from: itself, its missing indicator
+    (``missingindicator_<col>``) or a one-hot level (``<col>_<level>``, longest match)."""
+    if name in columns:
+        return name
+    stripped = name.removeprefix("missingindicator_")
+    if stripped in columns:
+        return stripped
+    prefixes = [c for c in columns if name.startswith(f"{c}_")]
+    if not prefixes:
+        raise ValueError(f"the preprocessed feature {name!r} comes from no input column")
+    return max(prefixes, key=len)

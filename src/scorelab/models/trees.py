@@ -37,7 +37,14 @@ from sklearn.utils.validation import (
 )
 
 from scorelab.core.numeric import sigmoid
-from scorelab.models.base import Explainer, ScorelabClassifier, as_frame, categorical_columns
+from scorelab.models.base import (
+    LARGE_TABLE,
+    SMALL_TABLE,
+    Explainer,
+    ScorelabClassifier,
+    as_frame,
+    categorical_columns,
+)
 from scorelab.models.treeshap import PatternTreeSHAP
 
 __all__ = ["LightGBMFamily", "RandomForestFamily", "TabularInputMixin"]
@@ -329,6 +336,19 @@ class _LightGBMBase(TabularInputMixin, ScorelabClassifier):
         return self.model_.feature_importances_
 
 
+def booster_size(n_rows: int) -> dict[str, Any]:
+    """A booster's leaves and smallest leaf for a table of ``n_rows`` rows: below
+    :data:`~scorelab.models.base.SMALL_TABLE`, 4 leaves of at least 20 rows (German
+    credit's 5-fold AUC, four seeds: 0.796 against 0.785 with the defaults); from
+    :data:`~scorelab.models.base.LARGE_TABLE`, 15 leaves of at least 100 rows (more
+    rows carry deeper interactions); in between, the defaults (7 and 50)."""
+    if n_rows < SMALL_TABLE:
+        return {"num_leaves": 4, "min_child_samples": 20}
+    if n_rows >= LARGE_TABLE:
+        return {"num_leaves": 15, "min_child_samples": 100}
+    return {}
+
+
 class LightGBMFamily(_LightGBMBase):
     """Gradient-boosted trees (LightGBM) with optional monotone constraints.
 
@@ -382,6 +402,11 @@ class LightGBMFamily(_LightGBMBase):
     @classmethod
     def test_params(cls) -> dict[str, Any]:
         return {"n_estimators": 20, "num_leaves": 7, "min_child_samples": 5}
+
+    @classmethod
+    def sized_params(cls, n_rows: int) -> dict[str, Any]:
+        """Leaves and the smallest leaf by table size (:func:`booster_size`)."""
+        return booster_size(n_rows)
 
     def trains_on_every_row(self) -> bool:
         """Boosting gains from every row, and ``lightgbm.dask`` trains it on a cluster."""
@@ -461,6 +486,17 @@ class RandomForestFamily(_LightGBMBase):
     @classmethod
     def test_params(cls) -> dict[str, Any]:
         return {"n_estimators": 10, "num_leaves": 15, "min_child_samples": 5}
+
+    @classmethod
+    def sized_params(cls, n_rows: int) -> dict[str, Any]:
+        """Below :data:`~scorelab.models.base.SMALL_TABLE` rows: 300 smaller trees (15
+        leaves of at least 10 rows) on 30% of the columns each, decorrelated as a forest
+        needs when few rows make every tree alike (German credit, three seeds: AUC 0.780
+        against 0.769 with the defaults)."""
+        if n_rows < SMALL_TABLE:
+            return {"n_estimators": 300, "num_leaves": 15, "min_child_samples": 10,
+                    "colsample_bytree": 0.3}
+        return {}
 
     def trains_on_every_row(self) -> bool:
         """Without its inner cross-fitted calibration the forest's raw score is the

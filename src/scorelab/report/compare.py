@@ -11,7 +11,8 @@ runs on the same citizens, whose estimates are positively correlated).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,8 @@ from scorelab.exceptions import DataError
 from scorelab.report.blocks import finite, fmt, get, md_escape, records
 from scorelab.runs.reader import RunData, load_run
 
-__all__ = ["COMPARED", "Comparison", "compare_html", "compare_markdown", "compare_runs",
-           "compare_table", "config_changes"]
+__all__ = ["COMPARED", "Comparison", "Defaulted", "compare_html", "compare_markdown",
+           "compare_runs", "compare_table", "config_changes"]
 
 #: (key, words, lower is better). Accuracy comes from metrics.json, fairness from the
 #: leaderboard's fairness columns.
@@ -57,12 +58,59 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def config_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(key, value in a, value in b) for every config key that differs (absent: None)."""
+@dataclass(frozen=True)
+class Defaulted:
+    """A model parameter one config leaves out: the value its model was built with (the
+    family's default, or sized to the table; read from the model card), when known."""
+
+    value: Any = None
+    known: bool = False
+
+    def __repr__(self) -> str:
+        return f"{self.value!r} (default)" if self.known else "(default)"
+
+    __str__ = __repr__
+
+
+#: A model parameter's key in a flattened config.
+_MODEL_PARAM = re.compile(r"^models\[(?P<model>.+)\]\.params\.(?P<param>[^.\[]+)$")
+
+
+def config_changes(a: Mapping[str, Any], b: Mapping[str, Any],
+                   default_a: Callable[[str], Any] | None = None,
+                   default_b: Callable[[str], Any] | None = None
+                   ) -> list[tuple[str, Any, Any]]:
+    """(key, value in a, value in b) for every config key that differs; a key one config
+    lacks is ``default_a(key)`` / ``default_b(key)`` when given, else None."""
     fa, fb = _flatten(a), _flatten(b)
     keys = sorted(k for k in set(fa) | set(fb)
                   if fa.get(k) != fb.get(k) and not k.startswith(IGNORED_KEYS))
-    return [(k, fa.get(k), fb.get(k)) for k in keys]
+
+    def value(flat: dict[str, Any], key: str, default: Callable[[str], Any] | None) -> Any:
+        if key in flat or default is None:
+            return flat.get(key)
+        return default(key)
+
+    return [(k, value(fa, k, default_a), value(fb, k, default_b)) for k in keys]
+
+
+def _defaulted(run: RunData) -> Callable[[str], Any]:
+    """A model parameter the run's config leaves out: its value from the model card."""
+    def default(key: str) -> Any:
+        match = _MODEL_PARAM.match(key)
+        if match is None:
+            return None
+        try:
+            parameters = run.model_card(match["model"]).parameters
+        except DataError:  # the run saved no such model (output.save_models: none)
+            return Defaulted()
+        param = match["param"]
+        return Defaulted(parameters[param], True) if param in parameters else Defaulted()
+    return default
+
+
+def _plain_change(value: Any) -> Any:
+    return str(value) if isinstance(value, Defaulted) else value
 
 
 def _binomial_ratio_halfwidth(p1: float, n1: float, p2: float, n2: float) -> float:
@@ -153,7 +201,8 @@ class Comparison:
     def as_dict(self) -> dict[str, Any]:
         return jsonable({"runs": self.runs, "identical": self.identical,
                          "same_data": self.same_data, "fingerprints": self.fingerprints,
-                         "config_changes": {run: [{"key": k, "before": a, "after": b}
+                         "config_changes": {run: [{"key": k, "before": _plain_change(a),
+                                                   "after": _plain_change(b)}
                                                   for k, a, b in changes]
                                             for run, changes in self.config_changes.items()},
                          "notes": self.notes, "rows": self.rows.to_dict("records")})
@@ -196,7 +245,8 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> Comparison:
                                                    else None)
             rows.append(row)
     frame = pd.DataFrame(rows)
-    changes = {label: config_changes(runs[0].config, r.config)
+    changes = {label: config_changes(runs[0].config, r.config, _defaulted(runs[0]),
+                                     _defaulted(r))
                for label, r in zip(labels[1:], runs[1:], strict=True)}
     fingerprints = {label: str(r.manifest.get("data_fingerprint"))
                     for label, r in zip(labels, runs, strict=True)}

@@ -124,6 +124,11 @@ def _card(m: PreparedModel, entry: dict[str, Any], signature: list[InputColumn],
     ]
     if m.role == "ablation":
         limits.append(f"Ablation: trained without {', '.join(m.spec.drop_features)}.")
+    if m.sized:
+        limits.append(f"Sized to the table ({m.sized_for:,} rows): "
+                      + ", ".join(f"{k} = {_plain(v)}" for k, v in m.sized.items())
+                      + " (the config does not set them; scorelab takes them from the "
+                      "table's size; set them in params to override).")
     if getattr(m, "tuning", None) is not None:
         limits.append(f"Tuned: {', '.join(m.tuning.space)} were searched on each training "
                       "fold (the parameters above are the configured ones; the chosen ones "
@@ -135,7 +140,9 @@ def _card(m: PreparedModel, entry: dict[str, Any], signature: list[InputColumn],
     return ModelCard(
         name=m.name, family=m.spec.family, kind=m.kind, role=m.role,
         description=type(m.estimator).description,
-        parameters={k: _plain(v) for k, v in m.spec.params.items()},
+        # every parameter it was built with: its config's, those sized to the table and
+        # its family's defaults (so a comparison of runs can show a defaulted value)
+        parameters={k: _plain(v) for k, v in m.estimator.get_params(deep=False).items()},
         inputs=[{"name": c.name, "source": c.source, "dtype": c.dtype} for c in signature],
         training_data={"citizens": n, "source": data_source, "fingerprint": fingerprint},
         out_of_fold_metrics={k: _number(observed.get(k)) for k in _CARD_METRICS},
@@ -154,5 +161,12 @@ def _number(value: Any) -> float | None:
 
 
 def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool | list | dict) or value is None \
+    """A parameter as JSON holds it: lists for tuples (as a config writes
+    hidden_layer_sizes: [16]), containers element by element, anything else (a member
+    estimator) as its text."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value if isinstance(value, str | int | float | bool) or value is None \
         else str(value)

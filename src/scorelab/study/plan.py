@@ -76,9 +76,17 @@ class Plan:
                    FitSample.of(config.compute.sample_size, config.seed), threshold,
                    real_table)
 
-    def prepare(self, schema: Schema) -> tuple[list[PreparedModel], dict[str, str]]:
-        """The runnable models with their input columns, and why the others are skipped."""
-        return prepare_models(self.models, schema, age_column=self.age.column)
+    def prepare(self, schema: Schema, n_rows: int | None = None
+                ) -> tuple[list[PreparedModel], dict[str, str]]:
+        """The runnable models with their input columns, and why the others are skipped.
+
+        On a table of ``n_rows`` rows, each model takes the parameters sized to the
+        table that its config does not set (its family's ``sized_params``: the MLP's
+        width and regularisation, LightGBM's leaves, the hybrids' inner folds; the model
+        card says which); a synthetic study keeps the family defaults, which were set
+        for the synthetic population."""
+        return prepare_models(self.models, schema, age_column=self.age.column,
+                              n_rows=n_rows if self.real_table else None)
 
     # the sections the stages read, by name
     @property

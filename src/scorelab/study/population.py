@@ -15,13 +15,15 @@ from scorelab.config import (
     TablePopulation,
     config_hash,
 )
+from scorelab.core.messages import problems_line
 from scorelab.data.card import build_data_card, render_data_card_markdown
 from scorelab.data.io import check_writable, population_paths, write_population
 from scorelab.data.loaders import load_table_population
+from scorelab.data.quality import Finding, table_findings
 from scorelab.data.synthetic import Population, generate_population
 from scorelab.engine import require_models
 from scorelab.engine.dask.cluster import check_backend
-from scorelab.exceptions import ConfigError
+from scorelab.exceptions import ConfigError, DataError, ScorelabError
 from scorelab.study.plan import Plan
 from scorelab.study.preflight import (
     check_audited_values,
@@ -61,8 +63,12 @@ def population_for(plan: Plan | ExperimentConfig, frame: pd.DataFrame | None = N
         pop = load_table_population(config.population, folds=config.evaluation.folds,
                                     frame=frame)
         check_population(plan, pop)
+        findings = table_findings(pop)
+        if findings and config.population.findings == "error":
+            raise DataError(strict_message(findings))
         pop.meta["config_hash"] = config_hash(config)
         pop.meta["source"] = "table"
+        pop.meta["quality"] = [f.as_dict() for f in findings]
         card = build_data_card(pop, plan.age.bands,
                                extra={"table": str(config.population.path or
                                                    "a DataFrame given from Python")})
@@ -80,26 +86,75 @@ def population_for(plan: Plan | ExperimentConfig, frame: pd.DataFrame | None = N
     return pop, card
 
 
+def strict_message(findings: list[Finding]) -> str:
+    """The one line refusing a table with data-quality findings under
+    ``population.findings: error`` (``--strict``): how many, and the first."""
+    more = (f" (and {len(findings) - 1} more finding{'s' if len(findings) > 2 else ''})"
+            if len(findings) > 1 else "")
+    return (f"population.findings is error (or --strict), and the table has a "
+            f"data-quality finding: {findings[0].message}{more}")
+
+
 def check_population(plan: Plan, population: Population) -> None:
     """What needs both the config and the data, checked before any model is fitted: the
     audited attributes and their missing values, every rule table's values, the columns
-    each model names and the explanation budget for its inputs."""
+    each model names and the explanation budget for its inputs. Every check runs, for
+    every model: one line names each problem found (the first ``MAX_PROBLEMS``)."""
     age_column = plan.age.column
-    check_audited_values(plan.fairness, population)
-    check_rule_values(plan.models, population, age_column)
-    check_model_columns(plan.models, population, age_column)
-    check_explain_budget(plan.models, plan.explain, population, age_column)
+    checks: list[Callable[[], None]] = [lambda: check_audited_values(plan.fairness,
+                                                                     population)]
+    for check in (check_rule_values, check_model_columns):
+        checks += [lambda c=check, m=model: c([m], population, age_column)
+                   for model in plan.models]
+    checks += [lambda m=model: check_explain_budget([m], plan.explain, population,
+                                                    age_column) for model in plan.models]
+    _raise_all(_problems(checks))
+
+
+def _problems(checks: list[Callable[[], Any]]) -> list[ScorelabError]:
+    """The error of each check that fails (each check runs whatever the others found)."""
+    found = []
+    for check in checks:
+        try:
+            check()
+        except (ConfigError, DataError) as exc:
+            found.append(exc)
+    return found
+
+
+def _raise_all(problems: list[ScorelabError]) -> None:
+    """Nothing, or one error of the first problem's type naming them all."""
+    if problems:
+        raise type(problems[0])(problems_line([str(p) for p in problems]))
 
 
 def check_study(config: ExperimentConfig) -> Population:
     """Every check ``run`` makes before fitting, without fitting: the model list (the
     plan), the compute backend (the Dask extra, a reachable scheduler) and everything
-    that needs the data (:func:`check_population`); the population it drew or read."""
+    that needs the data (:func:`check_population`); the population it drew or read.
+
+    One pass: the models, the backend and the data are each checked whatever the others
+    found (the data with no models when the model list has a problem), and one line
+    names every problem (the first ``MAX_PROBLEMS``)."""
     require_models(config.models)  # as run does: no models is an error, not "ok, 0 models"
-    plan = Plan.of(config)
-    check_backend(config.compute)
-    population, _ = population_for(plan)
-    return population
+    problems: list[ScorelabError] = []
+    try:
+        plan = Plan.of(config)
+    except ConfigError as exc:
+        problems.append(exc)
+        try:
+            plan = Plan.of(config.model_copy(update={"models": []}))
+        except ConfigError:
+            _raise_all(problems)
+            raise
+    found: dict[str, Population] = {}
+
+    def data() -> None:
+        found["population"] = population_for(plan)[0]
+
+    problems += _problems([lambda: check_backend(config.compute), data])
+    _raise_all(problems)
+    return found["population"]
 
 
 def generate_to_file(config: ExperimentConfig, out: str | Path,

@@ -193,7 +193,7 @@ def run_study(plan: Plan | ExperimentConfig, population: Population, card: dict[
     given the sections and values it uses, never the whole config."""
     plan = Plan.of(plan)
     clock = clock or Stopwatch()
-    models, skipped = plan.prepare(population.schema)
+    models, skipped = plan.prepare(population.schema, n_rows=len(population.frame))
     frame = population.frame
     y = frame[population.schema.target].to_numpy().astype(np.int64)
     ev, scale, age, seed = plan.evaluation, plan.scale, plan.age, plan.seed

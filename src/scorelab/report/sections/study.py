@@ -123,6 +123,15 @@ def study(ctx: ReportContext) -> Section:
              if isinstance(setting, dict) else f"{name}: {setting}"
              for name, setting in causes.items()],
             title="Causes planted in the synthetic population"))
+    quality = run.data_card.get("quality")
+    if quality is not None:  # a table's data-quality findings (scorelab.data.quality)
+        blocks.append(bullets(
+            [f["message"] for f in quality] or [
+                "No finding: no implausible age or negative amount, extreme tail, "
+                "identifier-like or (near-)constant column, duplicated row, single-column "
+                "leakage suspect or extreme default rate."],
+            title=f"Data quality of the table ({len(quality)} finding"
+                  f"{'' if len(quality) == 1 else 's'})"))
     card = _data_card(ctx)
     if card:
         blocks.append(details("Data card: default rates by group", card))
