@@ -52,7 +52,7 @@ from scorelab.data.io import write_atomically
 from scorelab.engine import Progress
 from scorelab.exceptions import ConfigError, OutputError, ScorelabError, UnknownModel
 from scorelab.lda import lda
-from scorelab.lda.artifacts import guarantee_sentence
+from scorelab.lda.artifacts import guarantee_sentence, verdict_lines
 from scorelab.report import build_report
 from scorelab.report.compare import compare_html, compare_markdown, compare_runs, compare_table
 from scorelab.report.pdf import print_pdf
@@ -82,7 +82,8 @@ __all__ = ["Interrupted", "LoggedRun", "Onboarding", "Run", "SCENARIO_DIR", "Sav
            "generate_to_file", "guarantee_sentence", "init_config", "lda", "list_datasets",
            "list_runs", "load_config", "load_run", "log_run", "print_pdf",
            "propose_config", "remove_stale", "render_data_card_markdown", "run",
-           "save_text", "score_applicants", "stop_on_signals", "validate_truth"]
+           "save_text", "score_applicants", "stop_on_signals", "validate_truth",
+           "verdict_lines"]
 
 _REPR_ROWS = 8  # leaderboard rows in the text repr (keeps it under 20 lines)
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from scorelab.config import ExperimentConfig, config_from_dict, load_config
-from scorelab.study.population import population_for
 from scorelab.lda import LdaSearch, run_search
+from scorelab.study.population import population_for
 
 SCENARIOS = "configs/scenarios"
 #: A fast search: LightGBM with the proxies dropped singly and together, one seed, in

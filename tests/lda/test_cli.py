@@ -45,8 +45,8 @@ def test_bad_request_gives_one_line_and_no_run(tmp_path: Path, small_config: Pat
 
 @pytest.mark.parametrize(("name", "pattern"), [
     ("lda_families_empty.yaml", r"lda.families: List should have at least 1 item"),
-    ("lda_params_empty_values.yaml", r"params.trees/lightgbm.num_leaves: the list of values "
-     r"is empty, so the search space is empty"),
+    ("lda_params_empty_values.yaml", (r"params.trees/lightgbm.num_leaves: the list of values "
+     r"is empty, so the search space is empty")),
     ("lda_params_family_not_searched.yaml",
      r"params: 'logit/scorecard' is not one of lda.families \(trees/lightgbm\)"),
     ("lda_budget_zero.yaml", r"lda.budget: Input should be greater than or equal to 1"),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from scorelab.config import ModelSpec
-from scorelab.study.population import population_for
+from scorelab.engine import fit_folds, make_folds
 from scorelab.lda import engine
 from scorelab.lda.engine import fit_candidates, prepare_specs, shares_bins
-from scorelab.engine import fit_folds, make_folds
+from scorelab.study.population import population_for
 from tests.lda.conftest import scenario
 
 

@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 
 from scorelab.config import ModelSpec, load_config
+from scorelab.engine import make_folds
 from scorelab.evaluate.costs import Costs, expected_cost
-from scorelab.study.population import population_for
 from scorelab.lda import LdaSearch, run_search
 from scorelab.lda.disparity import approve_share
 from scorelab.lda.engine import fit_candidates, prepare_specs
 from scorelab.lda.space import SEEDLESS, candidate_space
 from scorelab.models.registry import build_model
-from scorelab.engine import make_folds
 from scorelab.report.sections.lda import NO_TRUTH, _truth_blocks
+from scorelab.study.population import population_for
 from tests.lda.conftest import scenario
 
 SMALL_LGB = {"n_estimators": [40], "learning_rate": [0.1]}

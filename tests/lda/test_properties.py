@@ -3,6 +3,7 @@ tolerance test, shares approved and the group-threshold point."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -32,7 +33,7 @@ def test_stopping_bound_shrinks_as_the_search_grows() -> None:
     values = rng.uniform(0.02, 0.1, 400)
     bounds = [remaining_gain_bound(values[:n], 0.1, 8, n // 8, 0.9)
               for n in range(8, 401, 8)]
-    assert all(b2 <= b1 + 1e-12 for b1, b2 in zip(bounds, bounds[1:], strict=False))
+    assert all(b2 <= b1 + 1e-12 for b1, b2 in itertools.pairwise(bounds))
     assert bounds[-1] < bounds[0] / 2
 
 
@@ -94,8 +95,10 @@ def test_of_equally_discriminatory_candidates_the_most_accurate_is_chosen() -> N
 
     table = pd.DataFrame({"candidate": ["a", "b", "c"], "auc": [0.70, 0.72, 0.71],
                           "auc_loss": [0.0, -0.02, -0.01], "auc_loss_se": [0.01] * 3,
-                          "disparity": [0.02, 0.02, 0.05]})
-    reductions = np.tile([0.05, 0.05, 0.02], (200, 1))
-    choice = choose(table, reductions, {"disparity": 0.07}, 0.005, 0.05)
+                          "disparity": [0.02, 0.02, 0.05],
+                          "reduction_low": [0.01, 0.03, -0.01],
+                          "reduction_high": [0.09, 0.08, 0.05]})
+    choice = choose(table, {"disparity": 0.07}, 0.005, 0.05)
     assert choice["chosen"] == "b" and choice["significant"]
+    assert choice["reduction_interval"] == [0.03, 0.08]  # the table's own bounds
     assert non_dominated(table["auc"].to_numpy(), table["disparity"].to_numpy())[1]

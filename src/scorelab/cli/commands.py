@@ -708,15 +708,10 @@ def lda_search(
 
         result, found = api.lda(cfg, reference=reference, budget=budget, runs_dir=runs_dir,
                             progress=advance, on_batch=batch)
-    for choice in found.choices:
-        out.print(choice["statement"], highlight=False)
-    for row in (found.truth or {}).get("rows", [])[1:]:
-        verdict = "holds" if row["holds"] else "does not hold"
-        out.print(f"truth check of {row['model']}: {verdict} (reduction "
-                  f"{row['reduction']:+.3f}, AUC loss {row['auc_true_loss']:+.4f})",
-                  highlight=False)
-    out.print(api.guarantee_sentence(found), highlight=False)
     assert result.run_dir is not None
+    for line in api.verdict_lines(found, str(result.run_dir)):
+        out.print(line, highlight=False, soft_wrap=True)
+    out.print(api.guarantee_sentence(found), highlight=False)
     out.print(str(result.run_dir), highlight=False, soft_wrap=True)
 
 

@@ -1,28 +1,24 @@
 """The search's artifacts in the run directory: ``lda/`` (see :mod:`scorelab.runs.lda`).
 
-``lda/candidates.parquet`` holds every candidate trained, ``lda/frontier.json`` the
-choices, the certificate and the truth check, and ``lda/models/<name>/`` each chosen
-alternative refitted on every searched citizen, saved like any model of a run (skops or
-LightGBM text, never pickle) with its ``model.json`` signature.
+``lda/candidates.parquet`` holds every candidate trained (with what it changed against
+the reference and each tolerance's decision), ``lda/frontier.json`` the choices and their
+verdicts, the certificate and the truth check. The chosen alternatives are models of the
+run (``models/<name>/``, exported by the study like any model); their cards say so.
 """
 
 from __future__ import annotations
 
-from scorelab.config import ExperimentConfig
-from scorelab.core.scale import scale_from_config
-from scorelab.data.schema import Schema
-from scorelab.engine import FitSample, fit_final
-from scorelab.explain.explainers import explainer_kind
-from scorelab.lda.disparity import approve_share
-from scorelab.lda.engine import prepare_specs
-from scorelab.lda.search import LdaSearch
-from scorelab.models.persist import save_model
-from scorelab.runs.contract import ModelManifest
-from scorelab.runs.lda import CANDIDATES_FILE, FRONTIER_FILE, LdaFrontier
-from scorelab.runs.writer import RunWriter, frame_fingerprint
-from scorelab.study.export import input_signature
+from collections.abc import Sequence
 
-__all__ = ["guarantee_sentence", "write_lda"]
+from scorelab.config import ExperimentConfig
+from scorelab.data.schema import Schema
+from scorelab.lda.search import LdaSearch
+from scorelab.models.cards import card_markdown
+from scorelab.runs.contract import ModelCard
+from scorelab.runs.lda import CANDIDATES_FILE, FRONTIER_FILE, LdaFrontier
+from scorelab.runs.writer import RunWriter
+
+__all__ = ["guarantee_sentence", "verdict_lines", "write_lda"]
 
 
 def guarantee_sentence(search: LdaSearch) -> str:
@@ -48,40 +44,77 @@ def guarantee_sentence(search: LdaSearch) -> str:
             "that) nor of models outside the space.")
 
 
+def verdict_lines(search: LdaSearch, run_dir: str | None = None) -> list[str]:
+    """What ``scorelab lda`` prints before the certificate: the search's verdict, each
+    tolerance's decision with its reason (the choice's ``statement``, word for word) and
+    what the chosen candidate changed, and how to use a chosen alternative of the run
+    (every sentence from the choices ``frontier.json`` holds: the two cannot disagree)."""
+    v = search.verdict
+    if v["decision"] == "none":
+        tolerances = ", ".join(f"{c['tolerance']:g}" for c in search.choices)
+        lines = [(f"Verdict: none; no alternative to adopt or consider at any AUC "
+                  f"tolerance ({tolerances}).")]
+    else:
+        lines = [(f"Verdict: {v['decision']} {v['candidate']} (at an AUC tolerance of "
+                  f"{v['tolerance']:g}; the reason below).")]
+    told: dict[str, None] = {}  # in the order of the tolerances
+    for choice in search.choices:
+        lines.append(choice["statement"])
+        name = choice["chosen"]
+        if name is not None and name not in told:
+            told[name] = None
+            lines.append(f"  {name} changed: {'; '.join(choice['changes'])}.")
+    where = run_dir or "RUN"
+    for name in told:
+        lines.append(f"  {name} is a model of the run: scorelab score {where} "
+                     f"applicants.csv --model {name} -o scores.csv; scorelab explain {where} "
+                     f"--citizen ID --model {name}")
+    return lines
+
+
 def write_lda(writer: RunWriter, config: ExperimentConfig, search: LdaSearch,
-              schema: Schema) -> None:
-    """Write ``lda/`` into the unpublished run folder."""
+              schema: Schema | None = None, run_models: Sequence[str] = ()) -> None:
+    """Write ``lda/`` into the unpublished run folder, and mark each chosen alternative
+    that is a model of the run (``run_models``) as one in its model card.
+
+    ``schema`` is not needed any more (the chosen models are exported by the study) and
+    is accepted for older callers.
+    """
     s = search.setting
     chosen = list(dict.fromkeys(c["chosen"] for c in search.choices if c["chosen"]))
-    models = prepare_specs(config, [search.specs[n] for n in chosen], schema)
-    finals = (fit_final(models, s.frame, s.y, config.evaluation.n_jobs,
-                        sample=FitSample.of(config.compute.sample_size, config.seed)) if models else {})
-    fingerprint = frame_fingerprint(s.frame)
-    for m in models:
-        base = f"lda/models/{m.name}"
-        files = [p.relative_to(writer.tmp).as_posix()
-                 for p in save_model(finals[m.name], writer.path(f"{base}/final.skops"))]
-        manifest = ModelManifest(
-            name=m.name, family=m.spec.family, kind=m.kind, role=m.role, format="skops",
-            final=files[0], folds={}, boosters=[p for p in files if p.endswith(".txt")],
-            inputs=input_signature(s.frame, m.columns, schema),
-            cutoff_score=_cutoff(config, search, m.name),
-            explainer=explainer_kind(finals[m.name]), training_fingerprint=fingerprint)
-        writer.write_json(f"{base}/model.json", manifest)
+    in_run = [n for n in chosen if n in set(run_models)]
+    for name in in_run:
+        _mark_card(writer, search, name)
     writer.write_parquet(CANDIDATES_FILE, search.table)
     frontier = LdaFrontier(
         attribute=s.groups.primary, group=s.groups.labels[s.groups.primary],
         approval_rate=s.rate, reference=search.reference, choices=search.choices,
         stopping=search.stopping, guarantee=guarantee_sentence(search),
         thresholds=search.thresholds, truth=search.truth, proxies=search.proxies,
-        saved_models=[m.name for m in models], groups=s.groups.labels,
+        saved_models=in_run, verdict=search.verdict, groups=s.groups.labels,
         candidates_trained=len(search.table))
     writer.write_json(FRONTIER_FILE, frontier.model_dump(mode="json"))
 
 
-def _cutoff(config: ExperimentConfig, search: LdaSearch, name: str) -> float:
-    """The score from which the alternative approves the reference's approval rate (its
-    lowest approved out-of-fold score)."""
-    points = scale_from_config(config.scale).points(search.oof[name])
-    approved = approve_share(search.oof[name], search.setting.rate)[0]
-    return float(points[approved].min()) if approved.any() else float(points.max())
+def _mark_card(writer: RunWriter, search: LdaSearch, name: str) -> None:
+    """Say in ``models/<name>/card.json`` and ``card.md`` that the model is an
+    alternative the search chose, what it changed against the reference and the
+    search's decision at each tolerance that chose it (the study wrote the card as for
+    any model; nothing is written when the run saved no models)."""
+    path = writer.tmp / "models" / name / "card.json"
+    if not path.is_file():
+        return
+    card = ModelCard.model_validate_json(path.read_text())
+    choices = [c for c in search.choices if c["chosen"] == name]
+    reference = search.reference["name"]
+    said = [(f"Less discriminatory alternative to {reference} chosen by scorelab lda; "
+             f"changed against {reference}: {'; '.join(choices[0]['changes'])}."),
+            *(f"The search's decision at an AUC tolerance of {c['tolerance']:g}: "
+              f"{c['decision']} ({c['reason']})." for c in choices)]
+    card = card.model_copy(update={
+        "intended_use": (f"A candidate replacement for {reference} with less disparity for "
+                         f"{search.setting.groups.labels[search.setting.groups.primary]}; "
+                         + card.intended_use),
+        "limits": [*said, *card.limits]})
+    writer.write_json(f"models/{name}/card.json", card.model_dump(mode="json"))
+    writer.write_text(f"models/{name}/card.md", card_markdown(card.model_dump(mode="json")))

@@ -11,6 +11,7 @@ it falls below ``lda.stop_bound``, when the budget of candidates is spent or whe
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,10 +57,19 @@ from scorelab.lda.space import (
 from scorelab.lda.stopping import remaining_gain_bound
 from scorelab.lda.thresholds import group_threshold_point
 from scorelab.lda.truthcheck import truth_check
+from scorelab.lda.verdict import (
+    changes,
+    decision_column,
+    overall,
+    simultaneous_bounds,
+    verdict_of,
+)
 from scorelab.models.registry import build_model
 
 __all__ = ["LdaSearch", "Setting", "check_request", "run_search"]
 
+#: How the space names its candidates (:func:`scorelab.lda.space.candidate_space`).
+CANDIDATE_NAME = re.compile(r"c\d{3,}_.+")
 #: Called after each batch with (candidates trained, budget, current bound).
 BatchReport = Callable[[int, int, float], None]
 
@@ -94,16 +104,24 @@ class LdaSearch:
     proxies: list[str]
     oof: dict[str, np.ndarray]
     truth: dict[str, Any] | None = None
+    verdict: dict[str, Any] = field(default_factory=dict)  # the best decision reached
+    reference_spec: ModelSpec | None = None
     space_size: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
 def check_request(config: ExperimentConfig, reference: str | None, budget: int | None
                   ) -> tuple[ModelSpec, int]:
-    """The one-line refusals that need no data: budget, reference, attribute, space."""
+    """The one-line refusals that need no data: budget, reference, attribute, space, and
+    a model named like a candidate (the chosen ones join the run's models by name)."""
     if budget is not None and budget < 1:
         raise ConfigError(f"--budget: {budget} candidates; give at least 1 (lda.budget is "
                           f"{config.lda.budget})")
+    for model in config.models:
+        if CANDIDATE_NAME.fullmatch(model.name):
+            raise ConfigError(f"models: '{model.name}' is named like a candidate of the "
+                              "search (c<number>_<kind>), whose chosen ones join the run's "
+                              f"models; rename it (e.g. my_{model.name})")
     spec = reference_spec(config, reference)
     lda_attribute(config)
     for candidate in candidate_space(config, config.lda.proxies or []):
@@ -117,7 +135,7 @@ def _holdout(y: np.ndarray, share: float, seed: int) -> np.ndarray:
     hold = np.zeros(y.size, dtype=bool)
     for value in (0, 1):
         rows = np.flatnonzero(y == value)
-        hold[rng.choice(rows, int(round(share * rows.size)), replace=False)] = True
+        hold[rng.choice(rows, round(share * rows.size), replace=False)] = True
     return hold
 
 
@@ -261,10 +279,9 @@ def run_search(config: ExperimentConfig, population: Population, reference: str 
     reps = np.hstack(reductions)
     table["frontier"] = non_dominated(table["auc"].to_numpy(), table["disparity"].to_numpy())
     by_name = {c.name: c for c in space}
-    _describe(table, by_name, lda.tolerances, lda.alpha)
-    low, high = np.quantile(reps, [lda.alpha / 2, 1 - lda.alpha / 2], axis=0)
-    table["reduction_low"], table["reduction_high"] = low, high
-    choices = [choose(table, reps, ref_row, t, lda.alpha) for t in lda.tolerances]
+    _describe(table, by_name, ref_spec, lda.tolerances, lda.alpha)
+    table["reduction_low"], table["reduction_high"] = simultaneous_bounds(reps, lda.alpha)
+    choices = [choose(table, ref_row, t, lda.alpha) for t in lda.tolerances]
     best = min((c["reduction"] for c in choices if c["chosen"]), default=None)
     target = ref_row["disparity"] - best if best is not None else 0.0
     thresholds = group_threshold_point(s.y, s.p_ref, s.groups.masks[s.groups.primary],
@@ -276,8 +293,10 @@ def run_search(config: ExperimentConfig, population: Population, reference: str 
             chosen[choice["chosen"]] = (spec, choice["tolerance"])
     truth = truth_check(config, population, s.frame, s.held, ref_spec, chosen,
                         s.groups.member)
+    verdicts = _verdicts(table, choices, ref_row["disparity"], truth, by_name, ref_spec)
     return LdaSearch(
-        setting=s, table=table, truth=truth,
+        setting=s, table=table, truth=truth, verdict=overall(verdicts),
+        reference_spec=ref_spec,
         reference={"name": ref_spec.name, **{k: _plain(v) for k, v in ref_row.items()
                                              if k != "candidate"}},
         choices=choices,
@@ -289,13 +308,40 @@ def run_search(config: ExperimentConfig, population: Population, reference: str 
         space_size=len(space), timings={"search": time.monotonic() - start})
 
 
-def _describe(table: pd.DataFrame, by_name: dict[str, Candidate], tolerances: list[float],
-              alpha: float) -> None:
-    """The axes of each candidate, as columns of the candidates table."""
+def _verdicts(table: pd.DataFrame, choices: list[dict[str, Any]], reference: float,
+              truth: dict[str, Any], by_name: dict[str, Candidate], ref_spec: ModelSpec
+              ) -> list[dict[str, Any]]:
+    """Each tolerance's decision (:func:`scorelab.lda.verdict.verdict_of`), written into its
+    choice (frontier.json) and into the candidates table's ``decision_<t>`` column, so
+    the two cannot disagree."""
+    checked = {r["model"]: r for r in truth["rows"][1:]}
+    rows = table.set_index("candidate", drop=False)
+    verdicts = []
+    for choice in choices:
+        name, t = choice["chosen"], choice["tolerance"]
+        verdict = verdict_of(t, None if name is None else rows.loc[name].to_dict(), reference,
+                         choice["serving"], len(table), checked.get(name), truth["on"])
+        choice.update(decision=verdict["decision"], reason=verdict["reason"],
+                      statement=verdict["statement"], bound=verdict["bound"],
+                      auc_loss=verdict["auc_loss"],
+                      changes=None if name is None else changes(by_name[name].spec, ref_spec))
+        column = decision_column(t)
+        table[column] = ""
+        if name is not None:
+            table.loc[table["candidate"] == name, column] = verdict["decision"]
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _describe(table: pd.DataFrame, by_name: dict[str, Candidate], ref_spec: ModelSpec,
+              tolerances: list[float], alpha: float) -> None:
+    """The axes of each candidate, and what it changed against the reference, as columns
+    of the candidates table."""
     specs = [by_name[n].spec for n in table["candidate"]]
     table["family"] = [s.family for s in specs]
     table["kind"] = [s.kind for s in specs]
     table["dropped"] = [",".join(s.drop_features) for s in specs]
+    table["changes"] = ["; ".join(changes(s, ref_spec)) for s in specs]
     table["seed"] = [by_name[n].seed if by_name[n].seed is not None else -1
                      for n in table["candidate"]]
     table["params"] = [dumps(s.params, indent=None, sort_keys=True) for s in specs]

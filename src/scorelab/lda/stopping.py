@@ -37,7 +37,7 @@ valid at every check of a sequentially stopped search. How it differs, precisely
 
 * it bounds the gain in *measured* (out-of-fold) disparity, not in the true disparity of
   the measured-best model: the noise of the measurement is handled apart, by the
-  bootstrap interval of each choice's reduction (:mod:`scorelab.lda.frontier`) and, on
+  simultaneous bound of each choice's reduction (:mod:`scorelab.lda.verdict`) and, on
   a synthetic population, by the truth check on a fresh population;
 * one more *batch* of ``m`` candidates, not one more model (their setting is ``m = 1``);
 * the draws are from a finite space of configurations (families, grids, dropped

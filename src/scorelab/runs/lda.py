@@ -1,9 +1,12 @@
 """The search for less discriminatory alternatives in a run directory: its contract.
 
-``lda/frontier.json`` (the reference, each tolerance's choice, the stopping certificate,
-the group-threshold reference point and the truth check) and ``lda/candidates.parquet``
-(one row per candidate trained) are written by ``scorelab lda`` and read here, validated,
-by the report. A run without ``lda/`` has no search (None).
+``lda/frontier.json`` (the reference, each tolerance's choice with its decision, the
+search's verdict, the stopping certificate, the group-threshold reference point and the
+truth check) and ``lda/candidates.parquet`` (one row per candidate trained, with what it
+changed against the reference and a ``decision_<tolerance>`` column per tolerance) are
+written by ``scorelab lda`` and read here, validated, by the report. The chosen
+alternatives are models of the run (``models/<name>/``, ``saved_models``). A run without
+``lda/`` has no search (None).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from scorelab.exceptions import DataError
 
-__all__ = ["CANDIDATE_COLUMNS", "FRONTIER_FILE", "CANDIDATES_FILE", "LdaData", "LdaFrontier",
+__all__ = ["CANDIDATES_FILE", "CANDIDATE_COLUMNS", "FRONTIER_FILE", "LdaData", "LdaFrontier",
            "load_lda"]
 
 FRONTIER_FILE = "lda/frontier.json"
@@ -43,7 +46,8 @@ class LdaFrontier(BaseModel):
     thresholds: dict[str, Any]
     truth: dict[str, Any] | None
     proxies: list[str]
-    saved_models: list[str]
+    saved_models: list[str]  # chosen alternatives that are models of the run
+    verdict: dict[str, Any] | None = None  # the best decision reached (adopt > consider > none)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def load_lda(run_dir: str | Path) -> LdaData | None:
         raise DataError(f"run directory '{run_dir}': {FRONTIER_FILE}: {what}") from None
     try:
         candidates = pd.read_parquet(run_dir / CANDIDATES_FILE)
-    except Exception as exc:  # pyarrow raises many types for a damaged file
+    except Exception as exc:  # noqa: BLE001 (pyarrow raises many types for a damaged file)
         raise DataError(f"run directory '{run_dir}': {CANDIDATES_FILE}: not a readable "
                         f"Parquet file ({type(exc).__name__})") from None
     missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
