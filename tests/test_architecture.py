@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"study"},                             # the plan, the checks before fitting, the run
     {"lda"},                               # a search built on the study
     {"tracking"},                          # runs logged to MLflow; models as MLflow models
+    {"serve"},                             # the local web app over a runs folder
     {"api"},                               # the Python API
     {"cli"},                               # the command line
     {"__main__"},                          # the entry point

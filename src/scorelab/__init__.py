@@ -57,6 +57,8 @@ _LAZY = {
     "explain_applicant": ("scorelab.applicants.explain", "explain_applicant"),
     "save_model": ("scorelab.models.persist", "save_model"),
     "load_model": ("scorelab.models.persist", "load_model"),
+    # serve_runs, not serve: once imported, the subpackage scorelab.serve owns that name
+    "serve_runs": ("scorelab.api", "serve"),
 }
 
 

@@ -61,6 +61,7 @@ from scorelab.runs.housekeeping import list_runs, remove_stale
 from scorelab.runs.interrupts import Interrupted, stop_on_signals
 from scorelab.runs.reader import RunData
 from scorelab.runs.reader import load_run as _load_run_data
+from scorelab.serve.server import serve as _serve
 from scorelab.study.onboard import Onboarding, init_config, propose_config
 from scorelab.study.population import check_study, generate_to_file
 from scorelab.study.runner import run as _run_study
@@ -82,7 +83,7 @@ __all__ = ["Interrupted", "LoggedRun", "Onboarding", "Run", "SCENARIO_DIR", "Sav
            "generate_to_file", "guarantee_sentence", "init_config", "lda", "list_datasets",
            "list_runs", "load_config", "load_run", "log_run", "print_pdf",
            "propose_config", "remove_stale", "render_data_card_markdown", "run",
-           "save_text", "score_applicants", "stop_on_signals", "validate_truth",
+           "save_text", "score_applicants", "serve", "stop_on_signals", "validate_truth",
            "verdict_lines"]
 
 _REPR_ROWS = 8  # leaderboard rows in the text repr (keeps it under 20 lines)
@@ -412,3 +413,22 @@ def save_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (a reader never sees half a file)."""
     write_atomically({Path(path): text.encode()}, force=True)
     return Path(path)
+
+
+def serve(runs_dir: str | Path = "runs", *, host: str = "127.0.0.1", port: int = 8000,
+          say: Callable[[str], None] = print) -> None:
+    """Serve the auditor's workbench over a runs folder until Ctrl-C, as ``scorelab
+    serve`` does: a local, read-only web app whose what-ifs and letters go through the
+    same scorer as :meth:`Run.score` and :meth:`Run.explain`. It binds to loopback
+    unless ``host`` says otherwise (then ``say`` gets a warning first).
+
+    Raises
+    ------
+    DataError
+        The runs folder does not exist.
+    ConfigError
+        The ``serve`` extra (Starlette, uvicorn) is not installed.
+    OutputError
+        The port cannot be bound.
+    """
+    _serve(runs_dir, host=host, port=port, say=say)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -664,6 +665,37 @@ def compare(
         sys.stdout.write(api.compare_markdown(table))
     else:
         out.print(api.compare_table(table))
+
+
+@app.command()
+@_user_errors
+def serve(
+    runs_dir: Annotated[Path, typer.Argument(help="The runs folder to serve (the folder "
+                                             "'scorelab run' writes into).")] = Path("runs"),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; anything but "
+                                      "loopback prints a warning.")] = "127.0.0.1",
+) -> None:
+    """The auditor's workbench: a local, read-only web app over a runs folder (runs, a
+    run's report, letters and what-ifs, compare, cut-offs, slicer, evidence). Ctrl-C
+    stops it."""
+    from rich.text import Text
+
+    from scorelab.cli.starting import starting
+
+    with starting():
+        from scorelab import api
+
+    def say(line: str) -> None:
+        (err if line.startswith("warning") else out).print(Text(line), soft_wrap=True)
+
+    api.serve(runs_dir, host=host, port=port, say=say)
+    # The workbench wrote nothing, so nothing is lost by skipping the interpreter's
+    # teardown, which alone takes about 2 s on 2 cores (the libraries' exit hooks):
+    # Ctrl-C must stop it within 2 s.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @app.command("lda")
