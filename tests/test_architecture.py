@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"report", "applicants"},              # readers of a run directory
     {"study"},                             # the plan, the checks before fitting, the run
     {"lda"},                               # a search built on the study
+    {"benchmark"},                         # many datasets x seeds, each cell a run
     {"tracking"},                          # runs logged to MLflow; models as MLflow models
     {"serve"},                             # the local web app over a runs folder
     {"api"},                               # the Python API

@@ -37,6 +37,8 @@ from scorelab.applicants.explain import (
 )
 from scorelab.applicants.score import load_final_model, score_applicants, score_chunks
 from scorelab.applicants.stability import check_stability
+from scorelab.benchmark import BenchmarkResult
+from scorelab.benchmark import benchmark as _run_benchmark
 from scorelab.config import (
     ExperimentConfig,
     MlflowTracking,
@@ -76,8 +78,8 @@ from scorelab.tracking import (
 )
 from scorelab.tracking import log_run as _log_to_mlflow
 
-__all__ = ["Interrupted", "LoggedRun", "Onboarding", "Run", "SCENARIO_DIR", "SavedModel",
-           "apply_overrides", "build_report", "check_stability", "check_study",
+__all__ = ["BenchmarkResult", "Interrupted", "LoggedRun", "Onboarding", "Run", "SCENARIO_DIR",
+           "SavedModel", "apply_overrides", "benchmark", "build_report", "check_stability", "check_study",
            "compare_html", "compare_markdown", "compare_runs", "compare_table",
            "config_schema", "dump_config", "explain_applicant", "explain_citizen",
            "generate_to_file", "guarantee_sentence", "init_config", "lda", "list_datasets",
@@ -407,6 +409,26 @@ def log_run(run_dir: str | Path | Run, *, tracking_uri: str | None = None,
 def config_schema() -> dict[str, Any]:
     """The JSON Schema of the experiment config, every field with its description."""
     return ExperimentConfig.model_json_schema()
+
+
+def benchmark(config: str | Path | Any, *, jobs: int = 1, runs_dir: str | Path | None = None,
+              on_cell: Callable[[Any, int, int], None] | None = None) -> BenchmarkResult:
+    """Run a benchmark (``scorelab benchmark BENCH.yaml``): every dataset x seed an
+    ordinary run directory under ``<runs_dir>/benchmark-<name>/cells/``, then the long
+    results table, the statistics across datasets and the benchmark's report.
+
+    Rerun with the same config, it resumes: finished cells (found by their manifests)
+    are never refitted. A failing cell is reported (``on_cell`` and
+    ``BenchmarkResult.failed``, one line each) and does not stop the others. ``jobs``
+    runs that many cells at once (capped at the machine's cores).
+
+    Raises
+    ------
+    ConfigError, DataError
+        Before any cell runs: one line naming the key, or the dataset and its column or
+        missing extra.
+    """
+    return _run_benchmark(config, jobs=jobs, runs_dir=runs_dir, on_cell=on_cell)
 
 
 def save_text(path: str | Path, text: str) -> Path:

