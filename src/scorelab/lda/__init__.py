@@ -5,7 +5,9 @@ and plan, and writes an ordinary run directory).
 
 space (the candidates) -> search (batches under the study's folds) -> disparity and
 frontier (what is less discriminatory, within which tolerance) -> stopping (the
-certificate) -> truthcheck (does it hold on a fresh population) -> artifacts (``lda/``).
+certificate) -> truthcheck (does it hold on a fresh population) -> verdict (adopt /
+consider / none, one rule for every sentence) -> artifacts (``lda/``) -> command (the
+study, with the chosen alternatives as models of the run).
 """
 
 from scorelab.lda.command import lda

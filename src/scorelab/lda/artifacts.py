@@ -113,7 +113,7 @@ def _mark_card(writer: RunWriter, search: LdaSearch, name: str) -> None:
               f"{c['decision']} ({c['reason']})." for c in choices)]
     card = card.model_copy(update={
         "intended_use": (f"A candidate replacement for {reference} with less disparity for "
-                         f"{search.setting.groups.labels[search.setting.groups.primary]}; "
+                         f"{search.setting.groups.labels[search.setting.groups.primary]}. "
                          + card.intended_use),
         "limits": [*said, *card.limits]})
     writer.write_json(f"models/{name}/card.json", card.model_dump(mode="json"))
