@@ -226,7 +226,7 @@ def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: 
                         fact_m, twin_m, frame.set_index("citizen_id")[age_column], edges,
                         cutoff)
             if "true_pd" in frame:
-                twin_points = twin_true = tl_points = tl_twin = None
+                twin_points = twin_true = tl_points = tl_twin = twin_age = None
                 if twins is not None:
                     twin_points = _by_citizen(twins[1], model, ids, "score")
                     fact_points = _by_citizen(twins[0], model, ids, "score")
@@ -235,6 +235,9 @@ def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: 
                 if twin_frame is not None and "true_pd" in twin_frame:
                     twin_true = twin_frame.set_index("citizen_id")["true_pd"].reindex(ids) \
                         .to_numpy(dtype=float)
+                    if age_column in twin_frame:  # the twins' ages: matched to citizens'
+                        twin_age = twin_frame.set_index("citizen_id")[age_column] \
+                            .reindex(ids).to_numpy(dtype=float)
                 if true_label_predictions is not None:
                     tl_points = _by_citizen(true_label_predictions, model, ids, "score")
                     if np.isnan(tl_points).any():
@@ -245,7 +248,8 @@ def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: 
                     points, young, frame["true_pd"].to_numpy(), twin_points, twin_true,
                     tl_points, y_obs, y_true, bootstrap=fair.bootstrap, seed=seed,
                     folds=_by_citizen(preds, model, ids, "fold") if "fold" in preds else None,
-                    twin_points_true_label=tl_twin, weights=weights)
+                    twin_points_true_label=tl_twin, weights=weights, age=ages,
+                    twin_age=twin_age)
             entry["age"] = age_info
         per_model[model] = entry
         progress_step(len(per_model), len(models))  # the fairness bar moves per model

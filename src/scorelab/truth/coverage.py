@@ -84,7 +84,9 @@ def _statistics(setting: _Setting, models: list[Any], fitted: dict[str, Any],
         d = age_gap_decomposition(points, young, frame["true_pd"].to_numpy(), twin_points,
                                   twin["true_pd"].to_numpy(), tl, y, y_true,
                                   bootstrap=bootstrap, seed=seed,
-                                  twin_points_true_label=tl_twin)
+                                  twin_points_true_label=tl_twin,
+                                  age=frame["age"].to_numpy(dtype=float),
+                                  twin_age=twin["age"].to_numpy(dtype=float))
         for part in DECOMPOSITION_PARTS:
             lo, hi = (d.get("intervals") or {}).get(part, (np.nan, np.nan))
             rows.append({"model": m.name, "statistic": f"age gap: {part}", "value": d[part],

@@ -163,7 +163,11 @@ def _decomposition_checks(scenario: str, model: str, d: dict[str, Any],
                   f"{truth['employment_years']:+.1f} y, thin files "
                   f"{-100 * truth['thin_file_drop']:+.0f} pp" if path else "none")
     b = float(d["slope_points_per_logit"])
-    missed = b * truth["risk_shift_logit"]  # what true risk warrants for the twins
+    # What true risk alone would make the twin-based part: the young's missed age
+    # difference in risk, in the model's own map of points on true risk (a run before
+    # the map: the straight line at the twins' shift).
+    missed = d.get("missed_risk_points")
+    missed = b * truth["risk_shift_logit"] if missed is None else float(missed)
     legit = abs(truth["risk_shift_logit"]) > 0.01
     if use == "direct":
         expected, rule = _SEES_AGE, None
