@@ -29,8 +29,7 @@ LAYERS: list[set[str]] = [
     {"truth"},                             # checks against the planted truth
     {"report", "applicants"},              # readers of a run directory
     {"study"},                             # the plan, the checks before fitting, the run
-    {"lda"},                               # a search built on the study
-    {"benchmark"},                         # many datasets x seeds, each cell a run
+    {"lda", "benchmark"},                  # built on the study: a search; many datasets
     {"tracking"},                          # runs logged to MLflow; models as MLflow models
     {"serve"},                             # the local web app over a runs folder
     {"api"},                               # the Python API

@@ -31,7 +31,9 @@ _LAZY = {
     "generate_to_file": ("scorelab.study.population", "generate_to_file"),
     "population_for": ("scorelab.study.population", "population_for"),
     "run": ("scorelab.api", "run"),
-    "benchmark": ("scorelab.api", "benchmark"),
+    # run_benchmark, not benchmark: once imported, the subpackage scorelab.benchmark owns
+    # that name
+    "run_benchmark": ("scorelab.api", "benchmark"),
     "Run": ("scorelab.api", "Run"),
     "SavedModel": ("scorelab.api", "SavedModel"),
     "load_run": ("scorelab.api", "load_run"),

@@ -110,6 +110,24 @@ def test_report_answers_first_and_links_every_cell(done: api.BenchmarkResult) ->
     assert html.count("<svg") >= 3  # CD diagrams and the Pareto chart
 
 
+def test_report_in_headless_chromium(done: api.BenchmarkResult, tmp_path: Path) -> None:
+    import json
+
+    from tests.report.browser import find_chromium, open_page
+    from tests.report.test_browser import PROBE
+
+    if find_chromium() is None:
+        pytest.skip("headless Chromium is not installed (make test installs it)")
+    page = done.folder / "report.html"
+    result = open_page(page, tmp_path / "bench.png", PROBE, width=1400, height=900)
+    assert result.requests == [page.resolve().as_uri()]  # self-contained, offline
+    assert result.errors == []
+    probe = json.loads(result.probe)
+    assert probe["height"] <= 10 * 900, f"{probe['height']} px: more than 10 screens"
+    assert probe["wide"] == [] and probe["overlaps"] == []
+    assert probe["sections"][0]["heading"] == "Which family, at what fairness cost, how sure"
+
+
 def test_rerun_refits_nothing(done: api.BenchmarkResult, tmp_path: Path,
                               monkeypatch: pytest.MonkeyPatch) -> None:
     runs = _copy(done, tmp_path)

@@ -115,7 +115,8 @@ def _base_config(bench: BenchmarkConfig, entry: DatasetEntry, where: str
         spec.require(where)
         raw = _merge(bench.defaults, {"name": entry.name, "population": {
             "source": "table", "target": spec.target, "default_value": spec.default_value,
-            "protected": dict(spec.protected)}})
+            "protected": dict(spec.protected),
+            **({"categorical": list(spec.categorical)} if spec.categorical else {})}})
         if not spec.protected:  # nothing to audit (anonymised attributes)
             raw = _merge(raw, {"fairness": {"enabled": False}})
         return config_from_dict(raw, where), load_packaged(name, where)

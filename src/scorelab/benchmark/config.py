@@ -96,8 +96,8 @@ class DatasetEntry(_Section):
     @classmethod
     def _slug(cls, name: str) -> str:
         if not _SLUG.match(name):
-            raise ValueError(f"datasets[].name '{name}' must be lower case letters, digits, "
-                             "_ or -, at most 49 characters")
+            raise ValueError(f"'{name}' must be lower case letters, digits, _ or -, at most "
+                             "49 characters")
         return name
 
     @model_validator(mode="after")
@@ -153,7 +153,8 @@ class BenchmarkConfig(_Section):
     @classmethod
     def _slug(cls, name: str) -> str:
         if not _SLUG.match(name):
-            raise ValueError(f"name '{name}' must be lower case letters, digits, _ or -")
+            raise ValueError(f"'{name}' must be lower case letters, digits, _ or - (it names "
+                             "the benchmark folder)")
         return name
 
     @field_validator("seeds")
@@ -161,9 +162,9 @@ class BenchmarkConfig(_Section):
     def _seeds(cls, seeds: list[int]) -> list[int]:
         bad = [s for s in seeds if not 0 <= s <= MAX_SEED]
         if bad:
-            raise ValueError(f"seeds: {bad[0]} is not a seed (0 to {MAX_SEED})")
+            raise ValueError(f"{bad[0]} is not a seed (0 to {MAX_SEED})")
         if len(set(seeds)) != len(seeds):
-            raise ValueError("seeds: each seed once (a repeated seed is the same cell)")
+            raise ValueError("each seed once (a repeated seed is the same cell)")
         return seeds
 
     @model_validator(mode="after")

@@ -32,7 +32,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    """A p-value after "p": "< 0.001" or "= 0.049"."""
+    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
 
 
 def cd_diagram_svg(ranking: dict[str, Any], alpha: float) -> str | None:
@@ -93,10 +94,10 @@ def headline(stats: dict[str, Any]) -> list[str]:
     ranks = first["average_ranks"]
     best = min(ranks, key=ranks.get)
     fr = first["friedman"]
-    sure = (f"the families differ (Friedman p = {_p(fr['p_chi2'])}, Iman-Davenport "
-            f"F = {fr['f_f']:.2f}, p = {_p(fr['p_f_f'])})" if fr["p_f_f"] < stats["alpha"]
+    sure = (f"the families differ (Friedman p {_p(fr['p_chi2'])}, Iman-Davenport "
+            f"F = {fr['f_f']:.2f}, p {_p(fr['p_f_f'])})" if fr["p_f_f"] < stats["alpha"]
             else f"but Friedman's test does not find the families different "
-                 f"(p = {_p(fr['p_chi2'])}, Iman-Davenport p = {_p(fr['p_f_f'])})")
+                 f"(p {_p(fr['p_chi2'])}, Iman-Davenport p {_p(fr['p_f_f'])})")
     lines.append(f"Which family: {best} has the best average {first['label']} rank "
                  f"({ranks[best]:.2f} of {len(ranks)}) over {len(first['datasets'])} "
                  f"datasets and {len(stats['seeds'])} seed(s); {sure}.")
@@ -107,7 +108,7 @@ def headline(stats: dict[str, Any]) -> list[str]:
         lines.append(
             f"How sure: against the control {control}, {best} wins {r['wins']}, ties "
             f"{r['ties']} and loses {r['losses']} datasets (DeLong per seed; sign test "
-            f"p = {_p(r['p_sign'])}); the Bayesian signed-rank test gives P(better) = "
+            f"p {_p(r['p_sign'])}); the Bayesian signed-rank test gives P(better) = "
             f"{r['p_better']:.2f}, P(equivalent within {stats['rope']:g}) = "
             f"{r['p_equivalent']:.2f}, P(worse) = {r['p_worse']:.2f}.")
     elif best == control:
@@ -122,9 +123,10 @@ def headline(stats: dict[str, Any]) -> list[str]:
         tau = stats["kendall"].get(ranking["metric"])
         tau_text = (f"; Kendall's tau between the {first['label']} and this ranking is "
                     f"{tau['tau']:.2f}" if tau else "")
+        where = ("and ranks best there too" if fairest == best else
+                 f"and {fairest} ranks best ({fr_ranks[fairest]:.2f})")
         lines.append(f"At what fairness cost: on the {ranking['label']}, {best} ranks "
-                     f"{fr_ranks[best]:.2f} of {len(fr_ranks)} and {fairest} ranks best "
-                     f"({fr_ranks[fairest]:.2f}){tau_text}.")
+                     f"{fr_ranks[best]:.2f} of {len(fr_ranks)} {where}{tau_text}.")
     if n_sets < stats["few_datasets"]:
         lines.append(f"Caution: {n_sets} dataset(s) are few; with fewer than about "
                      f"{stats['few_datasets']} the tests across datasets are weak "
@@ -142,8 +144,8 @@ def _sections(stats: dict[str, Any]) -> list[dict[str, Any]]:
         models = sorted(ranking["average_ranks"], key=ranking["average_ranks"].get)
         fr = ranking["friedman"]
         text = (f"{len(ranking['datasets'])} datasets, {len(models)} models: Friedman "
-                f"chi-square = {fr['chi2']:.2f} (p = {_p(fr['p_chi2'])}), Iman-Davenport "
-                f"F = {fr['f_f']:.2f} (p = {_p(fr['p_f_f'])}); Nemenyi critical difference "
+                f"chi-square = {fr['chi2']:.2f} (p {_p(fr['p_chi2'])}), Iman-Davenport "
+                f"F = {fr['f_f']:.2f} (p {_p(fr['p_f_f'])}); Nemenyi critical difference "
                 f"{ranking['critical_difference']:.2f} (q = {ranking['q_alpha']:.3f}); "
                 f"pairwise tests: {'Wilcoxon with Holm' if ranking['posthoc'] == 'wilcoxon_holm' else 'Nemenyi'}.")
         if ranking["left_out"]:
@@ -155,7 +157,7 @@ def _sections(stats: dict[str, Any]) -> list[dict[str, Any]]:
                          "tables": [{"columns": ["model", "average rank"], "rows": rows}]})
     if stats["against_control"]:
         rows = [[r["model"], str(r["wins"]), str(r["ties"]), str(r["losses"]),
-                 _p(r["p_sign"]), _fmt(r["mean_difference"], 4), _fmt(r["p_worse"], 2),
+                 _fmt(r["p_sign"]), _fmt(r["mean_difference"], 4), _fmt(r["p_worse"], 2),
                  _fmt(r["p_equivalent"], 2), _fmt(r["p_better"], 2)]
                 for r in stats["against_control"]]
         sections.append({
@@ -179,7 +181,7 @@ def _sections(stats: dict[str, Any]) -> list[dict[str, Any]]:
                              "dataset", "model", "outcome", "significant wins",
                              "significant losses", "mean AUC difference"], "rows": rows}]})
     if stats["kendall"] or stats.get("pareto_svg"):
-        rows = [[stats["rankings"][m]["label"], _fmt(t["tau"], 2), _p(t["p_value"]),
+        rows = [[stats["rankings"][m]["label"], _fmt(t["tau"], 2), _fmt(t["p_value"]),
                  str(t["n_models"])] for m, t in stats["kendall"].items()]
         sections.append({
             "title": "Accuracy and fairness",
@@ -190,7 +192,7 @@ def _sections(stats: dict[str, Any]) -> list[dict[str, Any]]:
             "figure": stats.get("pareto_svg"),
             "tables": [{"columns": ["fairness metric", "tau", "p", "models"],
                         "rows": rows}] if rows else []})
-    rows = [[c["dataset"], str(c["seed"]), c["status"], _fmt(c.get("seconds"), 1),
+    rows = [[c["dataset"], str(c["seed"]), c["status"], _fmt(c.get("fit_seconds"), 1),
              c.get("split_hash") or "-", c.get("error") or "",
              c.get("report") or ""] for c in stats["cells"]]
     sections.append({"title": "Cells", "text": [

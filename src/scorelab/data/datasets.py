@@ -172,6 +172,7 @@ class PackagedDataset:
     licence: str
     loader: Callable[[], pd.DataFrame]
     protected: dict[str, str] = field(default_factory=dict)
+    categorical: list[str] = field(default_factory=list)  # codes that look like numbers
 
     def installed(self) -> bool:
         return importlib.util.find_spec(self.module) is not None
@@ -189,6 +190,7 @@ PACKAGED: dict[str, PackagedDataset] = {
     "romanian_vub": PackagedDataset(
         name="romanian_vub", distribution="empulse", module="empulse", rows=18_917,
         target="default", default_value=1, protected={"age_z": "continuous"},
+        categorical=[*(f"v{i}" for i in range(1, 9)), "business_channel"],
         description="Loans of a Romanian non-bank lender (Petrides et al. 2020, VUB Data "
                     "Analytics Lab; empulse.datasets.load_vub_credit_scoring): 18,917 "
                     "loans, 3,206 defaults (45+ days late), 16 anonymised inputs; age is "
