@@ -341,12 +341,14 @@ def _decomposition_parts(sums: np.ndarray, cols: dict[str, int], k: int,
         warranted = missed = np.where(has, (responder * shift).sum(axis=1), 0.0)
         response = np.where(has, -(rate("dS", "twin") - warranted), 0.0)
         if "match" in cols:  # the rest against citizens of the twins' ages, beyond risk
-            beyond_rest = rate(s("R_rest") - (responder * block("Br")).sum(axis=1), "rest")
-            beyond_match = rate(s("R_match") - (responder * block("Bm")).sum(axis=1),
-                                "match")
-            composition = np.where(has, -(beyond_rest - beyond_match), 0.0)
+            risk_rest = rate((responder * block("Br")).sum(axis=1), "rest")
+            risk_match = rate((responder * block("Bm")).sum(axis=1), "match")
+            composition = np.where(has, -(rate("R_rest", "rest") - rate("R_match", "match")
+                                          - (risk_rest - risk_match)), 0.0)
             response = response + composition
-            missed = np.where(has, -(responder * risk_gap).sum(axis=1), 0.0)
+            # true risk alone, on the same citizens: the twins' warranted change plus the
+            # rest's warranted difference from citizens of the twins' ages
+            missed = np.where(has, warranted + risk_rest - risk_match, 0.0)
     label = np.zeros_like(total)
     if refit:
         label = (rate("D_young", "young") - rate("D_rest", "rest")
@@ -455,8 +457,9 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
       descendants (a proxy effect). Positive: the model does not reflect an age
       difference in true risk (it scores the young better than their risk warrants),
       which is not a proxy favouring the young. ``missed_risk_points`` is the value
-      true risk alone would give it (-gap(h(L)) when matched, else
-      ``twin_true_risk_points`` = mean_young(h(L_twin) - h(L))). Needs twin_points (and
+      true risk alone would give it on the same citizens (``twin_true_risk_points`` =
+      mean_young(h(L_twin) - h(L)), plus mean_rest(h(L)) - mean_matched(h(L)) when
+      matched; about -gap(h(L))). Needs twin_points (and
       twin_true_pd; without it L_twin = L); NaN where a citizen has no twin (the mean is
       over the young who have one).
     * ``label_bias``: with ``points_true_label`` (S', the same model trained on the true
