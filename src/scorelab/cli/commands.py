@@ -403,6 +403,11 @@ def benchmark(
         out.print(f"{ranking['label']}: average ranks {ranks} (Friedman p "
                   f"{fr['p_chi2']:.3g}, Iman-Davenport p {fr['p_f_f']:.3g}, "
                   f"{len(ranking['datasets'])} datasets)", highlight=False, soft_wrap=True)
+    n_sets = len(stats["datasets"])
+    if 0 < n_sets < stats["few_datasets"]:
+        err.print(f"warning: {n_sets} dataset(s) are few; with fewer than about "
+                  f"{stats['few_datasets']} the tests across datasets are weak (Demsar 2006)",
+                  highlight=False)
     if result.failed:
         err.print(f"{len(result.failed)} cell(s) failed; the tables leave them out",
                   highlight=False)
