@@ -8,19 +8,20 @@ and LightGBM) and are marked slow; the engine itself is checked fast on a small 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from scorelab.config import load_config
 from scorelab.data.synthetic import generate_population
 from scorelab.fairness.age import READ_PENALISES
 from scorelab.report.sections.age import decomposition_sentence
-from scorelab.study.runner import run_study
-from scorelab.study.scenarios import interval_coverage
-from scorelab.truth.coverage import coverage_summary
 from scorelab.study.plan import Plan
-from scorelab.study.scenarios import label_bias_sweep, scenario_configs, validate
-from scorelab.truth.planted import planted_truth
+from scorelab.study.runner import run_study
+from scorelab.study.scenarios import interval_coverage, label_bias_sweep, scenario_configs, validate
+from scorelab.truth.coverage import coverage_summary
+from scorelab.truth.planted import planted_truth, truth_checks
 
 pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
@@ -74,6 +75,60 @@ def test_no_cause_every_interval_covers_zero(seed):
     for model, d in _decompositions("none", seed=seed).items():
         for key in PARTS:
             assert _covers_zero(d, key), (model, key, d[key], d["intervals"][key])
+
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+
+
+def _default_study(n: int, models: tuple[str, ...] = ()):
+    """The default study at ``n`` citizens (explanations off: no check reads them): its
+    decompositions as fairness.json carries them and its checks against the truth."""
+    cfg = load_config(DEFAULT_CONFIG).with_({"population.n_citizens": n,
+                                             "explain.enabled": False})
+    if models:
+        cfg = cfg.with_({"models": [m.model_dump(mode="json", exclude_unset=True)
+                                    for m in cfg.models if m.name in models]})
+    plan = Plan.of(cfg)
+    population = generate_population(cfg.population, cfg.seed)
+    result = run_study(plan, population, {})
+    fairness = json.loads(json.dumps(result.fairness.model_dump(mode="json")))
+    checks = truth_checks("default", cfg.population, population.frame, fairness,
+                          seed=plan.seed, age=plan.age,
+                          twin_age_shift=plan.fairness.twin_age_shift,
+                          features=population.features,
+                          inputs={m.name: m.columns for m in result.models})
+    return {m: e["age"]["decomposition"] for m, e in fairness["models"].items()}, checks
+
+
+def _assert_every_rated_check_holds(decompositions, checks):
+    for model, d in decompositions.items():
+        parts = sum(d[k] for k in PARTS[1:])
+        assert abs(parts - d["total"]) < 1e-9, model
+        assert _covers_zero(d, "residual"), (model, d["residual"], d["intervals"]["residual"])
+    missed = [c for c in checks if c.passed is False]
+    assert not missed, "\n".join(f"{c.model} / {c.analysis}: {c.recovered} [{c.low}, "
+                                  f"{c.high}], expected {c.expected}" for c in missed)
+    assert sum(c.passed is True for c in checks) >= 3 * len(decompositions)
+
+
+def test_default_study_at_5000_every_rated_check_holds():
+    """The default population at 5,000 citizens with three families (an expert system
+    whose twins never move, the scorecard and LightGBM): every rated check holds, the
+    residual covers zero and the parts add up (the must-hold at 20,000 is slow)."""
+    _assert_every_rated_check_holds(*_default_study(5000, ("suining", "scorecard",
+                                                           "lightgbm")))
+
+
+@pytest.mark.slow
+def test_default_study_at_20000_every_rated_check_holds():
+    _assert_every_rated_check_holds(*_default_study(20_000))
+
+
+@pytest.mark.slow
+def test_no_cause_at_20000_the_residual_covers_zero():
+    for model, d in _decompositions("none", **{"population.n_citizens": 20_000}).items():
+        assert _covers_zero(d, "residual"), (model, d["residual"], d["intervals"]["residual"])
+        assert abs(sum(d[k] for k in PARTS[1:]) - d["total"]) < 1e-9, model
 
 
 def _planted(cfg):
