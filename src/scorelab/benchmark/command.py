@@ -41,8 +41,9 @@ from scorelab.benchmark.stats import (
     win_tie_loss,
 )
 from scorelab.core.jsonable import dumps
+from scorelab.core.messages import one_line
 from scorelab.data.io import write_atomically
-from scorelab.exceptions import ConfigError
+from scorelab.exceptions import ConfigError, ScorelabError
 from scorelab.runs.reader import load_run
 from scorelab.runs.writer import package_versions
 
@@ -96,13 +97,21 @@ def _conclude(config: BenchmarkConfig, folder: Path, outcomes: list[CellOutcome]
     """Read every finished cell's run directory; write results, manifest, statistics
     and the report."""
     control = config.control
-    tables, cells_info = [], []
+    tables, cells_info, final = [], [], []
     for outcome in outcomes:
         info: dict[str, Any] = {"dataset": outcome.dataset, "seed": outcome.seed,
                                 "status": outcome.status, "seconds": round(outcome.seconds, 2),
                                 "error": outcome.error}
+        run = None
         if outcome.run_dir is not None:
-            run = load_run(outcome.run_dir)
+            try:
+                run = load_run(outcome.run_dir)
+            except ScorelabError as exc:  # found complete, but an artifact fails its contract
+                info.update(status="failed", error=one_line(exc, 400))
+                outcome = CellOutcome(outcome.dataset, outcome.seed, "failed", None,
+                                      outcome.seconds, info["error"])
+        final.append(outcome)
+        if run is not None and outcome.run_dir is not None:
             tables.append(cell_results(run, outcome.dataset, outcome.seed, control))
             man = run.manifest
             info.update(run=str(outcome.run_dir.relative_to(folder)), run_id=man["run_id"],
@@ -121,7 +130,7 @@ def _conclude(config: BenchmarkConfig, folder: Path, outcomes: list[CellOutcome]
                                   na_position="first", kind="stable").reset_index(drop=True)
     statistics = compute_statistics(config, results, cells_info)
     _write(config, folder, results, statistics, cells_info)
-    return BenchmarkResult(folder, outcomes, results, statistics)
+    return BenchmarkResult(folder, final, results, statistics)
 
 
 def compute_statistics(config: BenchmarkConfig, results: pd.DataFrame,

@@ -218,6 +218,8 @@ def benchmark_from_dict(raw: Any, source: str = "benchmark", base_dir: Path | No
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: a benchmark config is a mapping (name, seeds, datasets, "
                           "models, ...)")
+    if "base_dir" in raw:  # set from the file's place, never written
+        raise ConfigError(f"{source}: base_dir: unknown key")
     try:
         return BenchmarkConfig.model_validate({**raw, "base_dir": base_dir or Path(".")})
     except ValidationError as exc:

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from scorelab.exceptions import ConfigError
+from scorelab.exceptions import ConfigError, DataError
 
 __all__ = ["DATASETS", "DATASETS_EXTRA", "PACKAGED", "PackagedDataset", "bundled_path",
            "find_repository_root", "list_datasets", "load_packaged"]
@@ -219,6 +219,13 @@ def load_packaged(name: str, where: str = "dataset") -> pd.DataFrame:
                           f"{', '.join(PACKAGED)})")
     spec = PACKAGED[name]
     spec.require(where)
-    with warnings.catch_warnings():  # the packages' own import-time deprecations
-        warnings.simplefilter("ignore")
-        return spec.loader()
+    try:
+        with warnings.catch_warnings():  # the packages' own import-time deprecations
+            warnings.simplefilter("ignore")
+            return spec.loader()
+    except Exception as exc:  # noqa: BLE001 - a broken install of another package
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise DataError(f"{where}: dataset '{name}' could not be read from the "
+                        f"{spec.distribution} package ({message}); reinstall the "
+                        f"{DATASETS_EXTRA} extra: pip install 'scorelab[{DATASETS_EXTRA}]'"
+                        ) from None
