@@ -90,7 +90,7 @@ def test_data_card_figures() -> None:
     assert card["n_citizens"] == 1000
     assert card["observed_default_rate"] == pytest.approx(0.3)
     bands = {row["group"]: row["n"] for row in card["groups"]["age_band"]}
-    assert bands == {"18-25": 190, "26-35": 398, "36-50": 299, "51-65": 95, "66+": 18}
+    assert bands == {"18-25": 190, "26-35": 398, "36-50": 299, "51-61": 75, "62+": 38}
     assert card["cost_matrix"]["bad_classified_good"] == 5
     assert card["label_level_age_gap"]["ratio_le25_vs_gt25"] == pytest.approx(0.7948, abs=1e-4)
     assert "CC BY 4.0" in (REAL / "LICENSE").read_text()

@@ -64,6 +64,10 @@ def test_table_study_runs_flags_protected_named_feature_and_skips_truth(tmp_path
     flagged = {(f["check"], f["column"]) for f in fairness["policy_flags"]}
     assert ("feature_named_protected", "gender") in flagged
     assert (run_dir / "report.html").is_file()
+    # a lender's applicants, not the seed paper's citizens on a social-credit scale
+    report = (run_dir / "report.md").read_text()
+    assert not re.search(r"\b[Cc]itizens?\b", report)
+    assert "applicants" in report and "society scale" not in report.lower()
 
 
 def _age_sex_table(path: Path, n: int = 300) -> None:
@@ -101,6 +105,7 @@ evaluation: {folds: 3, bootstrap: 10}
 explain: {sample_size: 60, agnostic_sample_size: 20, background_size: 10, max_evals: 40}
 fairness: {bootstrap: 10, min_group_size: 20}
 output: {save_models: none}
+report: {society_scale: true}
 """)
     result = runner.invoke(app, ["run", str(tmp_path / "study.yaml"), "--runs-dir",
                                  str(tmp_path / "runs")])
@@ -135,7 +140,7 @@ output: {save_models: none}
     assert set(groups.loc[groups["attribute"] == "Sex", "group"]) == {"female", "male",
                                                                        "missing"}
     assert set(groups.loc[groups["attribute"] == "AGE_band", "group"]) == {
-        "18-25", "26-35", "36-50", "51-65", "66+"}
+        "18-25", "26-35", "36-50", "51-61", "62+"}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     scale = {r["attribute"] for r in metrics["models"]["scorecard"]["society_scale"]}
     assert scale == {"all", "AGE_band", "Sex"}
@@ -148,6 +153,16 @@ output: {save_models: none}
     for absent in ("minority", "region", "age_band x", " x sex", "Sex x"):
         assert absent not in report, absent
     assert not re.search(r"\bsex\b", report)  # only the table's own spelling, Sex
+    # one suppression rule everywhere: the one applicant of unknown sex is withheld in
+    # the fairness tables (above), in the society scale the config asked for, and in
+    # SHAP by age band (bands of fewer than 20 explained applicants)
+    assert "society scale" in report.lower()
+    assert re.search(r"\| Sex \| missing \| 1 \| withheld \(n = 1\)", report)
+    bands = pd.DataFrame(fairness["shap_by_age_band"])
+    small = sorted(set(bands.loc[bands["n_citizens"] < 20, "age_band"]))
+    html = (run_dir / "report.html").read_text()
+    if small:
+        assert "SHAP by age band (withheld, fewer than 20 explained: " + small[0] in html
 
 
 def test_missing_protected_drop_leaves_the_citizen_out_of_the_groups(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def test_threshold_optimizer_is_deterministic_and_narrows_the_gap(split):
     p = mit.predict_proba(Xt)[:, 1]
     assert abs(_young_gap(p, age)) < abs(_young_gap(p_base, age))
     np.testing.assert_array_equal(p, ThresholdMitigator().fit(X, y).predict_proba(Xt)[:, 1])
-    assert set(mit.thresholds_) == {"18-25", "26-35", "36-50", "51-65", "66+"}
+    assert set(mit.thresholds_) == {"18-25", "26-35", "36-50", "51-61", "62+"}
 
 
 def test_registered_as_the_mitigation_family():

@@ -46,8 +46,9 @@ class Fairness(_Section):
         "(default: the largest group).",
     )
     age_bands: list[float] = Field(
-        default_factory=lambda: [18, 26, 36, 51, 66],
-        description="Lower edges of the age bands (default 18-25, 26-35, 36-50, 51-65, 66+).",
+        default_factory=lambda: [18, 26, 36, 51, 62],
+        description="Lower edges of the age bands (default 18-25, 26-35, 36-50, 51-61, 62+: the "
+        "last band starts at Regulation B's 62, the age the age rule tests).",
     )
     min_group_size: int = Field(50, ge=1, description="Smaller groups are suppressed.")
     four_fifths: float = Field(

@@ -19,6 +19,10 @@ class Report(_Section):
         default_factory=lambda: ["html", "md", "json"], description="Report formats to write."
     )
     title: str = Field("scorelab study", description="Title of the report.")
+    society_scale: bool | None = Field(
+        None, description="Show the seed paper's society scale (the social-credit classes "
+        "of its table 1). null = on a synthetic population only: a bank's applicants are "
+        "not scored on a social-credit scale unless the config asks for it.")
 
 
 #: Where runs are tracked when neither ``output.mlflow.tracking_uri`` nor the

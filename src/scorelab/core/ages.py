@@ -14,7 +14,7 @@ __all__ = ["AgeSpec", "age_band_labels", "age_bands"]
 
 
 def age_band_labels(edges: Sequence[float]) -> list[str]:
-    """Labels of the bands that start at each edge: 18-25, 26-35, ..., 66+."""
+    """Labels of the bands that start at each edge: 18-25, 26-35, ..., 62+."""
     labels = [f"{a:g}-{b - 1:g}" for a, b in zip(edges, edges[1:], strict=False)]
     return labels + [f"{edges[-1]:g}+"]
 

@@ -9,7 +9,8 @@ The AUC is computed one way, from counts of defaulters and non-defaulters per di
 score (:func:`auc_from_counts`): ties count one half, as in scikit-learn's
 ``roc_auc_score``, and weighted counts (a bootstrap replicate, a histogram of scores)
 go through the same kernel. :func:`auc_rows` is the same quantity for many score rows at
-once, by rank sums.
+once, by rank sums. :func:`holm` adjusts p-values for multiple comparisons, the one
+correction every comparison across models (accuracy, the fairness screen) uses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-__all__ = ["MAX_SEED", "P_EPS", "auc", "auc_from_counts", "auc_rows", "logit", "sigmoid", "tied_counts"]
+from scorelab.exceptions import DataError
+
+__all__ = ["MAX_SEED", "P_EPS", "auc", "auc_from_counts", "auc_rows", "holm", "logit", "sigmoid",
+           "tied_counts"]
 
 #: Largest seed numpy and scikit-learn accept (2^32 - 1).
 MAX_SEED = 2**32 - 1
@@ -78,3 +82,23 @@ def auc_rows(scores: Any, y: Any) -> np.ndarray:
     ranks = rankdata(z, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (ranks[:, positive].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def holm(p_values: Any) -> np.ndarray:
+    """Holm's step-down adjusted p-values (controls the family-wise error rate).
+
+    Sorted ascending, the i-th smallest of m p-values (i from 0) is multiplied by
+    ``m - i``; a running maximum keeps the order and values are capped at 1. Reject a
+    hypothesis when its adjusted p-value is below the level. Returned in input order.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.ndim != 1:
+        raise DataError(f"p_values must be one-dimensional, got shape {p.shape}.")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise DataError("p_values must be numbers in [0, 1].")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out

@@ -6,7 +6,7 @@
   Holm's correction across the comparisons and a plain-language verdict.
 * :func:`friedman_holm`: models scored on several folds (Demsar 2006): mean ranks,
   Friedman's test, and all pairwise rank comparisons with Holm's correction.
-* :func:`holm`: Holm's step-down adjusted p-values.
+* :func:`holm` (from ``core.numeric``): Holm's step-down adjusted p-values.
 """
 
 from __future__ import annotations
@@ -19,32 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from scorelab.core.numeric import holm
 from scorelab.evaluate.metrics import _as_probabilities, _check
 from scorelab.exceptions import DataError
 
 __all__ = ["compare_to_best", "delong_test", "friedman_holm", "holm"]
 
 ALPHA = 0.05  # significance level of the verdicts
-
-
-def holm(p_values: Any) -> np.ndarray:
-    """Holm's step-down adjusted p-values (controls the family-wise error rate).
-
-    Sorted ascending, the i-th smallest of m p-values (i from 0) is multiplied by
-    ``m - i``; a running maximum keeps the order and values are capped at 1. Reject a
-    hypothesis when its adjusted p-value is below the level. Returned in input order.
-    """
-    p = np.asarray(p_values, dtype=np.float64)
-    if p.ndim != 1:
-        raise DataError(f"p_values must be one-dimensional, got shape {p.shape}.")
-    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise DataError("p_values must be numbers in [0, 1].")
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
 
 
 def _fmt_p(p: float) -> str:

@@ -35,6 +35,7 @@ from scorelab.fairness.age import (
 from scorelab.fairness.counts import bootstrap_weights
 from scorelab.fairness.groups import attribute_groups, disparities, group_metrics
 from scorelab.fairness.policy import policy_checks
+from scorelab.fairness.screen import screen_all, worst_screen
 from scorelab.runs.contract import FairnessReport
 
 __all__ = ["FairnessAudit", "fairness_audit", "label_cut_sweep", "shap_importance"]
@@ -126,7 +127,9 @@ def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: 
         ``report`` (fairness.json) has: thresholds (four_fifths,
         min_group_size, bootstrap, age_bands, cutoff_score, young_band, shap_threshold,
         twin_age_shift), definitions, models (per model: cutoff_score, disparities
-        [records], verdicts {attribute: pass|fail|not assessed}, suppressed_groups
+        [records, with p_holm_approval and screen: see fairness.screen], screen (the
+        worst of its attributes), verdicts {attribute: pass|fail|not assessed},
+        suppressed_groups
         [{outcome, attribute, group, reason}], age {young_band, approval_young,
         approval_rest, approval_ratio, approval_gap, score_gap, score_by_age [records],
         cut_sweep [records], decomposition (if truth: the parts of the age gap, each
@@ -136,7 +139,7 @@ def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: 
         ``by_group`` is the group_metrics long table of every model, with a leading
         ``model`` column; ``columns`` one row per model: model, worst_approval_ratio (min
         over the
-        audited attributes, observed outcome), worst_approval_attribute,
+        audited attributes, observed outcome), worst_approval_attribute, screen,
         worst_equalized_odds_difference, four_fifths_verdict (fail if any attribute
         fails), age_gap (approval rate of the young band minus the rest, in rate
         points; negative = the young are approved less), age_approval_ratio,
@@ -269,6 +272,15 @@ def fairness_audit(frame: pd.DataFrame, predictions: pd.DataFrame, *, fairness: 
             "age_approval_ratio": age_row.get("approval_ratio", np.nan),
             "age_score_gap": age_row.get("score_gap", np.nan),
         })
+
+    screened = screen_all({m: e["disparities"] for m, e in per_model.items()},
+                          fair.four_fifths)
+    for model, entry in per_model.items():
+        entry["disparities"] = screened[model]
+        observed = screened[model][screened[model]["outcome"] == "observed"]
+        entry["screen"] = worst_screen(observed["screen"].tolist())
+    for row in boards:
+        row["screen"] = per_model[row["model"]]["screen"]
 
     features = list(feature_columns) if feature_columns is not None else sorted(
         {c for cols in model_inputs.values() for c in cols} - set(protected))

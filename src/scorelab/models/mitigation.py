@@ -290,7 +290,7 @@ class ReductionsMitigator(_MitigatorBase):
         return {"sensitive": 0, "age_bands": (-1e9, 0.0), "max_iter": 5}
 
     def __init__(self, base: str = "logit", constraint: str = "demographic_parity",
-                 sensitive: str = "age", age_bands: Sequence[float] = (18, 26, 36, 51, 66),
+                 sensitive: str = "age", age_bands: Sequence[float] = (18, 26, 36, 51, 62),
                  protected: Sequence[str] = PROTECTED_COLUMNS, max_iter: int = 20,
                  eps: float = 0.01, eta0: float = 2.0, decision_threshold: float = 0.2,
                  base_params: dict[str, Any] | None = None,
@@ -391,7 +391,7 @@ class ThresholdMitigator(_MitigatorBase):
         return {"sensitive": 0, "age_bands": (-1e9, 0.0), "grid_size": 50}
 
     def __init__(self, base: str = "logit", constraint: str = "demographic_parity",
-                 sensitive: str = "age", age_bands: Sequence[float] = (18, 26, 36, 51, 66),
+                 sensitive: str = "age", age_bands: Sequence[float] = (18, 26, 36, 51, 62),
                  protected: Sequence[str] = PROTECTED_COLUMNS,
                  objective: str = "balanced_accuracy_score", grid_size: int = 1000,
                  decision_threshold: float = 0.2, base_params: dict[str, Any] | None = None,

@@ -51,6 +51,33 @@ class ReportContext:
         return self.run.study.population.truth
 
     @property
+    def people(self) -> str:
+        """What the report calls the people it scores: the seed paper's citizens on a
+        synthetic population, applicants on a lender's table."""
+        return "citizens" if self.synthetic else "applicants"
+
+    @property
+    def society_scale(self) -> bool:
+        """Whether the seed paper's social-credit society scale is shown
+        (``report.society_scale``; null: on a synthetic population only)."""
+        asked = get(self.run.config, "report", "society_scale")
+        return self.synthetic if asked is None else bool(asked)
+
+    @property
+    def min_group_size(self) -> int | None:
+        """The audit's suppression rule: a group of fewer is withheld everywhere."""
+        value = get(self.fairness, "thresholds", "min_group_size")
+        return int(value) if value is not None else None
+
+    def withheld(self, n: Any) -> bool:
+        """Whether a group of ``n`` people is withheld under the audit's rule."""
+        limit = self.min_group_size
+        try:
+            return limit is not None and float(n) < limit
+        except (TypeError, ValueError):
+            return False
+
+    @property
     def population_words(self) -> str:
         pop = self.run.study.population
         if pop.source == "synthetic":

@@ -13,6 +13,7 @@ chooses which of the three files are written.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from scorelab.core.jsonable import dumps
 from scorelab.exceptions import OutputError
 from scorelab.report.blocks import md_escape
 from scorelab.report.context import TABLES_DIR, ReportContext
+from scorelab.report.glossary import glossary_section
 from scorelab.report.sections import SECTIONS
 from scorelab.runs.reader import RunData, load_run
 
@@ -55,8 +57,12 @@ def report_data(run: RunData, context: ReportContext | None = None) -> dict[str,
     """
     ctx = context if context is not None else ReportContext(run)
     sections = [s for s in (make(ctx) for make in SECTIONS) if s is not None]
+    sections.append(glossary_section(dumps([s.as_dict() for s in sections])))
     for number, section in enumerate(sections):
         section.number = number
+    said = [s.as_dict() for s in sections]
+    if ctx.people != "citizens":
+        said = in_words(said, ctx.people)
     man = run.manifest
     return {
         "title": run.study.title,
@@ -70,8 +76,35 @@ def report_data(run: RunData, context: ReportContext | None = None) -> dict[str,
                       "importance": run.importance is not None,
                       "fairness": run.fairness is not None,
                       "fairness_by_group": run.fairness_by_group is not None},
-        "sections": [s.as_dict() for s in sections],
+        "sections": said,
     }
+
+
+#: The seed paper's word for the people scored, and its forms.
+_CITIZEN = re.compile(r"\b([Cc])itizen(s?)\b")
+_A_CITIZEN = re.compile(r"\b([Aa]) ([Cc]itizen)\b")
+
+
+def in_words(value: Any, people: str) -> Any:
+    """The report's text with the seed paper's "citizens" as ``people`` (applicants on a
+    lender's table), decided once for every section; names such as ``citizen_id`` keep
+    their spelling."""
+    if isinstance(value, str):
+        one = people.removesuffix("s")
+        if one[:1] in "aeiou":  # "a citizen" -> "an applicant"
+            value = _A_CITIZEN.sub(lambda m: m[1] + "n " + m[2], value)
+        return _CITIZEN.sub(lambda m: (one.capitalize() if m[1] == "C" else one) + m[2],
+                            value)
+    if isinstance(value, list):
+        return [in_words(v, people) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k in _LITERAL_KEYS else in_words(v, people)
+                for k, v in value.items()}
+    return value
+
+
+#: Block keys whose values are names, never prose.
+_LITERAL_KEYS = frozenset({"id", "key", "csv", "kind", "status", "align"})
 
 
 def _environment(html: bool) -> Environment:

@@ -49,7 +49,8 @@ __all__ = ["EXPLANATIONS", "FAIRNESS_BY_GROUP", "FORMAT_VERSION", "JSON_ARTIFACT
            "REQUIRED_ARTIFACTS", "FairnessReport", "Importance", "InputColumn", "Manifest",
            "Metrics", "ModelCard", "ModelInfo", "ModelManifest", "ScaleInfo", "StudyInfo",
            "TuningReport", "Validity", "AdverseAction", "AgeRule", "ADVERSE_REASONS",
-           "RECOURSE"]
+           "RECOURSE", "SCREENS", "SCREEN_BELOW", "SCREEN_NOT_ASSESSED", "SCREEN_PASS",
+           "SCREEN_SIGNIFICANT"]
 
 #: Version of this format; a reader refuses any other. 4: explainer kind ``additive``
 #: (was ``rules``), model.json lists its deliverable tables.
@@ -183,6 +184,16 @@ class Importance(_Artifact):
     additivity: dict[str, dict[str, Any]]
     explain_seconds: dict[str, float]
     n_citizens: int
+
+
+#: The four-fifths screen of a disparity row of fairness.json (``screen``), worst first:
+#: a ratio below the screen is significant or not after Holm across models and
+#: attributes (see ``scorelab.fairness.screen``).
+SCREEN_SIGNIFICANT = "fail (significant)"
+SCREEN_BELOW = "below the screen, not significant"
+SCREEN_PASS = "pass"
+SCREEN_NOT_ASSESSED = "not assessed"
+SCREENS = (SCREEN_SIGNIFICANT, SCREEN_BELOW, SCREEN_PASS, SCREEN_NOT_ASSESSED)
 
 
 class FairnessReport(_Artifact):

@@ -113,6 +113,10 @@ def _curves(ctx: ReportContext) -> list[dict[str, Any]]:
 
 
 def _society(ctx: ReportContext) -> list[dict[str, Any]]:
+    """The seed paper's society scale, where the run shows it (``ctx.society_scale``);
+    a group smaller than the audit's suppression rule is withheld, with its count."""
+    if not ctx.society_scale:
+        return []
     overall, by_group, threshold = [], [], "600"
     for m in ctx.order:
         rows = get(ctx.run.metrics, "models", m, "society_scale", default=[]) or []
@@ -125,9 +129,12 @@ def _society(ctx: ReportContext) -> list[dict[str, Any]]:
                 overall.append([m, pct(r.get(key)), r.get("class", ""),
                                 r.get("class_description", "")])
             else:
+                withheld = ctx.withheld(r.get("n"))
                 by_group.append({"model": m, "attribute": r.get("attribute"),
                                  "group": r.get("group"), "n": r.get("n"),
-                                 "share": r.get(key), "class": r.get("class")})
+                                 "share": None if withheld else r.get(key),
+                                 "class": None if withheld else r.get("class"),
+                                 "withheld": withheld})
     if not overall:
         return []
     inner: list[dict[str, Any]] = [table(
@@ -137,14 +144,22 @@ def _society(ctx: ReportContext) -> list[dict[str, Any]]:
         frame = pd.DataFrame(by_group)
         ctx.add_table("society_scale_by_group", frame)
         wide = frame.pivot_table(index=["attribute", "group"], columns="model",
-                                 values="share", aggfunc="first", sort=False)
+                                 values="share", aggfunc="first", sort=False, dropna=False)
+        sizes = frame.drop_duplicates(["attribute", "group"]).set_index(
+            ["attribute", "group"])["n"]
         shown = [m for m in ctx.order if m in wide.columns]
-        inner.append(table(["attribute", "group"] + shown,
-                           [[a, g] + [pct(wide.at[(a, g), m]) for m in shown]
-                            for a, g in wide.index],
+        rows = []
+        for a, g in wide.index:
+            n = sizes.get((a, g))
+            cells = ([f"withheld (n = {fmt(n, ',.0f')})"] * len(shown)
+                     if ctx.withheld(n) else [pct(wide.at[(a, g), m]) for m in shown])
+            rows.append([a, g, fmt(n, ",.0f"), *cells])
+        caption = (f"groups of fewer than {ctx.min_group_size} are withheld, as in the "
+                   "fairness tables" if ctx.min_group_size else None)
+        inner.append(table(["attribute", "group", "n"] + shown, rows,
                            title=f"By group (share scoring {threshold} or more)",
-                           align=["left", "left"] + ["right"] * len(shown),
-                           csv="tables/society_scale_by_group.csv"))
+                           align=["left", "left", "right"] + ["right"] * len(shown),
+                           caption=caption, csv="tables/society_scale_by_group.csv"))
     return [details("The society scale (table 1 of the seed paper): share of citizens "
                     f"scoring {threshold} or more, overall and by group", inner)]
 

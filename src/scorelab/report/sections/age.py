@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scorelab.report import plots
@@ -220,6 +221,9 @@ def _shap_bands(ctx: ReportContext) -> dict[str, Any] | None:
     frame = pd.DataFrame(records(get(ctx.fairness, "shap_by_age_band")))
     if frame.empty:
         return None
+    # the audit's suppression rule, on the explained people of each band
+    frame["withheld"] = [ctx.withheld(n) for n in frame["n_citizens"]]
+    frame.loc[frame["withheld"], ["mean_shap", "mean_abs_shap"]] = np.nan
     ctx.add_table("shap_by_age_band", frame)
     bands = list(dict.fromkeys(frame["age_band"].astype(str)))
     factor = ctx.run.study.scale.factor  # points per log-odds: more risk, fewer points
@@ -232,7 +236,11 @@ def _shap_bands(ctx: ReportContext) -> dict[str, Any] | None:
     ctx.add_figure("shap_by_age", lambda: plots.multiples_svg(
         panels, "mean SHAP (score points)", "What age and its proxies add to the score, "
         "per age band (negative: fewer points)", styles=ctx.styles, labels=ctx.legend))
-    return figure("shap_by_age", "SHAP by age band")
+    small = frame[frame["withheld"]].groupby("age_band", sort=False)["n_citizens"].max()
+    note = ("" if small.empty else
+            f" (withheld, fewer than {ctx.min_group_size} explained: "
+            + ", ".join(f"{band} (n <= {int(n)})" for band, n in small.items()) + ")")
+    return figure("shap_by_age", f"SHAP by age band{note}")
 
 
 def age(ctx: ReportContext) -> Section | None:

@@ -1,9 +1,12 @@
 """Page one: the auditor's question answered on one screen.
 
-Per model (best AUC first): accuracy with its interval, the worst four-fifths ratio
-with its verdict and the groups it compares, the young/rest approval ratio, policy
-flags and one status; then the main age finding in a sentence and what the run did not
-do, and why. Every word comes from the run's own artifacts.
+The verdict attribute by attribute (which models fail the four-fifths screen, whether
+significantly after Holm, on which groups with their sizes and intervals, and what
+follows), the less discriminatory alternative the run holds (or that it holds none),
+then per model (best AUC first): accuracy with its interval, the screened ratio and
+the groups it compares, the young/rest approval ratio, policy flags and one status;
+the basis of the screen, the main age finding and what the run did not do, and why.
+Every word comes from the run's own artifacts.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from scorelab.report.blocks import (
     bullets,
     finite,
     fmt,
+    fmt_p,
     get,
     interval,
     light,
@@ -26,6 +30,20 @@ from scorelab.report.blocks import (
     text,
 )
 from scorelab.report.context import ReportContext
+from scorelab.report.glossary import BASIS
+from scorelab.report.sections.verdict import (
+    alternative,
+    alternative_sentence,
+    attribute_lines,
+    ratio_text,
+)
+from scorelab.runs.contract import (
+    SCREEN_BELOW,
+    SCREEN_NOT_ASSESSED,
+    SCREEN_PASS,
+    SCREEN_SIGNIFICANT,
+    SCREENS,
+)
 
 __all__ = ["age_finding", "model_status", "overview", "worst_disparity"]
 
@@ -50,35 +68,74 @@ def indirect_flags(ctx: ReportContext, model: str) -> list[str]:
     return [str(f["column"]) for f in ctx.policy_flags(model, direct=False)]
 
 
+def _screen_of(row: dict[str, Any], four_fifths: float) -> str:
+    """A disparity row's screen (a run written before screens: the ratio alone)."""
+    if row.get("screen"):
+        return str(row["screen"])
+    ratio = row.get("worst_approval_ratio")
+    return SCREEN_NOT_ASSESSED if not finite(ratio) else \
+        SCREEN_SIGNIFICANT if float(ratio) < four_fifths else SCREEN_PASS
+
+
+def screened_disparity(ctx: ReportContext, model: str) -> dict[str, Any] | None:
+    """The observed disparity row that decides a model's screen: the worst screen, then
+    the lowest ratio."""
+    rows = [r for r in records(get(ctx.fair_models().get(model), "disparities"))
+            if r.get("outcome") == "observed" and finite(r.get("worst_approval_ratio"))]
+    return min(rows, key=lambda r: (SCREENS.index(_screen_of(r, ctx.four_fifths)),
+                                    float(r["worst_approval_ratio"]))) if rows else None
+
+
 def model_status(ctx: ReportContext, model: str) -> str:
-    """fail: a four-fifths failure or a protected input used directly; warn: a
-    borderline ratio or an input that carries a protected attribute's weight."""
+    """fail: a significant four-fifths failure or a protected input used directly;
+    warn: a ratio below the screen without significance, a borderline ratio, or an
+    input that carries a protected attribute's weight."""
     if ctx.fairness is None:
         return "n/a"
-    worst = worst_disparity(ctx, model)
-    ratio = float(worst["worst_approval_ratio"]) if worst else np.nan
-    if (np.isfinite(ratio) and ratio < ctx.four_fifths) or direct_inputs(ctx, model):
+    row = screened_disparity(ctx, model)
+    screen = _screen_of(row, ctx.four_fifths) if row else SCREEN_NOT_ASSESSED
+    if screen == SCREEN_SIGNIFICANT or direct_inputs(ctx, model):
         return "fail"
-    if (np.isfinite(ratio) and ratio < ctx.four_fifths + BORDERLINE) or \
-            indirect_flags(ctx, model):
+    ratio = float(row["worst_approval_ratio"]) if row else np.nan
+    if screen == SCREEN_BELOW or indirect_flags(ctx, model) or \
+            (np.isfinite(ratio) and ratio < ctx.four_fifths + BORDERLINE):
         return "warn"
-    return "pass" if np.isfinite(ratio) else "n/a"
+    return "pass" if screen == SCREEN_PASS else "n/a"
+
+
+#: A screen as a table cell's light.
+_LIGHT = {SCREEN_SIGNIFICANT: "fail", SCREEN_BELOW: "warn", SCREEN_PASS: "pass"}
 
 
 def _ratio_cell(ctx: ReportContext, model: str) -> tuple[dict[str, str], str]:
-    worst = worst_disparity(ctx, model)
-    if worst is None:
+    row = screened_disparity(ctx, model)
+    if row is None:
         return light("n/a", "not assessed"), "-"
-    ratio = float(worst["worst_approval_ratio"])
-    status = "fail" if ratio < ctx.four_fifths else (
-        "warn" if ratio < ctx.four_fifths + BORDERLINE else "pass")
-    groups = (f"{worst['attribute']}: {worst.get('lowest_group')} vs "
-              f"{worst.get('highest_group')}")
-    return light(status, fmt(ratio, ".2f")), groups
+    screen = _screen_of(row, ctx.four_fifths)
+    p = row.get("p_holm_approval")
+    detail = ratio_text(row["worst_approval_ratio"], ctx.four_fifths) + (
+        f" ({'significant' if screen == SCREEN_SIGNIFICANT else 'not significant'}, "
+        f"{fmt_p(p)})" if screen in (SCREEN_SIGNIFICANT, SCREEN_BELOW) and finite(p) else "")
+    attribute = str(row["attribute"])
+    groups = (f"{attribute}: {_sized(ctx, model, attribute, row.get('lowest_group'))} vs "
+              f"{_sized(ctx, model, attribute, row.get('highest_group'))}")
+    return light(_LIGHT.get(screen, "n/a"), detail), groups
+
+
+def _sized(ctx: ReportContext, model: str, attribute: str, group: Any) -> str:
+    """A group with its size (n) from fairness_by_group."""
+    table = ctx.run.fairness_by_group
+    if table is None or group is None:
+        return str(group)
+    n = table.loc[(table["model"].astype(str) == model) & (table["outcome"] == "observed")
+                  & (table["attribute"].astype(str) == attribute)
+                  & (table["group"].astype(str) == str(group)), "n"]
+    return f"{group} (n = {int(n.iloc[0]):,})" if len(n) else str(group)
 
 
 def _flags_cell(ctx: ReportContext, model: str) -> str:
-    direct, indirect = direct_inputs(ctx, model), indirect_flags(ctx, model)
+    direct = list(dict.fromkeys(direct_inputs(ctx, model)))
+    indirect = list(dict.fromkeys(indirect_flags(ctx, model)))
     parts = ([f"uses {', '.join(direct)}"] if direct else []) + \
         ([f"weight on {', '.join(indirect)}"] if indirect else [])
     return "; ".join(parts) or ("none" if ctx.fairness is not None else "-")
@@ -170,13 +227,21 @@ def overview(ctx: ReportContext) -> Section:
                "groups compared (lowest vs highest approval)"]
     columns += ["young / rest approval"] if has_age else []
     columns += ["policy flags", "status"]
-    blocks: list[dict[str, Any]] = [table(
+    alt = alternative(ctx)
+    lines = attribute_lines(ctx, alt)
+    blocks: list[dict[str, Any]] = []
+    if lines:
+        blocks.append(bullets(lines, title="The verdict, attribute by attribute"))
+    blocks.append(text(alternative_sentence(ctx, alt)))
+    blocks.append(table(
         columns, rows, title="Every model at a glance (best AUC first)",
         align=["left", "left", "right", "left", "left"] + (["right"] if has_age else [])
         + ["left", "left"],
         caption=f"approvals at the study's decision rule; the four-fifths ratio is the "
-                f"lowest group's approval rate over the highest group's (fails below "
-                f"{fmt(ctx.four_fifths, 'g')})")]
+                f"lowest group's approval rate over the highest group's (below "
+                f"{fmt(ctx.four_fifths, 'g')}: significant or not after Holm across models "
+                f"and attributes); n is the group's size"))
+    blocks.append(text(BASIS["four-fifths"]))
     finding = age_finding(ctx)
     if finding:
         blocks.append(text(finding))
@@ -187,9 +252,12 @@ def overview(ctx: ReportContext) -> Section:
     n_warn = sum(s == "warn" for s in statuses.values())
     best = ctx.order[0]
     summary = (f"{len(ctx.order)} models compared on {ctx.population_words}. The most "
-               f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} model(s) "
-               f"fail (a four-fifths failure on "
-               f"{', '.join(ctx.attributes) or 'an audited attribute'} or a protected input "
-               f"used directly), {n_warn} borderline or flagged, "
-               f"{sum(s == 'pass' for s in statuses.values())} pass.")
+               f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} "
+               f"model(s) fail (a significant four-fifths failure on "
+               f"{', '.join(ctx.attributes) or 'an audited attribute'}, or a protected input "
+               f"used directly), {n_warn} are below the screen without significance, "
+               f"borderline or flagged, {sum(s == 'pass' for s in statuses.values())} pass. "
+               + (f"A less discriminatory alternative is in the run: {alt.model}."
+                  if alt is not None else "The run holds no less discriminatory alternative "
+                  "as accurate as the best model."))
     return Section("summary", "Summary for the auditor", summary, blocks)
