@@ -362,7 +362,8 @@ def _decomposition_parts(sums: np.ndarray, cols: dict[str, int], k: int,
     return {"total": total, "true_risk": true_risk, "response_beyond_true_risk": response,
             "label_bias": label, "residual": total - true_risk - response - label,
             "slope": b, "map": own, "map_refit": other, "warranted": warranted,
-            "missed": missed, "composition": composition}
+            "missed": missed, "composition": composition,
+            "response_beyond_missed": response - missed}
 
 
 def _weighted_sums(X: np.ndarray, replicates: int, seed: int,
@@ -582,19 +583,24 @@ def age_gap_decomposition(points: Any, young: Any, true_pd: Any,
     if sums.shape[0] > 1:
         z = float(norm.ppf(0.5 + level / 2))
         key = "response_beyond_true_risk"
-        fitted = [key, "residual"] + (["label_bias"] if "BD" in cols else [])
+        fitted = [key, "residual", "response_beyond_missed"] + (
+            ["label_bias"] if "BD" in cols else [])
         fixed = {"S": parts["map"][0], "D": parts["map"][0] - parts["map_refit"][0],
                  "b": point["slope"]}
         spread = {p: _fold_spread(X, cols, k, folds, p, fixed,
                                   float(np.nanvar(parts[p][1:], ddof=1))) for p in fitted}
         train, by_fold = spread[key]
         intervals = {}
-        for p in DECOMPOSITION_PARTS:
+        for p in (*DECOMPOSITION_PARTS, "response_beyond_missed"):
             fit = spread[p][0] if p in spread else 0.0
             se = float(np.sqrt(np.nanvar(parts[p][1:], ddof=1) + fit))
             intervals[p] = [point[p] - z * se, point[p] + z * se]
         intervals["proxy"] = intervals["response_beyond_true_risk"]
         estimable = {"total": True, "true_risk": True, "residual": True, **available}
+        # how far the twin-based part is from what true risk alone gives, with its own
+        # interval (the two share the citizens): what a model that ignores age is held to
+        out["response_beyond_missed"] = point["response_beyond_missed"] \
+            if available["proxy"] else None
         out["intervals"] = intervals
         out["distinguishable_from_zero"] = {
             p: bool(estimable.get(p, True) and (lo > 0 or hi < 0))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -181,10 +181,21 @@ def _decomposition_checks(scenario: str, model: str, d: dict[str, Any],
                           lambda v, lo, hi, m=missed: 0 < lo <= m)
     else:
         expected, rule = "interval covers 0", _covers(0.0)
-    rows = [_row(scenario, model, d, "response_beyond_true_risk",
-                 "response to age through the inputs, beyond true risk (twins)",
-                 f"age path: {path_words}; age difference in risk: {missed:+.1f} points"
-                 + ("" if legit else " (none)"), missed, expected, rule)]
+    row = _row(scenario, model, d, "response_beyond_true_risk",
+               "response to age through the inputs, beyond true risk (twins)",
+               f"age path: {path_words}; age difference in risk: {missed:+.1f} points"
+               + ("" if legit else " (none)"), missed, expected, rule)
+    beyond = (d.get("intervals") or {}).get("response_beyond_missed")
+    if use == "ignores" and beyond is not None and row.recovered is not None:
+        # the missed risk is measured on the same citizens: rate the difference with its
+        # own interval, shown around the part (the part's own interval ignores that the
+        # two share their noise)
+        half = (beyond[1] - beyond[0]) / 2
+        low, high = row.recovered - half, row.recovered + half
+        row = replace(row, low=low, high=high, passed=bool(low <= missed <= high),
+                      expected=f"interval of the difference from {missed:+.1f} covers 0 "
+                               "(the model uses none of the path's inputs)")
+    rows = [row]
     # The labels' own young/rest gap, measured on the population: a bias aimed at another
     # group (say the minority) still reaches the young as far as the two overlap.
     gap = truth["label_gap_logit"] * b
