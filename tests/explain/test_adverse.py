@@ -22,6 +22,8 @@ import pandas as pd
 import pytest
 
 from scorelab.config import config_from_dict
+from scorelab.data.synthetic import SCHEMA, generate_population, solve_intercept
+from scorelab.engine import make_folds
 from scorelab.explain.adverse import (
     METHOD_APPROVED,
     METHOD_POINTS,
@@ -37,10 +39,8 @@ from scorelab.explain.fidelity import (
     terms_reproduce_truth,
     true_terms,
 )
-from scorelab.data.synthetic import SCHEMA, generate_population, solve_intercept
 from scorelab.fairness.age_rule import age_rule
 from scorelab.runs.contract import AdverseAction, AgeRule
-from scorelab.engine import make_folds
 from scorelab.study.runner import run_study
 from tests.conftest import ROOT
 
@@ -275,7 +275,7 @@ def test_the_age_rule_margin_has_an_interval_that_tells_noise_from_a_difference(
 
 
 def test_counterfactuals_turn_the_decision_with_actionable_inputs_only(study, adverse):
-    result, cutoffs, _ = study
+    _, cutoffs, _ = study
     recourse = adverse.recourse
     catalogue = adverse.summary["codes"]
     for model, rows in recourse.groupby("model"):
@@ -407,7 +407,7 @@ def test_additive_recourse_is_exhaustive_and_its_proof_holds():
                 assert points(at_best)[0] == pytest.approx(cf.bound[i], abs=1e-9)
         else:
             assert cf.status[i] == "found", i
-            size = int((cf.columns[i] != None).sum())  # noqa: E711
+            size = int((cf.columns[i] != None).sum())
             assert (size, cf.cost[i]) == pytest.approx(best), i
             assert cf.new_score[i] >= cutoff
 
@@ -435,8 +435,14 @@ def test_true_terms_reproduce_the_generator_and_refuse_another_truth(study):
     config = config_from_dict({"population": {"n_citizens": 2000}, "seed": 1})
     population = generate_population(config.population, config.seed)
     terms = true_terms(population.frame, config.population)
-    assert list(terms.columns) == ["latent_reliability", "debt_to_income", "age"]
+    numeric = [c for c in population.features
+               if pd.api.types.is_numeric_dtype(population.frame[c])]
+    assert list(terms.columns) == ["latent_reliability", *numeric, "age"]
     assert terms_reproduce_truth(population.frame, terms)
+    # the inputs name most of the latent term: what is left has a smaller spread
+    latent = -config.population.risk_signal * population.frame["latent_reliability"]
+    assert terms["latent_reliability"].std() < 0.6 * latent.std()
+    assert terms["bill_payment_regularity"].std() > 0.2  # an indicator of reliability
     planted = study[0].population.frame
     assert not terms_reproduce_truth(planted, true_terms(planted, config.population))
 
@@ -486,15 +492,19 @@ def test_additive_terms_rank_points_below_the_best_attainable(study):
     assert terms[:, j].min() == pytest.approx(slope * -1500 * X["debt_to_income"].min())
 
 
-def test_fidelity_counts_only_citizens_whose_true_top_term_can_be_named():
+def test_fidelity_counts_every_citizen_whose_top_nameable_term_the_model_may_name():
     terms = pd.DataFrame({"latent_reliability": [0.0, 0.0, 2.0, 0.0, -1.0],
-                          "debt_to_income": [1.0, 1.0, 0.0, 0.0, -1.0],
-                          "age": [0.0, 0.0, 0.0, 1.5, -1.0]})
+                          "debt_to_income": [1.0, 1.0, -0.5, 0.0, -1.0],
+                          "age": [0.0, 0.0, -0.8, 1.5, -1.0]})
     declined = np.array([True, True, True, True, False])
     first = np.array(["debt_to_income", "income", "late_payments", "debt_to_income", ""],
                      dtype=object)
     out = reason_fidelity(first, terms, declined, ~declined,
                           ["debt_to_income", "income", "late_payments"])
-    # counted: citizens 0 and 1 (top term debt); 2 is latent, 3 is age (barred)
-    assert out["n_counted"] == 2 and out["fidelity"] == 0.5
-    assert out["share_not_nameable"] == 0.5
+    # the latent remainder is not ranked: citizen 2 counts, with debt as the top term;
+    # citizen 3's top term is age, which the model may not name
+    assert out["n_counted"] == 3 and out["fidelity"] == pytest.approx(1 / 3)
+    assert out["share_not_nameable"] == 0.25
+    assert out["share_latent_largest"] == 0.25  # citizen 2: the latent term is larger
+    low, high = out["interval"]
+    assert 0 < low < 1 / 3 < high < 1
