@@ -14,7 +14,8 @@ from scorelab.report.blocks import Section, bullets, table
 
 __all__ = ["BASIS", "GLOSSARY", "glossary_for", "glossary_section"]
 
-#: The basis of each screen, one sentence each (page one says them).
+#: The basis of each screen, one sentence each, by the words that show the report
+#: applies it (page one says the first).
 BASIS = {
     "four-fifths": (
         "The four-fifths rule (a group's approval rate below 80% of the most approved "
@@ -23,7 +24,7 @@ BASIS = {
         "disparate impact: a ratio below it calls for review, and is a finding only when "
         "it is more than chance (here a two-proportion test, Holm-corrected across every "
         "model and attribute)."),
-    "62+": (
+    "age rule": (
         "Regulation B (12 CFR 1002.6(b)(2)) lets a scoring system use age only if an "
         "applicant aged 62 or older is not assigned a negative factor or value for it; "
         "the age rule checks that each model's age contribution does not put the 62+ "
@@ -91,5 +92,6 @@ def glossary_section(said: str) -> Section:
         blocks.append(bullets(bases, title="The basis of each screen"))
     blocks.append(table(["term", "meaning"], [[t, m] for t, m in terms.items()],
                         title="Terms", align=["left", "left"]))
-    return Section("glossary", "Glossary", f"The {len(terms)} terms this report uses, and "
-                   "why each screen is applied.", blocks)
+    why = ", and why each screen it applies is used" if bases else ""
+    return Section("glossary", "Glossary", f"The {len(terms)} terms this report uses{why}.",
+                   blocks)

@@ -143,16 +143,15 @@ def _society(ctx: ReportContext) -> list[dict[str, Any]]:
     if by_group:
         frame = pd.DataFrame(by_group)
         ctx.add_table("society_scale_by_group", frame)
-        wide = frame.pivot_table(index=["attribute", "group"], columns="model",
-                                 values="share", aggfunc="first", sort=False, dropna=False)
+        share = frame.set_index(["attribute", "group", "model"])["share"]
         sizes = frame.drop_duplicates(["attribute", "group"]).set_index(
             ["attribute", "group"])["n"]
-        shown = [m for m in ctx.order if m in wide.columns]
+        shown = [m for m in ctx.order if m in set(frame["model"])]
         rows = []
-        for a, g in wide.index:
+        for a, g in dict.fromkeys(zip(frame["attribute"], frame["group"], strict=True)):
             n = sizes.get((a, g))
             cells = ([f"withheld (n = {fmt(n, ',.0f')})"] * len(shown)
-                     if ctx.withheld(n) else [pct(wide.at[(a, g), m]) for m in shown])
+                     if ctx.withheld(n) else [pct(share.get((a, g, m))) for m in shown])
             rows.append([a, g, fmt(n, ",.0f"), *cells])
         caption = (f"groups of fewer than {ctx.min_group_size} are withheld, as in the "
                    "fairness tables" if ctx.min_group_size else None)
