@@ -75,7 +75,10 @@ async def timed(client: httpx.AsyncClient, url: str) -> tuple[float, bool]:
     try:
         response = await client.get(url)
         ok = response.status_code == 200
-    except httpx.HTTPError:
+        if not ok:
+            print(f"  {response.status_code} {url}: {response.text[:200]}", flush=True)
+    except httpx.HTTPError as exc:
+        print(f"  {type(exc).__name__} {url}", flush=True)
         ok = False
     return time.perf_counter() - start, ok
 
@@ -92,12 +95,23 @@ def whatif_urls(run_id: str, citizens: np.ndarray, rng: np.random.Generator) -> 
     for i, cid in enumerate(citizens):
         model = ("scorecard", "lightgbm")[i % 2]
         edits = (f"set.late_payments={int(rng.integers(0, 8))}"
-                 f"&set.utilisation={rng.uniform(0.05, 0.95):.2f}")
+                 f"&set.utilisation={rng.uniform(0.2, 0.8):.2f}")
         urls.append(f"/api/runs/{run_id}/citizens/{cid}/whatif?model={model}&{edits}")
     return urls
 
 
-async def main_async(base: str, run_id: str, other: str, pid: int, n: int) -> None:
+def first_of_each_fold(run_dir: Path, model: str) -> list[int]:
+    """One citizen held out by each fold of ``model`` (first repeat)."""
+    import pandas as pd
+
+    pred = pd.read_parquet(run_dir / "predictions.parquet",
+                           columns=["citizen_id", "model", "fold", "repeat"])
+    mine = pred[(pred["model"].astype(str) == model) & (pred["repeat"] == 0)]
+    return [int(c) for c in mine.groupby("fold")["citizen_id"].first()]
+
+
+async def main_async(base: str, folder: Path, run_id: str, other: str, pid: int,
+                     n: int) -> None:
     rng = np.random.default_rng(0)
     limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
@@ -105,15 +119,15 @@ async def main_async(base: str, run_id: str, other: str, pid: int, n: int) -> No
         warm = [f"/runs/{run_id}", f"/runs/{run_id}/cutoffs?model=lightgbm",
                 f"/runs/{run_id}/slicer",
                 f"/compare/{run_id}/{other}?model=lightgbm&model_b=scorecard"]
-        for cid in range(5):  # one citizen per fold: each fold model loaded once
-            for model in ("scorecard", "lightgbm"):
+        for model in ("scorecard", "lightgbm"):  # a citizen of every fold: each fold
+            for cid in first_of_each_fold(folder / run_id, model):  # model loads once
                 warm.append(f"/api/runs/{run_id}/citizens/{cid}/whatif?model={model}")
         for url in warm:
             _, ok = await timed(client, url)
             assert ok, url
         print(f"warm-up (fold models, rankings, population): "
-              f"{time.perf_counter() - start:.1f} s; server RSS {rss_mib(pid):.0f} MiB",
-              flush=True)
+              f"{time.perf_counter() - start:.1f} s; server RSS {rss_mib(pid):.0f} MiB; "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
         print(f"{'phase':<28}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}"
               f"{'wall s':>9}")
         citizens = rng.choice(n, CONCURRENT, replace=False)
@@ -164,7 +178,8 @@ def main(n: int = 20_000, runs_dir: str | None = None) -> None:
         print(server.stdout.readline().strip(), flush=True)
         print(f"{n:,} citizens, models {', '.join(m['name'] for m in MODELS)}; "
               f"{os.cpu_count()} cores", flush=True)
-        asyncio.run(main_async(f"http://127.0.0.1:{port}", run_id, run_id, server.pid, n))
+        asyncio.run(main_async(f"http://127.0.0.1:{port}", folder, run_id, run_id, server.pid,
+                               n))
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=10)

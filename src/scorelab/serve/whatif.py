@@ -110,25 +110,28 @@ class AgePath:
 
 @dataclass
 class Outcome:
-    """A what-if's answer: the letter of the edited applicant and its change."""
+    """A what-if's answer: the letter of the edited applicant and its change from the
+    original decision (as the run recorded it, or the unedited row's score)."""
 
     letter: Letter
-    original: Letter
+    original_score: float
+    original_approved: bool
     edits: dict[str, str]
 
     @property
     def delta(self) -> float:
-        return float(self.letter.score - self.original.score)
+        return float(self.letter.score - self.original_score)
 
     def as_dict(self) -> dict[str, Any]:
         letter = self.letter
         return {"score": round(letter.score), "score_exact": letter.score,
                 "category": letter.category, "approved": letter.approved,
                 "decision": "approved" if letter.approved else "declined",
-                "cutoff": letter.cutoff, "original_score": round(self.original.score),
-                "original_approved": self.original.approved,
-                "delta": round(self.delta, 2), "flipped": letter.approved !=
-                self.original.approved, "explained_by": letter.source,
+                "cutoff": letter.cutoff, "original_score": round(self.original_score),
+                "original_approved": self.original_approved,
+                "delta": round(self.delta, 2),
+                "flipped": letter.approved != self.original_approved,
+                "explained_by": letter.source,
                 "reasons": [_reason(r) for r in letter.reasons],
                 "favourable": [_reason(r) for r in letter.favourable],
                 "note": letter.note, "edits": self.edits}
@@ -237,6 +240,8 @@ class Workbench:
             OrderedDict()
         self._letters: OrderedDict[tuple[str, str, int], Letter] = OrderedDict()
         self._specs: dict[tuple[str, str], list[InputSpec]] = {}
+        self._checked: dict[tuple[str, str], pd.DataFrame] = {}
+        self._decisions: dict[tuple[str, str], pd.DataFrame] = {}
         self._paths: dict[str, AgePath | None] = {}
         self._flips: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -263,6 +268,17 @@ class Workbench:
         except DataError as exc:
             raise NotFound(str(exc)) from None
 
+    def checked(self, run_id: str, model: str) -> pd.DataFrame:
+        """The run's citizens as the model's inputs, checked and typed (kept)."""
+        key = (run_id, model)
+        if key not in self._checked:
+            run = self._run_of(run_id)
+            frame, _ = self.population(run_id)
+            self._checked[key] = check_applicants(
+                frame, run.model_manifest(model).inputs,
+                f"run directory '{run.run_dir}': population.parquet")
+        return self._checked[key]
+
     def catalogue(self, run: RunData, columns: list[str]) -> Catalogue:
         return catalogue_for(Explain.model_validate(run.config["explain"]).reasons, columns,
                              run.study.population.source == "synthetic")
@@ -274,8 +290,7 @@ class Workbench:
             return self._specs[key]
         run = self._run_of(run_id)
         manifest = run.model_manifest(model)
-        frame, _ = self.population(run_id)
-        X = check_applicants(frame, manifest.inputs, "population")
+        X = self.checked(run_id, model)
         catalogue = self.catalogue(run, [c.name for c in manifest.inputs])
         specs = []
         for column in manifest.inputs:
@@ -336,8 +351,7 @@ class Workbench:
                                 "citizen needs the fold model that held them out")
             fitted = load_model(run.run_dir / manifest.folds[f"r0f{fold}"])
             frame, _ = self.population(run_id)
-            X = check_applicants(frame, manifest.inputs, f"run directory '{run.run_dir}': "
-                                 "population.parquet")
+            X = self.checked(run_id, model)
             held_out = self._held_out(run, model, frame)
             train = np.flatnonzero(held_out != fold)
             # the background explain_fold_rows draws: the fold's training rows, seed + fold
@@ -363,25 +377,26 @@ class Workbench:
     # ------------------------------------------------------------------ cases
     def citizen(self, run_id: str, model: str, citizen_id: int) -> Case:
         """A citizen of the run, with the fold that held them out (NotFound: no such id)."""
-        run = self._run_of(run_id)
         frame, where = self.population(run_id)
         position = where.get(citizen_id)
         if position is None:
             ids = frame["citizen_id"]
             raise NotFound(f"citizen {citizen_id} is not in run '{run_id}' (citizen ids "
                            f"{ids.min()}-{ids.max()})")
-        pred = run.predictions
-        row = pred[(pred["model"].astype(str) == model) & (pred["repeat"] == 0)
-                   & (pred["citizen_id"] == citizen_id)]
-        return Case(run_id, model, frame.iloc[[position]], citizen_id, int(row["fold"].iloc[0]))
+        fold = int(self.decisions(run_id, model).at[citizen_id, "fold"])
+        return Case(run_id, model, frame.iloc[[position]], citizen_id, fold)
 
     def applicant(self, run_id: str, model: str, row: pd.DataFrame) -> Case:
         """A new applicant (a one-row frame), scored by the final model."""
         return Case(run_id, model, row.reset_index(drop=True))
 
     def letter(self, case: Case) -> Letter:
-        """The case's letter exactly as ``scorelab explain`` gives it (kept for citizens)."""
-        run = self._run_of(case.run_id)
+        """The case's letter exactly as ``scorelab explain`` gives it (kept for citizens).
+
+        A declined citizen of the audit sample gets the study's own letter (its reasons
+        and recourse as written); anyone else the on-demand letter of the fold model that
+        held them out, with that model, background and ranking kept ready (the tests
+        hold it equal to :func:`explain_citizen`, reason by reason)."""
         if case.citizen_id is None:
             return self.outcome(case, {}, set()).letter
         key = (case.run_id, case.model, case.citizen_id)
@@ -389,12 +404,44 @@ class Workbench:
             if key in self._letters:
                 self._letters.move_to_end(key)
                 return self._letters[key]
-        letter = explain_citizen(run, case.citizen_id, case.model)
+        run = self._run_of(case.run_id)
+        if self._audited_decline(run, case):
+            letter = explain_citizen(run, case.citizen_id, case.model)
+        else:
+            ready = self._fold(case.run_id, case.model, case.fold)
+            letter = self._letter(ready, self.edited(case, {}, set()), case.citizen_id,
+                                  recorded=self._recorded(run, case))
         with self._lock:
             self._letters[key] = letter
             while len(self._letters) > 256:
                 self._letters.popitem(last=False)
         return letter
+
+    def decisions(self, run_id: str, model: str) -> pd.DataFrame:
+        """The model's first-repeat predictions indexed by citizen id (kept): a request
+        looks one citizen up without scanning the whole table."""
+        key = (run_id, model)
+        if key not in self._decisions:
+            pred = self._run_of(run_id).predictions
+            mine = pred[(pred["model"].astype(str) == model) & (pred["repeat"] == 0)]
+            self._decisions[key] = mine[["citizen_id", "fold", "score", "category",
+                                         "approved"]].set_index("citizen_id")
+        return self._decisions[key]
+
+    def _recorded(self, run: RunData, case: Case) -> dict[str, Any]:
+        """The citizen's decision as predictions.parquet records it."""
+        row = self.decisions(case.run_id, case.model).loc[case.citizen_id]
+        return {"score": float(row["score"]), "category": str(row["category"]),
+                "approved": bool(row["approved"])}
+
+    def _audited_decline(self, run: RunData, case: Case) -> bool:
+        """A declined citizen whose letter the study wrote (the audit sample)."""
+        expl = run.explanations
+        if expl is None or not (run.run_dir / "adverse_reasons.parquet").is_file():
+            return False
+        mine = expl[(expl["citizen_id"] == case.citizen_id)
+                    & (expl["model"].astype(str) == case.model)]
+        return not mine.empty and not self._recorded(run, case)["approved"]
 
     def edited(self, case: Case, edits: Mapping[str, str], unlocked: set[str]
                ) -> pd.DataFrame:
@@ -446,24 +493,33 @@ class Workbench:
         return X
 
     def outcome(self, case: Case, edits: Mapping[str, str], unlocked: set[str]) -> Outcome:
-        """The letter of the edited case, by the same model as its original letter."""
+        """The letter of the edited case, by the same model as its original letter, and
+        its change from the original decision."""
         ready = self._fold(case.run_id, case.model, case.fold)
         X = self.edited(case, edits, unlocked)
         letter = self._letter(ready, X, case.who)
-        if case.citizen_id is None:
-            original = letter if not edits else self._letter(
-                ready, self.edited(case, {}, set()), case.who)
-        else:
-            original = self.letter(case)
-        return Outcome(letter, original, dict(edits))
+        if case.citizen_id is not None:
+            recorded = self._recorded(self._run_of(case.run_id), case)
+            return Outcome(letter, recorded["score"], recorded["approved"], dict(edits))
+        if not edits:
+            return Outcome(letter, letter.score, letter.approved, {})
+        scale = scale_of(ready.run)
+        p = ready.model.predict_proba(self.edited(case, {}, set()))[:, 1]
+        points = float(scale.points(p)[0])
+        return Outcome(letter, points, bool(points >= letter.cutoff), dict(edits))
 
-    def _letter(self, ready: _Fold, X: pd.DataFrame, who: Any) -> Letter:
+    def _letter(self, ready: _Fold, X: pd.DataFrame, who: Any,
+                recorded: dict[str, Any] | None = None) -> Letter:
         """A letter of one row by ``ready``'s model, ranked as ``scorelab explain`` ranks
-        an on-demand letter (both sides the same way)."""
+        an on-demand letter (both sides the same way); ``recorded``: the decision as the
+        run recorded it (an unedited citizen), else the model scores the row now."""
         run, scale = ready.run, scale_of(ready.run)
-        p = float(ready.model.predict_proba(X)[:, 1][0])
-        points = float(scale.points(np.array([p]))[0])
         cutoff = float(run.metrics["models"][ready.name]["decision"]["cutoff_score"])
+        if recorded is None:
+            p = float(ready.model.predict_proba(X)[:, 1][0])
+            points = float(scale.points(np.array([p]))[0])
+            recorded = {"score": points, "approved": bool(points >= cutoff),
+                        "category": str(scale.category(np.array([points]))[0])}
         explanation = ready.explain(X)
         rows = explanations_table(np.array([who], dtype=object), ready.name, ready.family,
                                   explanation, X, None)
@@ -473,9 +529,8 @@ class Workbench:
         against, favour = ranking.both_sides(ready.model, X, explanation)
         reasons = _reasons(against, ranking, X, sources, scale.factor, 1.0)
         favourable = _reasons(favour, ranking, X, sources, scale.factor, -1.0)
-        return Letter(rows, ready.name, who, points,
-                      str(scale.category(np.array([points]))[0]), bool(points >= cutoff),
-                      cutoff, ready.source, scale.factor, reasons=reasons,
+        return Letter(rows, ready.name, who, recorded["score"], recorded["category"],
+                      recorded["approved"], cutoff, ready.source, scale.factor, reasons=reasons,
                       favourable=favourable, reference=ranking.reference_words,
                       note=None if reasons else "no input raised the risk above the "
                                                 "reference (no adverse factor)")
