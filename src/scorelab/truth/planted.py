@@ -193,8 +193,9 @@ def _decomposition_checks(scenario: str, model: str, d: dict[str, Any],
         half = (beyond[1] - beyond[0]) / 2
         low, high = row.recovered - half, row.recovered + half
         row = replace(row, low=low, high=high, passed=bool(low <= missed <= high),
-                      expected=f"interval of the difference from {missed:+.1f} covers 0 "
-                               "(the model uses none of the path's inputs)")
+                      expected=f"interval covers {missed:+.1f} (the model uses none of "
+                               "the path's inputs; the interval of its difference from "
+                               "that value, measured on the same citizens)")
     rows = [row]
     # The labels' own young/rest gap, measured on the population: a bias aimed at another
     # group (say the minority) still reaches the young as far as the two overlap.
