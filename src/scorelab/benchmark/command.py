@@ -134,8 +134,9 @@ def _conclude(config: BenchmarkConfig, folder: Path, outcomes: list[CellOutcome]
 
 
 def compute_statistics(config: BenchmarkConfig, results: pd.DataFrame,
-                       cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every cross-dataset statistic of the benchmark, JSON-ready."""
+                       cells: list[dict[str, Any]], figures: bool = True) -> dict[str, Any]:
+    """Every cross-dataset statistic of the benchmark, JSON-ready (with ``figures``, the
+    CD diagrams and the Pareto chart as inline SVG for the report)."""
     st = config.statistics
     rankings = all_rankings(results, list(st.metrics), st.alpha, st.posthoc) \
         if not results.empty else {}
@@ -154,10 +155,11 @@ def compute_statistics(config: BenchmarkConfig, results: pd.DataFrame,
         fair = [r for n, r in rankings.items() if METRICS[n].fairness]
         if fair:
             front = pareto_front(first, fair[0])
-            pareto_svg = pareto_ranks_svg(as_dict[accuracy_name], as_dict[fair[0].metric],
-                                          front)
-    for name, r in as_dict.items():
-        r["svg"] = cd_diagram_svg(r, st.alpha)
+            if figures:
+                pareto_svg = pareto_ranks_svg(as_dict[accuracy_name],
+                                              as_dict[fair[0].metric], front)
+    for r in as_dict.values():
+        r["svg"] = cd_diagram_svg(r, st.alpha) if figures else None
     versus = (against_control(results, config.control, accuracy, st.rope, st.alpha,
                               st.bayes_samples) if not results.empty else pd.DataFrame())
     wtl = win_tie_loss(results, config.control, st.alpha) if not results.empty else \

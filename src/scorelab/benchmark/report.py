@@ -119,12 +119,21 @@ def headline(stats: dict[str, Any]) -> list[str]:
         fr_ranks = ranking["average_ranks"]
         if best not in fr_ranks:
             continue
-        fairest = min(fr_ranks, key=fr_ranks.get)
+        top = min(fr_ranks.values())
+        fairest = [m for m, r in fr_ranks.items() if np.isclose(r, top)]
         tau = stats["kendall"].get(ranking["metric"])
         tau_text = (f"; Kendall's tau between the {first['label']} and this ranking is "
                     f"{tau['tau']:.2f}" if tau else "")
-        where = ("and ranks best there too" if fairest == best else
-                 f"and {fairest} ranks best ({fr_ranks[fairest]:.2f})")
+        if len(fairest) == len(fr_ranks):
+            where = "(every family ties there)"
+        elif fairest == [best]:
+            where = "and ranks best there too"
+        elif best in fairest:
+            others = ", ".join(m for m in fairest if m != best)
+            where = f"and shares the best rank with {others}"
+        else:
+            where = f"and {', '.join(fairest)} rank{'s' if len(fairest) == 1 else ''} best " \
+                    f"({top:.2f})"
         lines.append(f"At what fairness cost: on the {ranking['label']}, {best} ranks "
                      f"{fr_ranks[best]:.2f} of {len(fr_ranks)} {where}{tau_text}.")
     if n_sets < stats["few_datasets"]:

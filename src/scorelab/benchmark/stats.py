@@ -83,10 +83,17 @@ def _pairwise_wilcoxon(goodness: np.ndarray) -> np.ndarray:
         if np.allclose(diff, 0):
             raw.append(1.0)
             continue
+        # The exact null distribution without zeros or ties; else the normal
+        # approximation with scipy's tie correction (scipy's own fallback for ties, a
+        # permutation test, takes half a minute a pair).
+        size = np.abs(diff)
+        exact = bool(np.all(size > 0) and len(np.unique(size)) == len(size))
         with warnings.catch_warnings():  # few datasets: scipy warns about the normal
-            warnings.simplefilter("ignore")  # approximation it then avoids
+            warnings.simplefilter("ignore")  # approximation
             raw.append(float(stats.wilcoxon(goodness[:, a], goodness[:, b],
-                                            zero_method="zsplit").pvalue))
+                                            zero_method="zsplit",
+                                            method="exact" if exact else "asymptotic"
+                                            ).pvalue))
     adjusted = holm(np.asarray(raw)) if raw else np.asarray([])
     out = np.ones((k, k))
     for (a, b), p in zip(pairs, adjusted, strict=True):
