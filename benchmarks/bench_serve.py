@@ -113,7 +113,8 @@ def first_of_each_fold(run_dir: Path, model: str) -> list[int]:
 async def main_async(base: str, folder: Path, run_id: str, other: str, pid: int,
                      n: int) -> None:
     rng = np.random.default_rng(0)
-    limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
+    limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT,
+                          keepalive_expiry=20)  # under the server's 30 s
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
         start = time.perf_counter()
         warm = [f"/runs/{run_id}", f"/runs/{run_id}/cutoffs?model=lightgbm",

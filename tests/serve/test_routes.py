@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from markupsafe import escape
 
 from scorelab.applicants.explain import explain_citizen
 from scorelab.runs import load_run
@@ -58,6 +59,7 @@ def test_citizen_page_is_the_explain_letter(client, runs_dir, run_id):
     for reason in letter.reasons:
         assert reason.text in page.text
     assert letter.source in page.text
+    assert str(escape(letter.text())) in page.text  # word for word, as explain prints it
 
 
 def test_whatif_edit_moves_the_score_and_says_by_how_much(client, run_id):

@@ -46,7 +46,7 @@ from scorelab.report.render import render_html, report_data
 from scorelab.runs.reader import RunData
 from scorelab.serve.catalog import NotFound, RunsFolder
 from scorelab.serve.views import cutoff_view, decision_flips, proposal_yaml, slice_view
-from scorelab.serve.whatif import FLIP_SAMPLE, Case, Sweep, Workbench, parse_edits
+from scorelab.serve.whatif import FLIP_SAMPLE, Case, Outcome, Sweep, Workbench, parse_edits
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
 
@@ -305,8 +305,9 @@ def case_view(server: _Server, request: Request) -> Response:
     edits, unlocked = _edits(server, request, case)
     original = bench.letter(case)
     outcome, error = None, None
-    try:
-        outcome = bench.outcome(case, edits, unlocked)
+    try:  # unedited: the letter itself (one explanation per page, not two)
+        outcome = bench.outcome(case, edits, unlocked) if edits or unlocked else \
+            Outcome(original, original.score, original.approved, {})
     except ScorelabError as exc:
         error = str(exc)
     fields = []

@@ -20,6 +20,9 @@ __all__ = ["INSTALL_HINT", "check_port", "host_warning", "is_loopback", "serve"]
 INSTALL_HINT = "scorelab serve needs the serve extra: pip install 'scorelab[serve]'"
 #: Seconds open connections get to finish after Ctrl-C (the issue asks for 2 in all).
 GRACE = 1
+#: Seconds an idle connection stays open: a browser (or a client's pool) that waits
+#: between two requests finds its connection still there (uvicorn's default is 5).
+KEEP_ALIVE = 30
 
 
 def is_loopback(host: str) -> bool:
@@ -85,7 +88,8 @@ def serve(runs_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
     app = create_app(runs_dir, allowed_hosts=hosts)
     config = uvicorn.Config(app, host=host.strip("[]"), port=port, log_level="warning",
                             access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=GRACE, server_header=False)
+                            timeout_graceful_shutdown=GRACE, server_header=False,
+                            timeout_keep_alive=KEEP_ALIVE)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     ready = (f"scorelab serve: http://{shown}:{port}/ over {Path(runs_dir)} (read-only); "
              "Ctrl-C stops it")

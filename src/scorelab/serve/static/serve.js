@@ -26,19 +26,20 @@ function evidenceLink() {
   link.href = url.pathname + url.search;
 }
 
-let pending = null;
+const pending = {};  // one request in flight per target: a newer edit cancels an older one
 async function refresh(form, target) {
   const params = formQuery(form);
   const page = window.location.pathname + "?" + params.toString();
   history.replaceState(null, "", page);
   evidenceLink();
-  if (pending) pending.abort();
-  pending = new AbortController();
+  if (pending[target]) pending[target].abort();
+  const controller = new AbortController();
+  pending[target] = controller;
   const box = document.getElementById(target);
   box.classList.add("busy");
   try {
     const answer = await fetch(form.dataset.fragmentUrl + "?" + params.toString(),
-                               {signal: pending.signal, headers: {"Accept": "text/html"}});
+                               {signal: controller.signal, headers: {"Accept": "text/html"}});
     box.innerHTML = await answer.text();
     document.dispatchEvent(new CustomEvent("scorelab:updated", {detail: target}));
   } catch (err) {
