@@ -4,9 +4,11 @@ The 'all' scenario (every cause planted, label bias on the young), the scorecard
 LightGBM trained once on a training draw (and once on the true outcome); DRAWS new
 populations of N citizens (new seeds, same causal model) get their intervals exactly as a
 run computes them; each is set against the population value of a REF-citizen draw.
-Prints coverage per statistic (aim: 0.93-0.97) and the mean interval width.
+Prints coverage per statistic (aim: 0.93-0.97) with its Monte Carlo standard error and
+the mean interval width; every 10 draws it prints the running coverage and writes the
+rows so far to OUT (default coverage_rows.csv), so a long run can be stopped and read.
 
-Run: .venv/bin/python benchmarks/bench_coverage.py [DRAWS] [N] [REF]
+Run: .venv/bin/python benchmarks/bench_coverage.py [DRAWS] [N] [REF] [OUT]
 """
 
 from __future__ import annotations
@@ -14,23 +16,50 @@ from __future__ import annotations
 import sys
 import time
 
-from scorelab.study.scenarios import interval_coverage
-from scorelab.truth.coverage import coverage_summary
+import numpy as np
+import pandas as pd
+
+from scorelab.data.synthetic import SCHEMA
+from scorelab.study.plan import Plan
 from scorelab.study.scenarios import scenario_configs
+from scorelab.truth.coverage import coverage_summary, interval_coverage
 
 
-def main(draws: int, n: int, ref: int) -> None:
-    config = scenario_configs(["all"])["all"]
-    start = time.perf_counter()
-    rows = interval_coverage(config, draws=draws, n_citizens=n, reference_citizens=ref)
+def _report(rows: pd.DataFrame) -> str:
+    """Coverage per statistic with its Monte Carlo standard error sqrt(p (1 - p) / n)."""
     summary = coverage_summary(rows)
+    summary["mc_se"] = np.sqrt(summary["coverage"] * (1 - summary["coverage"])
+                               / summary["intervals"])
+    return summary.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+def main(draws: int, n: int, ref: int, out: str) -> None:
+    config = scenario_configs(["all"])["all"]
+    plan = Plan.of(config)
+    models, _ = plan.prepare(SCHEMA)
+    start = time.perf_counter()
+
+    def progress(rows: pd.DataFrame) -> None:
+        done = int(rows["draw"].max()) + 1
+        if done % 10 == 0:
+            rows.to_csv(out, index=False)
+            print(f"{done} draws, {time.perf_counter() - start:.0f} s: all intervals "
+                  f"{rows['covered'].mean():.3f} of {len(rows)}", flush=True)
+
+    rows = interval_coverage(
+        config.population, models, fairness=plan.fairness, decision=plan.decision,
+        scale=plan.scale, age=plan.age, seed=plan.seed, sample=plan.sample, draws=draws,
+        n_citizens=n, reference_citizens=ref, on_draw=progress)
+    rows.to_csv(out, index=False)
     print(f"{draws} draws of {n:,} citizens, population values from {ref:,}, models "
           f"{', '.join(rows['model'].unique())}, {config.fairness.bootstrap} bootstrap "
           f"replicates; {time.perf_counter() - start:.0f} s")
-    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(_report(rows))
     print(f"all intervals: {rows['covered'].mean():.3f} of {len(rows)}")
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    main(*(args + [100, 2000, 200_000][len(args):]))
+    args = sys.argv[1:]
+    numbers = [int(a) for a in args[:3]]
+    main(*(numbers + [100, 2000, 200_000][len(numbers):]),
+         args[3] if len(args) > 3 else "coverage_rows.csv")

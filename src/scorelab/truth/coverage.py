@@ -21,6 +21,7 @@ are fixed), so this checks the citizen bootstrap itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,14 +112,16 @@ def interval_coverage(population: SyntheticPopulation, models: list[PreparedMode
                       fairness: Fairness, decision: Decision, scale: ScoreScale,
                       age: AgeSpec, seed: int, sample: FitSample | None = None,
                       draws: int = 20, n_citizens: int = 2000,
-                      reference_citizens: int = 200_000, bootstrap: int | None = None
+                      reference_citizens: int = 200_000, bootstrap: int | None = None,
+                      on_draw: Callable[[pd.DataFrame], None] | None = None
                       ) -> pd.DataFrame:
     """Intervals of ``draws`` re-drawn populations against the population values.
 
     ``models`` are trained once on a draw of ``population`` (and once more on the true
     outcome with ``fairness.label_bias_refit``). Returns one row per draw, model and
     statistic: draw, seed, model, statistic, value, low, high, population_value,
-    covered. ``bootstrap`` defaults to ``fairness.bootstrap``.
+    covered. ``bootstrap`` defaults to ``fairness.bootstrap``. ``on_draw`` is given the
+    rows so far after each draw (a long measurement can report, and keep, as it goes).
     """
     if not isinstance(population, SyntheticPopulation):
         raise ConfigError("interval coverage needs a synthetic population (re-drawn from "
@@ -148,6 +151,8 @@ def interval_coverage(population: SyntheticPopulation, models: list[PreparedMode
             target = reference.get((r["model"], r["statistic"]), np.nan)
             rows.append({"draw": k, "seed": draw_seed, **r, "population_value": target,
                          "covered": bool(r["low"] <= target <= r["high"])})
+        if on_draw is not None:
+            on_draw(pd.DataFrame(rows))
     return pd.DataFrame(rows)
 
 
