@@ -3,6 +3,8 @@ validate, reasons that obey the rules, a report built from them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pathlib import Path
 
@@ -41,7 +43,7 @@ def test_the_run_holds_reasons_recourse_and_the_age_rule(default_study_run: Path
     report = (default_study_run / "report.md").read_text()
     assert "Adverse-action reasons and the age rule" in report
     # the applicant's units are points: no reason in the section speaks log-odds
-    start = report.index("Adverse-action reasons and the age rule")
+    start = re.search(r"^## \d+\. Adverse-action reasons", report, re.M).start()
     following = report.find("\n## ", start)
     section = report[start:following if following > 0 else None]
     assert "points" in section

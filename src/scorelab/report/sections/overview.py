@@ -36,6 +36,7 @@ from scorelab.report.sections.verdict import (
     alternative_sentence,
     attribute_lines,
     ratio_text,
+    screen_of,
 )
 from scorelab.runs.contract import (
     SCREEN_BELOW,
@@ -68,21 +69,12 @@ def indirect_flags(ctx: ReportContext, model: str) -> list[str]:
     return [str(f["column"]) for f in ctx.policy_flags(model, direct=False)]
 
 
-def _screen_of(row: dict[str, Any], four_fifths: float) -> str:
-    """A disparity row's screen (a run written before screens: the ratio alone)."""
-    if row.get("screen"):
-        return str(row["screen"])
-    ratio = row.get("worst_approval_ratio")
-    return SCREEN_NOT_ASSESSED if not finite(ratio) else \
-        SCREEN_SIGNIFICANT if float(ratio) < four_fifths else SCREEN_PASS
-
-
 def screened_disparity(ctx: ReportContext, model: str) -> dict[str, Any] | None:
     """The observed disparity row that decides a model's screen: the worst screen, then
     the lowest ratio."""
     rows = [r for r in records(get(ctx.fair_models().get(model), "disparities"))
             if r.get("outcome") == "observed" and finite(r.get("worst_approval_ratio"))]
-    return min(rows, key=lambda r: (SCREENS.index(_screen_of(r, ctx.four_fifths)),
+    return min(rows, key=lambda r: (SCREENS.index(screen_of(r, ctx.four_fifths)),
                                     float(r["worst_approval_ratio"]))) if rows else None
 
 
@@ -93,7 +85,7 @@ def model_status(ctx: ReportContext, model: str) -> str:
     if ctx.fairness is None:
         return "n/a"
     row = screened_disparity(ctx, model)
-    screen = _screen_of(row, ctx.four_fifths) if row else SCREEN_NOT_ASSESSED
+    screen = screen_of(row, ctx.four_fifths) if row else SCREEN_NOT_ASSESSED
     if screen == SCREEN_SIGNIFICANT or direct_inputs(ctx, model):
         return "fail"
     ratio = float(row["worst_approval_ratio"]) if row else np.nan
@@ -111,7 +103,7 @@ def _ratio_cell(ctx: ReportContext, model: str) -> tuple[dict[str, str], str]:
     row = screened_disparity(ctx, model)
     if row is None:
         return light("n/a", "not assessed"), "-"
-    screen = _screen_of(row, ctx.four_fifths)
+    screen = screen_of(row, ctx.four_fifths)
     p = row.get("p_holm_approval")
     detail = ratio_text(row["worst_approval_ratio"], ctx.four_fifths) + (
         f" ({'significant' if screen == SCREEN_SIGNIFICANT else 'not significant'}, "

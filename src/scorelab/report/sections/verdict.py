@@ -22,7 +22,7 @@ from scorelab.runs.contract import SCREEN_PASS as PASS
 from scorelab.runs.contract import SCREEN_SIGNIFICANT as SIGNIFICANT
 
 __all__ = ["Alternative", "alternative", "alternative_sentence", "attribute_lines",
-           "choose_alternative",
+           "choose_alternative", "screen_of",
            "disparity", "group_words", "ratio_text"]
 
 
@@ -31,6 +31,15 @@ def disparity(ctx: ReportContext, model: str, attribute: str) -> dict[str, Any] 
     return next((r for r in records(get(ctx.fair_models().get(model), "disparities"))
                  if r.get("outcome") == "observed" and r.get("attribute") == attribute),
                 None)
+
+
+def screen_of(row: dict[str, Any], four_fifths: float) -> str:
+    """A disparity row's screen (a run written before screens: the ratio alone)."""
+    if row.get("screen"):
+        return str(row["screen"])
+    ratio = row.get("worst_approval_ratio")
+    return NOT_ASSESSED if not finite(ratio) else \
+        SIGNIFICANT if float(ratio) < four_fifths else PASS
 
 
 def ratio_text(ratio: Any, threshold: float) -> str:
@@ -66,7 +75,7 @@ def _screened(ctx: ReportContext, attribute: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {SIGNIFICANT: [], BELOW: [], PASS: [], NOT_ASSESSED: []}
     for m in ctx.order:
         row = disparity(ctx, m, attribute)
-        out[str(row.get("screen", NOT_ASSESSED)) if row else NOT_ASSESSED].append(m)
+        out[screen_of(row, ctx.four_fifths) if row else NOT_ASSESSED].append(m)
     return out
 
 
@@ -93,9 +102,10 @@ def attribute_lines(ctx: ReportContext, alt: Alternative | None) -> list[str]:
         if row and finite(row.get("worst_approval_ratio")):
             line += (f" Under {best}, {group_words(ctx, best, attribute, row['lowest_group'])}"
                      f" against {group_words(ctx, best, attribute, row['highest_group'])}: "
-                     f"ratio {ratio_text(row['worst_approval_ratio'], threshold)}, "
-                     f"Holm-adjusted {fmt_p(row.get('p_holm_approval'))}.")
-            line += " " + _what_follows(str(row.get("screen")), best, attribute, alt, ctx)
+                     f"ratio {ratio_text(row['worst_approval_ratio'], threshold)}"
+                     + (f", Holm-adjusted {fmt_p(row['p_holm_approval'])}"
+                        if finite(row.get("p_holm_approval")) else "") + ".")
+            line += " " + _what_follows(screen_of(row, threshold), best, attribute, alt, ctx)
         lines.append(line)
     return lines
 
@@ -107,8 +117,8 @@ def _what_follows(screen: str, best: str, attribute: str, alt: Alternative | Non
     if screen == BELOW:
         return ("What follows: review; the ratio is below the screen but the groups are too "
                 "small to tell it from chance.")
-    fixed = alt is not None and get(disparity(ctx, alt.model, attribute), "screen") != \
-        SIGNIFICANT
+    mine = disparity(ctx, alt.model, attribute) if alt is not None else None
+    fixed = mine is not None and screen_of(mine, ctx.four_fifths) != SIGNIFICANT
     if fixed:
         return f"What follows: adopt the less discriminatory alternative below ({alt.model})."
     return ("What follows: review; no model as accurate passes on this attribute (search "
