@@ -149,7 +149,9 @@ def test_suining_value_rules_are_additive_and_neutral_when_unlisted() -> None:
 
 def test_list_datasets() -> None:
     found = {d["name"]: d for d in list_datasets()}
-    assert set(found) == {"citizens_10k", "german_credit"}
+    # the bundled two, and the packaged tables of the datasets extra (issue 32)
+    assert set(found) == {"citizens_10k", "german_credit", "romanian_vub", "australian"}
+    assert (found["romanian_vub"]["rows"], found["australian"]["rows"]) == (18_917, 690)
     german = found["german_credit"]
     assert german["rows"] == 1000 and Path(german["path"]).name == "german_credit.csv"
     assert "CC BY 4.0" in german["licence"]
