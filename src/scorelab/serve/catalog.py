@@ -72,6 +72,7 @@ class RunsFolder:
         self._lock = threading.Lock()
         self._loaded: OrderedDict[str, tuple[float, RunData]] = OrderedDict()
         self._failed: dict[str, tuple[float, str]] = {}
+        self._rows: dict[str, tuple[float, RunSummary]] = {}  # the table's rows, kept
 
     # ------------------------------------------------------------------ lookup
     def folders(self) -> dict[str, Path]:
@@ -138,6 +139,18 @@ class RunsFolder:
         return sorted(rows, key=lambda r: (r.created, r.run_id), reverse=True)
 
     def _summary(self, name: str, path: Path) -> RunSummary:
+        """A run's row, kept until its manifest changes (a folder of many runs is
+        validated once, not on every visit to the table)."""
+        stamp = _stamp(path)
+        kept = self._rows.get(name)
+        if kept is not None and kept[0] == stamp and stamp != -1.0:
+            return kept[1]
+        row = self._new_summary(name, path)
+        with self._lock:
+            self._rows[name] = (stamp, row)
+        return row
+
+    def _new_summary(self, name: str, path: Path) -> RunSummary:
         if name.startswith(INCOMPLETE_PREFIX):
             return RunSummary(name, "unfinished", "", "", problem="unfinished: its run "
                               "crashed, was interrupted or is still running")
