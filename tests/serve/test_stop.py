@@ -24,7 +24,8 @@ def test_missing_runs_folder_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.heavy
-def test_ctrl_c_stops_within_two_seconds_with_one_line(runs_dir: Path) -> None:
+def test_ctrl_c_stops_within_two_seconds_with_one_line(runs_dir: Path, run_id: str) -> None:
+    """Even with an idle kept-alive connection and a request still running."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -34,13 +35,19 @@ def test_ctrl_c_stops_within_two_seconds_with_one_line(runs_dir: Path) -> None:
     try:
         ready = proc.stdout.readline()  # printed once the server answers
         assert ready.startswith(f"scorelab serve: http://127.0.0.1:{port}/"), ready
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-            conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            assert conn.recv(64).startswith(b"HTTP/1.1 200")
+        idle = socket.create_connection(("127.0.0.1", port), timeout=5)  # kept alive
+        idle.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert idle.recv(64).startswith(b"HTTP/1.1 200")
+        busy = socket.create_connection(("127.0.0.1", port), timeout=5)  # still rendering
+        busy.sendall(f"GET /runs/{run_id}/report HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                     .encode())
+        time.sleep(0.5)
         start = time.monotonic()
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
         took = time.monotonic() - start
+        idle.close()
+        busy.close()
         rest = proc.stdout.read().splitlines()
         errors = proc.stderr.read().strip()
     finally:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import logging
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from scorelab.exceptions import ConfigError, OutputError
 from scorelab.serve.catalog import RunsFolder
@@ -99,6 +101,12 @@ def serve(runs_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
             await super().startup(sockets)
             if self.started:  # the address is said once it answers
                 say(ready)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # stopping on purpose: a request still running is cancelled after GRACE
+            # seconds without uvicorn's error lines and traceback (one line in all)
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL + 1)
+            super().handle_exit(sig, frame)
 
     if warning:
         say(warning)
