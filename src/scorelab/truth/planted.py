@@ -186,16 +186,19 @@ def _decomposition_checks(scenario: str, model: str, d: dict[str, Any],
                f"age path: {path_words}; age difference in risk: {missed:+.1f} points"
                + ("" if legit else " (none)"), missed, expected, rule)
     beyond = (d.get("intervals") or {}).get("response_beyond_missed")
-    if use == "ignores" and beyond is not None and row.recovered is not None:
-        # the missed risk is measured on the same citizens: rate the difference with its
-        # own interval, shown around the part (the part's own interval ignores that the
-        # two share their noise)
+    exact = use == "ignores" or (use == "path" and not path and not legit)
+    if exact and beyond is not None and row.recovered is not None:
+        # the part must equal what true risk alone gives, which is measured on the same
+        # citizens: rate the difference with its own interval, shown around the part
+        # (the part's own interval ignores that the two share their noise)
         half = (beyond[1] - beyond[0]) / 2
         low, high = row.recovered - half, row.recovered + half
+        why = ("the model uses none of the path's inputs" if use == "ignores" else
+               "nothing planted: true risk alone on these citizens")
         row = replace(row, low=low, high=high, passed=bool(low <= missed <= high),
-                      expected=f"interval covers {missed:+.1f} (the model uses none of "
-                               "the path's inputs; the interval of its difference from "
-                               "that value, measured on the same citizens)")
+                      expected=f"interval covers {missed:+.1f} ({why}; the interval of "
+                               "its difference from that value, measured on the same "
+                               "citizens)")
     rows = [row]
     # The labels' own young/rest gap, measured on the population: a bias aimed at another
     # group (say the minority) still reaches the young as far as the two overlap.
