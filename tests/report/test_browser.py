@@ -19,7 +19,7 @@ from tests.report.svg_checks import clashing_series, series_looks, svgs
 pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
 SECTIONS = ("summary", "study", "accuracy", "practice", "explanations", "reasons", "fairness",
-            "age", "validity", "mitigation", "policy", "glossary")
+            "age", "validity", "mitigation", "policy")
 MAX_SCREENS = 15  # of 1400 x 900
 PROBE = """JSON.stringify((() => {
   const vw = document.documentElement.clientWidth;

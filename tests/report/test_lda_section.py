@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from scorelab.exceptions import DataError
-from scorelab.study.population import population_for
 from scorelab.lda import LdaSearch, run_search
 from scorelab.lda.artifacts import write_lda
 from scorelab.report.context import ReportContext
@@ -18,6 +17,7 @@ from scorelab.report.sections.lda import lda
 from scorelab.runs import load_run
 from scorelab.runs.lda import CANDIDATES_FILE, load_lda
 from scorelab.runs.writer import RunWriter
+from scorelab.study.population import population_for
 from tests.lda.conftest import scenario
 
 pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`

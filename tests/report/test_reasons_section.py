@@ -4,9 +4,9 @@ validate, reasons that obey the rules, a report built from them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from scorelab.runs.reader import load_run
 

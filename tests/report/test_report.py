@@ -66,8 +66,9 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
     assert html.count("<svg") >= 3  # ROC, calibration, score distributions
     data = json.loads(paths.json.read_text())
     assert [s["id"] for s in data["sections"]] == ["summary", "study", "accuracy", "practice",
-                                                   "policy", "glossary"]
-    assert [s["number"] for s in data["sections"]] == [0, 1, 2, 3, 4, 5]
+                                                   "policy"]
+    assert [s["number"] for s in data["sections"]] == [0, 1, 2, 3, 4]
+    assert data["sections"][-1]["blocks"][-1]["summary"].startswith("Glossary: the ")
     assert data["artifacts"]["explanations"] is False
     tables = {p.name for p in (run_copy / "tables").iterdir()}
     assert {"leaderboard.csv", "society_scale_by_group.csv"} <= tables

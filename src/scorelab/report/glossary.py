@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from scorelab.report.blocks import Section, bullets, table
+from scorelab.report.blocks import bullets, details, table
 
-__all__ = ["BASIS", "GLOSSARY", "glossary_for", "glossary_section"]
+__all__ = ["BASIS", "GLOSSARY", "glossary", "glossary_for"]
 
 #: The basis of each screen, one sentence each, by the words that show the report
 #: applies it (page one says the first).
@@ -82,16 +82,15 @@ def glossary_for(text: str) -> dict[str, str]:
             if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, re.IGNORECASE)}
 
 
-def glossary_section(said: str) -> Section:
-    """The last section: the basis of each screen the report applies and the terms it
-    uses (``said``: the text of every other section)."""
+def glossary(said: str) -> dict:
+    """The glossary as one collapsed block: the basis of each screen the report applies
+    and the terms it uses (``said``: the text of every section)."""
     terms = glossary_for(said)
     bases = [sentence for key, sentence in BASIS.items() if key in said]
-    blocks = []
+    inner = []
     if bases:
-        blocks.append(bullets(bases, title="The basis of each screen"))
-    blocks.append(table(["term", "meaning"], [[t, m] for t, m in terms.items()],
-                        title="Terms", align=["left", "left"]))
-    why = ", and why each screen it applies is used" if bases else ""
-    return Section("glossary", "Glossary", f"The {len(terms)} terms this report uses{why}.",
-                   blocks)
+        inner.append(bullets(bases, title="The basis of each screen"))
+    inner.append(table(["term", "meaning"], [[t, m] for t, m in terms.items()],
+                       title="Terms", align=["left", "left"]))
+    what = "the basis of each screen and the " if bases else "the "
+    return details(f"Glossary: {what}{len(terms)} terms this report uses", inner)

@@ -27,7 +27,7 @@ from scorelab.core.jsonable import dumps
 from scorelab.exceptions import OutputError
 from scorelab.report.blocks import md_escape
 from scorelab.report.context import TABLES_DIR, ReportContext
-from scorelab.report.glossary import glossary_section
+from scorelab.report.glossary import glossary
 from scorelab.report.sections import SECTIONS
 from scorelab.runs.reader import RunData, load_run
 
@@ -57,7 +57,8 @@ def report_data(run: RunData, context: ReportContext | None = None) -> dict[str,
     """
     ctx = context if context is not None else ReportContext(run)
     sections = [s for s in (make(ctx) for make in SECTIONS) if s is not None]
-    sections.append(glossary_section(dumps([s.as_dict() for s in sections])))
+    if sections:  # the glossary closes the last section, collapsed
+        sections[-1].blocks.append(glossary(dumps([s.as_dict() for s in sections])))
     for number, section in enumerate(sections):
         section.number = number
     said = [s.as_dict() for s in sections]

@@ -160,6 +160,48 @@ def decomposition_sentence(model: str, d: dict[str, Any]) -> str:
     return sentence
 
 
+#: What the twin-based part says, by its sign and interval, said once for every model
+#: it describes (one sentence per reading, not one paragraph per model).
+_READINGS = {
+    "penalise": "These models penalise the young through age's descendants (inputs such as "
+                "credit history that grow with age) beyond what true risk warrants, by "
+                "(points)",
+    "missed": "These models do not reflect an age difference in risk: they score the young "
+              "better than their true risk warrants (a missed age difference in risk, not a "
+              "proxy favouring the young), by (points)",
+    "zero": "For these models the response to age through the inputs, beyond what true risk "
+            "warrants, is not distinguishable from zero (points)",
+    "unscored": "For these models the twins were not scored, so the response to age through "
+                "the inputs was not estimated",
+}
+
+
+def _reading(d: dict[str, Any]) -> tuple[str, str]:
+    """A model's reading of the twin-based part (a key of :data:`_READINGS`) and its
+    figure with the interval (see :func:`decomposition_sentence`)."""
+    value = _twin_part(d)
+    if not finite(value):
+        return "unscored", ""
+    iv = _interval(d, "response_beyond_true_risk")
+    where = f" [{fmt(iv[0], '+.1f')}, {fmt(iv[1], '+.1f')}]" if iv else ""
+    if iv is not None and _covers_zero(iv) or abs(float(value)) < 1e-9:
+        return "zero", f" {fmt(value, '+.1f')}{where}"
+    if float(value) > 0:
+        return "missed", f" {fmt(value, '.1f')}{where}"
+    return "penalise", f" {fmt(-float(value), '.1f')}{where}"
+
+
+def grouped_readings(decompositions: dict[str, dict[str, Any]]) -> list[str]:
+    """One sentence per reading of the twin-based part, naming every model it describes
+    with its figure, in the report's model order."""
+    found: dict[str, list[str]] = {}
+    for m, d in decompositions.items():
+        kind, figure = _reading(d)
+        found.setdefault(kind, []).append(f"{m}{figure}")
+    return [f"{_READINGS[kind]}: {'; '.join(found[kind])}." for kind in _READINGS
+            if kind in found]
+
+
 def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows, sentences, level = [], [], None
     for m, a in ages.items():
@@ -169,7 +211,7 @@ def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                     if _interval(d, k) is not None and _covers_zero(_interval(d, k))]
             rows.append([m, *[_part_cell(d, k) for k, _ in DECOMPOSITION_COLUMNS],
                          ", ".join(zero) if zero else "none", _share(d)])
-            sentences.append(decomposition_sentence(m, d))
+            sentences.append(m)
             level = level or get(d, "bootstrap", "level")
     if not rows:
         return []
@@ -182,7 +224,9 @@ def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                    "share of the unexplained gap through the inputs"], rows,
                   align=["left"] * (len(DECOMPOSITION_COLUMNS) + 3),
                   title="Where the age gap comes from (mean score, young minus rest)",
-                  caption=caption), *[text(s) for s in sentences]]
+                  caption=caption),
+            *[text(s) for s in grouped_readings({m: ages[m]["decomposition"]
+                                                 for m in sentences})]]
 
 
 def _twins(ctx: ReportContext, ages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:

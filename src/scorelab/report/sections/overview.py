@@ -30,7 +30,6 @@ from scorelab.report.blocks import (
     text,
 )
 from scorelab.report.context import ReportContext
-from scorelab.report.glossary import BASIS
 from scorelab.report.sections.verdict import (
     alternative,
     alternative_sentence,
@@ -106,8 +105,8 @@ def _ratio_cell(ctx: ReportContext, model: str) -> tuple[dict[str, str], str]:
     screen = screen_of(row, ctx.four_fifths)
     p = row.get("p_holm_approval")
     detail = ratio_text(row["worst_approval_ratio"], ctx.four_fifths) + (
-        f" ({'significant' if screen == SCREEN_SIGNIFICANT else 'not significant'}, "
-        f"{fmt_p(p)})" if screen in (SCREEN_SIGNIFICANT, SCREEN_BELOW) and finite(p) else "")
+        f" ({fmt_p(p)})" if screen in (SCREEN_SIGNIFICANT, SCREEN_BELOW) and finite(p)
+        else "")
     attribute = str(row["attribute"])
     groups = (f"{attribute}: {_sized(ctx, model, attribute, row.get('lowest_group'))} vs "
               f"{_sized(ctx, model, attribute, row.get('highest_group'))}")
@@ -122,7 +121,7 @@ def _sized(ctx: ReportContext, model: str, attribute: str, group: Any) -> str:
     n = table.loc[(table["model"].astype(str) == model) & (table["outcome"] == "observed")
                   & (table["attribute"].astype(str) == attribute)
                   & (table["group"].astype(str) == str(group)), "n"]
-    return f"{group} (n = {int(n.iloc[0]):,})" if len(n) else str(group)
+    return f"{group} ({int(n.iloc[0]):,})" if len(n) else str(group)
 
 
 def _flags_cell(ctx: ReportContext, model: str) -> str:
@@ -208,15 +207,14 @@ def overview(ctx: ReportContext) -> Section:
     for m in ctx.order:
         ratio, groups = _ratio_cell(ctx, m)
         statuses[m] = model_status(ctx, m)
-        row = [m, str(ctx.metric(m, "family")),
-               interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"),
-                        ctx.metric(m, "auc_high")), ratio, groups]
+        row = [m, interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"),
+                           ctx.metric(m, "auc_high")), ratio, groups]
         if has_age:
             row.append(fmt(ctx.metric(m, "age_approval_ratio"), ".2f"))
         row += [_flags_cell(ctx, m), light(statuses[m])]
         rows.append(row)
-    columns = ["model", "family", "AUC [interval]", "worst four-fifths ratio",
-               "groups compared (lowest vs highest approval)"]
+    columns = ["model", "AUC [interval]", "worst four-fifths ratio",
+               "groups compared (lowest vs highest approval; n)"]
     columns += ["young / rest approval"] if has_age else []
     columns += ["policy flags", "status"]
     alt = alternative(ctx)
@@ -227,13 +225,11 @@ def overview(ctx: ReportContext) -> Section:
     blocks.append(text(alternative_sentence(ctx, alt)))
     blocks.append(table(
         columns, rows, title="Every model at a glance (best AUC first)",
-        align=["left", "left", "right", "left", "left"] + (["right"] if has_age else [])
+        align=["left", "right", "left", "left"] + (["right"] if has_age else [])
         + ["left", "left"],
-        caption=f"approvals at the study's decision rule; the four-fifths ratio is the "
-                f"lowest group's approval rate over the highest group's (below "
-                f"{fmt(ctx.four_fifths, 'g')}: significant or not after Holm across models "
-                f"and attributes); n is the group's size"))
-    blocks.append(text(BASIS["four-fifths"]))
+        caption=f"the lowest group's approval rate over the highest group's; below "
+                f"{fmt(ctx.four_fifths, 'g')} fails if significant after Holm across models "
+                f"and attributes, else warns; in brackets each group's size"))
     finding = age_finding(ctx)
     if finding:
         blocks.append(text(finding))
@@ -245,9 +241,8 @@ def overview(ctx: ReportContext) -> Section:
     best = ctx.order[0]
     summary = (f"{len(ctx.order)} models compared on {ctx.population_words}. The most "
                f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} "
-               f"model(s) fail (a significant four-fifths failure on "
-               f"{', '.join(ctx.attributes) or 'an audited attribute'}, or a protected input "
-               f"used directly), {n_warn} are below the screen without significance, "
+               f"model(s) fail (significantly below the four-fifths screen, or a protected "
+               f"input used directly), {n_warn} are below it without significance, "
                f"borderline or flagged, {sum(s == 'pass' for s in statuses.values())} pass. "
                + (f"A less discriminatory alternative is in the run: {alt.model}."
                   if alt is not None else "The run holds no less discriminatory alternative "

@@ -83,11 +83,14 @@ def attribute_lines(ctx: ReportContext, alt: Alternative | None) -> list[str]:
     """One line per audited attribute: which models fall below the screen (and whether
     significantly), the most accurate model's groups with their sizes, and what follows."""
     best, threshold = ctx.order[0], ctx.four_fifths
-    lines = []
+    lines, clear = [], []
     for attribute in ctx.attributes:
         screened = _screened(ctx, attribute)
         sig, below = screened[SIGNIFICANT], screened[BELOW]
         assessed = len(ctx.order) - len(screened[NOT_ASSESSED])
+        if assessed and len(screened[PASS]) == assessed:
+            clear.append(attribute)  # every assessed model passes: one line for them all
+            continue
         if not assessed:
             lines.append(f"{attribute}: not assessed (fewer than two groups large enough "
                          "to report).")
@@ -107,6 +110,9 @@ def attribute_lines(ctx: ReportContext, alt: Alternative | None) -> list[str]:
                         if finite(row.get("p_holm_approval")) else "") + ".")
             line += " " + _what_follows(screen_of(row, threshold), best, attribute, alt, ctx)
         lines.append(line)
+    if clear:
+        lines.append(f"{', '.join(clear)}: every model passes the four-fifths screen. What "
+                     "follows: no disparity shown.")
     return lines
 
 
