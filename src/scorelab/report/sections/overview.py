@@ -227,9 +227,8 @@ def overview(ctx: ReportContext) -> Section:
         columns, rows, title="Every model at a glance (best AUC first)",
         align=["left", "right", "left", "left"] + (["right"] if has_age else [])
         + ["left", "left"],
-        caption=f"the lowest group's approval rate over the highest group's; below "
-                f"{fmt(ctx.four_fifths, 'g')} fails if significant after Holm across models "
-                f"and attributes, else warns; in brackets each group's size"))
+        caption=f"lowest group's approval over the highest's; below "
+                f"{fmt(ctx.four_fifths, 'g')}: fail if significant (Holm), else warn"))
     finding = age_finding(ctx)
     if finding:
         blocks.append(text(finding))
@@ -243,8 +242,5 @@ def overview(ctx: ReportContext) -> Section:
                f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} "
                f"model(s) fail (significantly below the four-fifths screen, or a protected "
                f"input used directly), {n_warn} are below it without significance, "
-               f"borderline or flagged, {sum(s == 'pass' for s in statuses.values())} pass. "
-               + (f"A less discriminatory alternative is in the run: {alt.model}."
-                  if alt is not None else "The run holds no less discriminatory alternative "
-                  "as accurate as the best model."))
+               f"borderline or flagged, {sum(s == 'pass' for s in statuses.values())} pass.")
     return Section("summary", "Summary for the auditor", summary, blocks)
