@@ -35,7 +35,6 @@ from scorelab.explain.catalogue import catalogue_for, value_in_words
 from scorelab.explain.counterfactual import AdditiveScore, counterfactuals, search_grid
 from scorelab.explain.fidelity import (
     jaccard,
-    reason_fidelity,
     terms_reproduce_truth,
     true_terms,
 )
@@ -490,21 +489,3 @@ def test_additive_terms_rank_points_below_the_best_attainable(study):
     slope = model.calibrator_slope_
     assert np.allclose(terms[:, j], slope * -1500.0 * X["debt_to_income"].to_numpy())
     assert terms[:, j].min() == pytest.approx(slope * -1500 * X["debt_to_income"].min())
-
-
-def test_fidelity_counts_every_citizen_whose_top_nameable_term_the_model_may_name():
-    terms = pd.DataFrame({"latent_reliability": [0.0, 0.0, 2.0, 0.0, -1.0],
-                          "debt_to_income": [1.0, 1.0, -0.5, 0.0, -1.0],
-                          "age": [0.0, 0.0, -0.8, 1.5, -1.0]})
-    declined = np.array([True, True, True, True, False])
-    first = np.array(["debt_to_income", "income", "late_payments", "debt_to_income", ""],
-                     dtype=object)
-    out = reason_fidelity(first, terms, declined, ~declined,
-                          ["debt_to_income", "income", "late_payments"])
-    # the latent remainder is not ranked: citizen 2 counts, with debt as the top term;
-    # citizen 3's top term is age, which the model may not name
-    assert out["n_counted"] == 3 and out["fidelity"] == pytest.approx(1 / 3)
-    assert out["share_not_nameable"] == 0.25
-    assert out["share_latent_largest"] == 0.25  # citizen 2: the latent term is larger
-    low, high = out["interval"]
-    assert 0 < low < 1 / 3 < high < 1

@@ -52,9 +52,9 @@ from scorelab.explain.counterfactual import (
 from scorelab.explain.explainers import explainer_kind, is_exact
 from scorelab.explain.fidelity import (
     jaccard,
+    nameable_truth,
     reason_fidelity,
     terms_reproduce_truth,
-    true_terms,
 )
 
 __all__ = ["ADVERSE_REASONS_COLUMNS", "RECOURSE_COLUMNS", "AdverseResult", "adverse_action",
@@ -355,11 +355,11 @@ def adverse_action(population: Population, models: list[PreparedModel], fits: Fo
                    catalogue, category,
                    search_grid(frame, features, {c: catalogue[c].direction for c in features}),
                    scale)
-    terms = true_terms(frame, synthetic) if synthetic is not None and "true_pd" in frame \
-        else None
+    truth = nameable_truth(frame, synthetic, seed=seed) \
+        if synthetic is not None and "true_pd" in frame else None
     fidelity_note = None
-    if terms is not None and not terms_reproduce_truth(frame, terms):
-        terms, fidelity_note = None, ("not measured: the population's true_pd does not "
+    if truth is not None and not terms_reproduce_truth(frame, truth.terms):
+        truth, fidelity_note = None, ("not measured: the population's true_pd does not "
                                       "follow the generator's terms")
     y = frame[schema.target].to_numpy().astype(np.int64)
     reasons, recourse, flags, per_model, members = [], [], [], {}, {}
@@ -370,13 +370,12 @@ def adverse_action(population: Population, models: list[PreparedModel], fits: Fo
             continue
         r, c, summary, f, ranked, ids, columns, approved = _one_model(
             ctx, m, fits, explanations, predictions, float(cutoffs[m.name]))
-        if terms is not None:
-            first = np.where(ranked.index[:, 0] >= 0,
-                             np.asarray(columns, dtype=object)[np.maximum(ranked.index[:, 0],
-                                                                          0)], "")
-            t = terms.iloc[ctx.position.get_indexer(ids)].reset_index(drop=True)
+        if truth is not None:
+            given = np.where(ranked.index >= 0, np.asarray(columns, dtype=object)[
+                np.maximum(ranked.index, 0)], "")
             summary["fidelity"] = reason_fidelity(
-                first, t, ~approved, approved, [c for c in columns if c not in category])
+                given, truth, ctx.position.get_indexer(ids), ~approved, approved,
+                [c for c in columns if c not in category])
         elif fidelity_note:
             summary["fidelity"] = {"fidelity": None, "note": fidelity_note}
         summary["bootstrap"] = _refit_agreement(ctx, m, fits, folds, y, ranked, ids, columns,
@@ -395,7 +394,7 @@ def adverse_action(population: Population, models: list[PreparedModel], fits: Fo
                       if isinstance(explain.reasons.catalogue, str) else "config"),
         "codes": {c: {"code": e.code, "reason": e.text, "actionable": e.actionable}
                   for c, e in ctx.catalogue.items()},
-        "barred": category, "truth": terms is not None, "models": per_model,
+        "barred": category, "truth": truth is not None, "models": per_model,
         "agreement": agreement, "policy_flags": flags}
     table = (pd.concat(reasons, ignore_index=True) if reasons
              else pd.DataFrame(columns=ADVERSE_REASONS_COLUMNS))

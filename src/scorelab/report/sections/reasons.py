@@ -134,8 +134,11 @@ def reasons(ctx: ReportContext) -> Section | None:
                     "input at the best term any citizen attains) stays below the cut-off; "
                     "only additive models have one. Undecided: nothing found within three "
                     "inputs and no proof."
-                    + (" Fidelity: share of declined applicants, among those whose largest "
-                       "true risk term is a nameable input, whose first reason is that input."
+                    + (" Fidelity: share of all declined applicants whose first reason is "
+                       "one of their principal true reasons (a true risk term of an input "
+                       "the model may name, against the approved applicants' average, "
+                       "within the truth's sampling tolerance of the largest); latent "
+                       "reliability no input names is left out."
                        if ctx.synthetic else
                        " Fidelity needs a known truth, which a real table does not have.")))
         if summary["agreement"]:
