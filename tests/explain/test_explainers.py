@@ -126,15 +126,24 @@ def shapley_brute(value, k: int) -> np.ndarray:
 
 
 def interventional(f, x: pd.DataFrame, bg: pd.DataFrame):
-    """v(S) = mean over background rows of f(x on S, background elsewhere)."""
+    """v(S) = mean over background rows of f(x on S, background elsewhere), for every
+    coalition S at once (one call of ``f``)."""
     cols = list(x.columns)
-
-    def value(S):
+    coalitions = [frozenset(S) for size in range(len(cols) + 1)
+                  for S in itertools.combinations(range(len(cols)), size)]
+    frames = []
+    for S in coalitions:
         data = bg.copy()
         for j in S:
-            data[cols[j]] = x.iloc[0, j]
-        return float(np.mean(f(data)))
-    return value
+            value = x.iloc[0, j]
+            data[cols[j]] = (pd.Categorical([value] * len(bg),
+                                            categories=bg[cols[j]].cat.categories)
+                             if isinstance(bg[cols[j]].dtype, pd.CategoricalDtype) else value)
+        frames.append(data)
+    out = np.asarray(f(pd.concat(frames, ignore_index=True)), dtype=float)
+    means = dict(zip(coalitions, out.reshape(len(coalitions), len(bg)).mean(axis=1),
+                     strict=True))
+    return means.__getitem__
 
 
 @pytest.fixture(scope="module")

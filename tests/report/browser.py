@@ -91,8 +91,9 @@ class _Pipe:
 
 
 def open_page(path: Path, screenshot: Path, probe_js: str, chromium: str | None = None,
-              width: int = 1200, height: int = 900) -> PageResult:
-    """Load ``path`` offline, run ``probe_js`` (an expression returning JSON), screenshot."""
+              width: int = 1200, height: int = 900, media: str | None = None) -> PageResult:
+    """Load ``path`` offline, run ``probe_js`` (an expression returning JSON), screenshot;
+    ``media="print"`` lays the page out as the PDF prints it."""
     chromium = chromium or find_chromium()
     if chromium is None:
         raise FileNotFoundError(INSTALL_HINT)
@@ -118,6 +119,8 @@ def open_page(path: Path, screenshot: Path, probe_js: str, chromium: str | None 
             pipe.send("Network.emulateNetworkConditions",
                       {"offline": True, "latency": 0, "downloadThroughput": -1,
                        "uploadThroughput": -1}, session=session)
+            if media:
+                pipe.send("Emulation.setEmulatedMedia", {"media": media}, session=session)
             pipe.events.clear()
             pipe.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
             pipe.wait_for("Page.loadEventFired", timeout=30)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from scorelab.study.runner import run
-from tests.conftest import make_config
+from tests.conftest import make_config, once_per_session
 
 #: Fast families only; explanations and fairness off so the run takes seconds.
 TINY_MODELS = [{"family": "expert", "name": "suining", "kind": "suining"},
@@ -39,26 +36,6 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_copy(tiny_run: Path, tmp_path: Path) -> Path:
     """A private copy of the tiny run that a test may change."""
     return Path(shutil.copytree(tiny_run, tmp_path / tiny_run.name))
-
-
-def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str,
-                     build: Callable[[Path], Path]) -> Path:
-    """Build a read-only session artifact once, even when pytest-xdist runs workers.
-
-    The first worker builds it under a lock in the folder every worker of the session
-    shares; the others wait for the lock and reuse it. A failed build leaves nothing,
-    so the next worker tries again (and fails the same way, visibly).
-    """
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the session's folder, above each worker's own
-    with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = root / f"{name}.path"
-        if not done.exists():
-            built = build(root / name)
-            done.write_text(str(built))
-        return Path(done.read_text())
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from tests.report.svg_checks import clashing_series, series_looks, svgs
 pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
 SECTIONS = ("summary", "study", "accuracy", "practice", "explanations", "reasons", "fairness",
-            "age", "validity", "mitigation", "policy")
+            "age", "validity", "mitigation", "policy", "appendix")
 MAX_SCREENS = 15  # of 1400 x 900
 PROBE = """JSON.stringify((() => {
   const vw = document.documentElement.clientWidth;
@@ -118,3 +118,21 @@ def test_report_prints_to_pdf(run_copy: Path) -> None:
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
     assert str(pdf) in result.stdout
     assert not [p for p in run_copy.iterdir() if p.name.endswith(".tmp")]
+
+
+PRINTED = """JSON.stringify((() => {
+  const inside = [...document.querySelectorAll('details > :not(summary)')];
+  return {inside: inside.length, shown: inside.filter(e => e.checkVisibility()).length};
+})())"""
+
+
+def test_the_pdf_prints_every_collapsed_part_open(default_study_run: Path,
+                                                   tmp_path: Path) -> None:
+    page = default_study_run / "report.html"
+    chromium = _chromium()
+    on_screen = json.loads(open_page(page, tmp_path / "screen.png", PRINTED,
+                                     chromium=chromium).probe)
+    printed = json.loads(open_page(page, tmp_path / "print.png", PRINTED, chromium=chromium,
+                                   media="print").probe)
+    assert on_screen["inside"] > 20 and on_screen["shown"] == 0  # collapsed on screen
+    assert printed["shown"] == printed["inside"] == on_screen["inside"]  # open in print

@@ -52,11 +52,12 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
     before = {p.name: p.stat().st_mtime_ns for p in run_copy.iterdir()}
     paths = build_report(run_copy)
     html = paths.html.read_text()
-    # the tiny run has no explanations and no fairness audit: those sections are left
-    # out, and page one says why in one line each
-    for section in ("summary", "study", "accuracy", "practice", "policy"):
+    # the tiny run has no explanations and no fairness audit: those sections (and the
+    # policy checks, which read the audit) are left out, and page one says why in one
+    # line each
+    for section in ("summary", "study", "accuracy", "practice", "appendix"):
         assert f'<section id="{section}"' in html
-    for section in ("explanations", "fairness", "age", "mitigation"):
+    for section in ("explanations", "fairness", "age", "mitigation", "policy"):
         assert f'<section id="{section}"' not in html
     assert "no explanations: explain.enabled is false in the config" in html
     assert "no fairness audit: fairness.enabled is false in the config" in html
@@ -66,7 +67,7 @@ def test_report_files_are_complete_and_self_contained(run_copy: Path) -> None:
     assert html.count("<svg") >= 3  # ROC, calibration, score distributions
     data = json.loads(paths.json.read_text())
     assert [s["id"] for s in data["sections"]] == ["summary", "study", "accuracy", "practice",
-                                                   "policy"]
+                                                   "appendix"]
     assert [s["number"] for s in data["sections"]] == [0, 1, 2, 3, 4]
     assert data["sections"][-1]["blocks"][-1]["summary"].startswith("Glossary: the ")
     assert data["artifacts"]["explanations"] is False

@@ -18,12 +18,11 @@ from scorelab.config import load_config
 from scorelab.core.numeric import logit
 from scorelab.explain.explainers import is_fast
 from scorelab.runs.reader import load_run
-from tests.conftest import DEFAULT_CONFIG, ROOT
-from tests.report.conftest import once_per_session
+from tests.conftest import DEFAULT_CONFIG, once_per_session
 
 pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
-GERMAN_CONFIG = ROOT / "configs" / "german_credit.yaml"
+
 SMALL = {"evaluation.folds": 2, "evaluation.bootstrap": 0, "fairness.bootstrap": 0,
          "explain.sample_size": 40, "explain.agnostic_sample_size": 8,
          "explain.background_size": 12, "explain.reasons.bootstrap_refits": 0,
@@ -48,7 +47,7 @@ def study_run(request, tmp_path_factory) -> Path:
         inner = {f"models.{i}.params.inner_folds": 2 for i in (6, 8)}
         return _study(tmp_path_factory, "reasons-default", DEFAULT_CONFIG,
                       {"population.n_citizens": 1500, **inner})
-    return _study(tmp_path_factory, "reasons-german", GERMAN_CONFIG, {})
+    return request.getfixturevalue("german_study_run")  # shared with the report tests
 
 
 @pytest.fixture(scope="module")

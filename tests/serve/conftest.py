@@ -13,7 +13,7 @@ import pytest
 
 from scorelab.study.runner import run
 from tests.conftest import make_config
-from tests.report.conftest import once_per_session
+from tests.conftest import once_per_session
 
 #: One model of each family the test run covers: rules, linear, trees, a network.
 FAMILY_MODELS = [{"family": "expert", "name": "suining", "kind": "suining"},

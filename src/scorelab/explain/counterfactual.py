@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 from typing import Any
@@ -126,13 +127,20 @@ class AdditiveScore:
     def log_odds(self, terms: np.ndarray) -> np.ndarray:
         return self.intercept + terms.sum(axis=1)
 
-    def best_terms(self, X: pd.DataFrame, col: str, direction: str | None) -> np.ndarray:
+    @cached_property
+    def population_terms(self) -> np.ndarray:
+        """Every citizen's terms (once: the bound reads them for each input)."""
+        return self.terms(self.population)
+
+    def best_terms(self, X: pd.DataFrame, now_terms: np.ndarray, col: str,
+                   direction: str | None) -> np.ndarray:
         """Each row's best (lowest) term of ``col`` over the population's values it may
-        move to (its own included): all of them, or only those above / below it."""
+        move to (its own included): all of them, or only those above / below it.
+        ``now_terms``: the rows' terms, as ``terms(X)`` gives them."""
         j = list(map(str, self.population.columns)).index(col)
         values = self.population[col]
-        terms = self.terms(self.population)[:, j]
-        now = self.terms(X)[:, j]
+        terms = self.population_terms[:, j]
+        now = now_terms[:, j]
         numeric = pd.api.types.is_numeric_dtype(values) and \
             not isinstance(values.dtype, pd.CategoricalDtype)
         if direction is None or not numeric:
@@ -344,19 +352,26 @@ def _additive(search: _Search, grids: dict[str, Grid], usable: list[str],
     now = additive.terms(X)
     need = additive.log_odds(now) - _cutoff_log_odds(additive, search.cutoff)
     options: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    # every grid value's term, in one call of the model's table (a call per column and
+    # grid cost the search more than all its arithmetic)
+    keys = [(col, which) for which in ("fine", "coarse") for col in usable]
+    probes = [_candidates(X, np.zeros(getattr(grids[col], which).size, dtype=int),
+                          [(col, getattr(grids[col], which))]) for col, which in keys]
+    terms = additive.terms(pd.concat(probes, ignore_index=True)) if probes else now[:0]
+    offsets = np.cumsum([0] + [len(p) for p in probes])
+    probe_terms = {key: terms[offsets[i]:offsets[i + 1], columns.index(key[0])]
+                   for i, key in enumerate(keys)}
 
     def table(col: str, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(values, cost (n, v): NaN where not a move, gain in log-odds (n, v))."""
         if (col, which) not in options:
             grid = grids[col]
             values = getattr(grid, which)
-            j = columns.index(col)
-            probe = _candidates(X, np.zeros(values.size, dtype=int), [(col, values)])
-            term = additive.terms(probe)[:, j]
+            term = probe_terms[(col, which)]
             cost = _cost(grid, np.repeat(_values(X, col, grid), values.size),
                          np.tile(values, n)).reshape(n, values.size)
             options[(col, which)] = (values, np.where(cost > 0, cost, np.nan),
-                                     now[:, [j]] - term[None, :])
+                                     now[:, [columns.index(col)]] - term[None, :])
         return options[(col, which)]
 
     for size, which in ((1, "fine"), (2, "fine"), (3, "coarse")):
@@ -439,7 +454,7 @@ def counterfactuals(points_of: Callable[[pd.DataFrame], np.ndarray], X: pd.DataF
     terms = additive.terms(X)
     columns = list(map(str, X.columns))
     room = sum((terms[:, columns.index(c)]
-                - additive.best_terms(X, c, grids[c].direction) for c in usable),
+                - additive.best_terms(X, terms, c, grids[c].direction) for c in usable),
                np.zeros(n))
     search.out.bound = additive.points(additive.log_odds(terms) - room)
     proven = search.open() & (search.out.bound < cut)

@@ -17,7 +17,7 @@ import pandas as pd
 from scorelab.core.messages import one_line
 
 __all__ = ["LIGHTS", "Section", "bullets", "details", "figure", "figures", "finite", "fmt",
-           "fmt_p", "get", "interval", "light", "md_escape", "pct", "records", "status_of",
+           "fmt_p", "get", "interval", "light", "link", "md_escape", "pct", "records", "status_of",
            "table", "text", "words"]
 
 LIGHTS = {"pass": "● pass", "warn": "▲ warn", "fail": "■ fail", "n/a": "– n/a"}
@@ -116,7 +116,8 @@ def bullets(items: Sequence[str], title: str | None = None) -> dict[str, Any]:
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
           align: Sequence[str] | None = None, caption: str | None = None,
           csv: str | None = None) -> dict[str, Any]:
-    """A table block; a cell is text or ``{"text": ..., "status": pass|warn|fail|n/a}``.
+    """A table block; a cell is text, ``{"text": ..., "status": pass|warn|fail|n/a}`` or a
+    :func:`link`.
 
     ``csv`` names the file under ``tables/`` that holds the full table, when the block
     shows a part of it.
@@ -138,11 +139,20 @@ def figures(*blocks: dict[str, Any]) -> dict[str, Any]:
 
 
 def details(summary: str, blocks: Sequence[dict[str, Any]],
-            volatile: bool = False) -> dict[str, Any]:
+            volatile: bool = False, anchor: str | None = None) -> dict[str, Any]:
     """Blocks collapsed under a one-line summary (HTML ``<details>``). ``volatile``
-    blocks (hashes, versions) are left out of the Markdown, which must diff cleanly."""
-    return {"kind": "details", "summary": summary, "blocks": list(blocks),
-            "volatile": volatile}
+    blocks (hashes, versions) are left out of the Markdown, which must diff cleanly;
+    ``anchor`` is the HTML id a link elsewhere in the report may point to (the browser
+    opens the details when it is followed)."""
+    block = {"kind": "details", "summary": summary, "blocks": list(blocks),
+             "volatile": volatile}
+    return block | ({"anchor": anchor} if anchor else {})
+
+
+def link(label: str, anchor: str) -> dict[str, str]:
+    """A table cell that links to ``anchor`` elsewhere in the report (plain text in the
+    Markdown)."""
+    return {"text": label, "href": f"#{anchor}"}
 
 
 def light(status: str, detail: str = "") -> dict[str, str]:

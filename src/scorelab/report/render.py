@@ -105,7 +105,7 @@ def in_words(value: Any, people: str) -> Any:
 
 
 #: Block keys whose values are names, never prose.
-_LITERAL_KEYS = frozenset({"id", "key", "csv", "kind", "status", "align"})
+_LITERAL_KEYS = frozenset({"id", "key", "csv", "kind", "status", "align", "anchor", "href"})
 
 
 def _environment(html: bool) -> Environment:

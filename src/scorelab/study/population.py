@@ -19,6 +19,7 @@ from scorelab.core.messages import problems_line
 from scorelab.data.card import build_data_card, render_data_card_markdown
 from scorelab.data.io import check_writable, population_paths, write_population
 from scorelab.data.loaders import load_table_population
+from scorelab.data.provenance import synthetic_provenance, table_provenance
 from scorelab.data.quality import Finding, table_findings
 from scorelab.data.synthetic import Population, generate_population
 from scorelab.engine import require_models
@@ -69,9 +70,12 @@ def population_for(plan: Plan | ExperimentConfig, frame: pd.DataFrame | None = N
         pop.meta["config_hash"] = config_hash(config)
         pop.meta["source"] = "table"
         pop.meta["quality"] = [f.as_dict() for f in findings]
+        path = config.population.path
         card = build_data_card(pop, plan.age.bands,
-                               extra={"table": str(config.population.path or
-                                                   "a DataFrame given from Python")})
+                               extra={"table": str(path or "a DataFrame given from Python"),
+                                      "provenance": table_provenance(
+                                          pop, Path(path) if path else None,
+                                          config.population.date_column)})
         return pop, card
     pop = (generator or generate_population)(config.population, config.seed)
     pop.meta["config_hash"] = config_hash(config)
@@ -81,7 +85,8 @@ def population_for(plan: Plan | ExperimentConfig, frame: pd.DataFrame | None = N
     card = build_data_card(
         pop,
         plan.age.bands,
-        extra={"causes": config.population.causes.model_dump(mode="json")},
+        extra={"causes": config.population.causes.model_dump(mode="json"),
+               "provenance": synthetic_provenance(pop, config.seed)},
     )
     return pop, card
 

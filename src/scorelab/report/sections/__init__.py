@@ -3,6 +3,7 @@ has nothing for it (the summary's "Not in this run" list says why)."""
 
 from scorelab.report.sections.accuracy import accuracy
 from scorelab.report.sections.age import age
+from scorelab.report.sections.appendix import appendix
 from scorelab.report.sections.explanations import explanations
 from scorelab.report.sections.fairness import fairness
 from scorelab.report.sections.lda import lda
@@ -16,6 +17,6 @@ from scorelab.report.sections.tuning import tuning
 from scorelab.report.sections.validity import validity
 
 SECTIONS = (overview, study, accuracy, tuning, practice, explanations, reasons, fairness, age,
-            validity, mitigation, lda, policy)
+            validity, mitigation, lda, policy, appendix)
 
 __all__ = ["SECTIONS"]

@@ -105,6 +105,21 @@ def _reasons(ctx: ReportContext, model: str) -> dict[str, Any] | None:
                                               align=["left", "right", "left"])])
 
 
+def sample_sizes(ctx: ReportContext) -> str:
+    """How many applicants each model explained: one number when every model explained
+    the same sample, else each size with its models (sampled explainers take fewer)."""
+    sizes = ctx.run.explanations.groupby("model", observed=True)["citizen_id"].nunique()
+    by_size: dict[int, list[str]] = {}
+    for m in ctx.order:
+        if m in sizes.index:
+            by_size.setdefault(int(sizes[m]), []).append(m)
+    if len(by_size) == 1:
+        return f"Explained on an audit sample of {next(iter(by_size)):,} citizens, every model."
+    return "Explained on an audit sample: " + "; ".join(
+        f"{n:,} citizens for {', '.join(models)}" for n, models in
+        sorted(by_size.items(), reverse=True)) + " (sampled explainers explain fewer)."
+
+
 def explanations(ctx: ReportContext) -> Section | None:
     if ctx.run.importance is None or ctx.run.explanations is None:
         return None
@@ -131,6 +146,5 @@ def explanations(ctx: ReportContext) -> Section | None:
                f"influential input on average is '{top}'. A citizen should see why their "
                f"credit was reduced (the seed paper's first suggestion): the example "
                f"reasons below are in points.")
-    blocks.insert(0, text(f"Explained on an audit sample of "
-                          f"{ctx.run.explanations['citizen_id'].nunique():,} applicants."))
+    blocks.insert(0, text(sample_sizes(ctx)))
     return Section("explanations", "Explanations", summary, blocks)

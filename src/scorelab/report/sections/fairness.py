@@ -20,11 +20,12 @@ from scorelab.report.blocks import (
     get,
     light,
     records,
-    status_of,
     table,
     text,
 )
 from scorelab.report.context import ReportContext
+from scorelab.report.sections.verdict import SCREEN_LIGHT, ratio_text, screen_of
+from scorelab.runs.contract import SCREEN_BELOW, SCREEN_SIGNIFICANT
 
 __all__ = ["fairness", "joined"]
 
@@ -52,15 +53,18 @@ def _verdicts(ctx: ReportContext, disp: pd.DataFrame) -> dict[str, Any]:
                 cells.append(light("n/a"))
                 continue
             ratio = mine.at[a, "worst_approval_ratio"]
-            cells.append(light(status_of(mine.at[a, "four_fifths_verdict"]),
-                               fmt(ratio, ".2f") if finite(ratio) else "too few groups"))
+            screen = screen_of(mine.loc[a].to_dict(), ctx.four_fifths)
+            cells.append(light(SCREEN_LIGHT.get(screen, "n/a"),
+                               ratio_text(ratio, ctx.four_fifths) if finite(ratio)
+                               else "too few groups"))
         eod = mine["equalized_odds_difference"].max() if len(mine) else np.nan
         rows.append(cells + [fmt(eod, ".3f")])
     return table(["model"] + attributes + ["worst equalized-odds difference"], rows,
-                 title="Four-fifths verdicts: lowest over highest group approval rate",
+                 title="Four-fifths screen: lowest over highest group approval rate",
                  align=["left"] * (len(attributes) + 1) + ["right"],
-                 caption="observed outcomes; the equalized-odds difference is the largest "
-                         "gap in error rates between groups (0 = equal)")
+                 caption="observed outcomes; fail: below the screen, significant (Holm); "
+                         "warn: below, not significant; equalized-odds difference: the "
+                         "largest gap in error rates between groups (0 = equal)")
 
 
 def _charts(ctx: ReportContext) -> list[dict[str, Any]]:
@@ -94,7 +98,7 @@ def _charts(ctx: ReportContext) -> list[dict[str, Any]]:
                        plots.disparity_svg(lv, s, f"Approval rate by {a}",
                                            f"approval rate / {r}'s (reference)",
                                            ctx.four_fifths, ctx.styles, n, ctx.legend))
-        blocks.append(figure(key, f"Approval ratio by {attribute}"))
+        blocks.append(figure(key, f"Approval ratio by {attribute}, against {reference}"))
     return blocks
 
 
@@ -118,10 +122,11 @@ def fairness(ctx: ReportContext) -> Section | None:
     disp = _disparities(ctx)
     attributes = ctx.attributes
     blocks: list[dict[str, Any]] = []
-    n_fail = 0
+    n_fail = n_below = 0
     if len(disp):
         obs = disp[disp["outcome"] == "observed"]
-        n_fail = int((obs["four_fifths_verdict"] == "fail").sum())
+        screens = [screen_of(r, ctx.four_fifths) for r in obs.to_dict("records")]
+        n_fail, n_below = screens.count(SCREEN_SIGNIFICANT), screens.count(SCREEN_BELOW)
         blocks.append(_verdicts(ctx, disp))
         ctx.add_table("disparities", disp)
     charts = _charts(ctx)
@@ -154,6 +159,7 @@ def fairness(ctx: ReportContext) -> Section | None:
                f"({joined(attributes) if attributes else 'none'}), with bootstrap "
                f"intervals. A model fails the four-fifths rule on an attribute when its "
                f"lowest group's approval rate is below {fmt(ctx.four_fifths, 'g')} of the "
-               f"highest group's; {n_fail} model-attribute pair(s) fail on the observed "
-               f"outcomes.")
+               f"highest group's; on the observed outcomes {n_fail} model-attribute pair(s) "
+               f"fall below it significantly (Holm across models and attributes) and "
+               f"{n_below} without significance.")
     return Section("fairness", "Fairness across groups", summary, blocks)

@@ -24,13 +24,17 @@ from scorelab.report.blocks import (
     get,
     interval,
     light,
+    link,
     pct,
     records,
     table,
     text,
 )
 from scorelab.report.context import ReportContext
+from scorelab.report.sections.cards import card_anchor
+from scorelab.report.sections.proxies import StandIns, stand_ins
 from scorelab.report.sections.verdict import (
+    SCREEN_LIGHT,
     alternative,
     alternative_sentence,
     attribute_lines,
@@ -77,10 +81,11 @@ def screened_disparity(ctx: ReportContext, model: str) -> dict[str, Any] | None:
                                     float(r["worst_approval_ratio"]))) if rows else None
 
 
-def model_status(ctx: ReportContext, model: str) -> str:
+def model_status(ctx: ReportContext, model: str, proxies: StandIns | None = None) -> str:
     """fail: a significant four-fifths failure or a protected input used directly;
-    warn: a ratio below the screen without significance, a borderline ratio, or an
-    input that carries a protected attribute's weight."""
+    warn: a ratio below the screen without significance, a borderline ratio, an input
+    that carries a protected attribute's weight, or stand-ins for age that cost the
+    young or the 62+ points (``proxies``)."""
     if ctx.fairness is None:
         return "n/a"
     row = screened_disparity(ctx, model)
@@ -89,13 +94,10 @@ def model_status(ctx: ReportContext, model: str) -> str:
         return "fail"
     ratio = float(row["worst_approval_ratio"]) if row else np.nan
     if screen == SCREEN_BELOW or indirect_flags(ctx, model) or \
+            (proxies is not None and proxies.worse) or \
             (np.isfinite(ratio) and ratio < ctx.four_fifths + BORDERLINE):
         return "warn"
     return "pass" if screen == SCREEN_PASS else "n/a"
-
-
-#: A screen as a table cell's light.
-_LIGHT = {SCREEN_SIGNIFICANT: "fail", SCREEN_BELOW: "warn", SCREEN_PASS: "pass"}
 
 
 def _ratio_cell(ctx: ReportContext, model: str) -> tuple[dict[str, str], str]:
@@ -110,7 +112,7 @@ def _ratio_cell(ctx: ReportContext, model: str) -> tuple[dict[str, str], str]:
     attribute = str(row["attribute"])
     groups = (f"{attribute}: {_sized(ctx, model, attribute, row.get('lowest_group'))} vs "
               f"{_sized(ctx, model, attribute, row.get('highest_group'))}")
-    return light(_LIGHT.get(screen, "n/a"), detail), groups
+    return light(SCREEN_LIGHT.get(screen, "n/a"), detail), groups
 
 
 def _sized(ctx: ReportContext, model: str, attribute: str, group: Any) -> str:
@@ -124,11 +126,13 @@ def _sized(ctx: ReportContext, model: str, attribute: str, group: Any) -> str:
     return f"{group} ({int(n.iloc[0]):,})" if len(n) else str(group)
 
 
-def _flags_cell(ctx: ReportContext, model: str) -> str:
+def _flags_cell(ctx: ReportContext, model: str, proxies: StandIns | None) -> str:
     direct = list(dict.fromkeys(direct_inputs(ctx, model)))
     indirect = list(dict.fromkeys(indirect_flags(ctx, model)))
+    worse = proxies.worse if proxies is not None else {}
     parts = ([f"uses {', '.join(direct)}"] if direct else []) + \
-        ([f"weight on {', '.join(indirect)}"] if indirect else [])
+        ([f"weight on {', '.join(indirect)}"] if indirect else []) + \
+        ([f"stand-ins cost {', '.join(worse)}"] if worse else [])
     return "; ".join(parts) or ("none" if ctx.fairness is not None else "-")
 
 
@@ -157,6 +161,27 @@ def age_finding(ctx: ReportContext) -> str | None:
         sentence += (f". The young's true risk alone would put them "
                      f"{fmt(true_risk, '+.0f')} points from the rest")
     return sentence + "."
+
+
+def without_adverse_factor(ctx: ReportContext) -> str:
+    """Page one's count of declines that come without an adverse factor (a decline an
+    applicant cannot be told the reason for), per model; empty without reasons."""
+    summary = ctx.run.adverse_action
+    if summary is None:
+        return ""
+    models = summary.get("models") or {}
+    counts = {m: (int(e.get("n_declined_without_adverse_factor") or 0),
+                  int(e.get("n_declined") or 0))
+              for m in ctx.order if isinstance(e := models.get(m), dict)
+              and e.get("n_declined")}
+    if not counts:
+        return ""
+    missing = {m: c for m, c in counts.items() if c[0]}
+    if not missing:
+        return (" Every declined citizen of the audit sample gets at least one adverse "
+                "factor.")
+    return (" Declined without an adverse factor: " + ", ".join(
+        f"{m} {k:,} of {n:,}" for m, (k, n) in missing.items()) + ".")
 
 
 def not_done(ctx: ReportContext) -> list[str]:
@@ -203,15 +228,16 @@ def overview(ctx: ReportContext) -> Section:
                    f"audit was run, so no model's fairness is assessed.")
         return Section("summary", "Summary for the auditor", summary, blocks)
     rows, statuses = [], {}
+    proxies = stand_ins(ctx)
     has_age = any(finite(ctx.metric(m, "age_approval_ratio")) for m in ctx.order)
     for m in ctx.order:
         ratio, groups = _ratio_cell(ctx, m)
-        statuses[m] = model_status(ctx, m)
-        row = [m, interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"),
+        statuses[m] = model_status(ctx, m, proxies.get(m))
+        row = [link(m, card_anchor(m)), interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"),
                            ctx.metric(m, "auc_high")), ratio, groups]
         if has_age:
             row.append(fmt(ctx.metric(m, "age_approval_ratio"), ".2f"))
-        row += [_flags_cell(ctx, m), light(statuses[m])]
+        row += [_flags_cell(ctx, m, proxies.get(m)), light(statuses[m])]
         rows.append(row)
     columns = ["model", "AUC [interval]", "worst four-fifths ratio",
                "groups compared (lowest vs highest approval; n)"]
@@ -242,5 +268,6 @@ def overview(ctx: ReportContext) -> Section:
                f"accurate is {best} (AUC {fmt(ctx.metric(best, 'auc'))}). {n_fail} "
                f"model(s) fail (significantly below the four-fifths screen, or a protected "
                f"input used directly), {n_warn} are below it without significance, "
-               f"borderline or flagged, {sum(s == 'pass' for s in statuses.values())} pass.")
+               f"borderline or flagged, {sum(s == 'pass' for s in statuses.values())} pass."
+               + without_adverse_factor(ctx))
     return Section("summary", "Summary for the auditor", summary, blocks)

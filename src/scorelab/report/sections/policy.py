@@ -1,29 +1,17 @@
-"""Section 7, policy checks and model cards: which models use protected or prohibited
-inputs, directly or through their weight, and one card per model (collapsed)."""
+"""Policy checks: which models use protected or prohibited inputs directly, how much of
+their importance such inputs carry, and which inputs stand in for age and whether they
+cost the young or the 62+ points (the model cards are in the examiner's appendix)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scorelab.core.jsonable import dumps
-from scorelab.report.blocks import (
-    Section,
-    details,
-    fmt,
-    get,
-    interval,
-    light,
-    pct,
-    table,
-    text,
-)
+from scorelab.report.blocks import Section, finite, fmt, get, light, pct, table
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.overview import direct_inputs
+from scorelab.report.sections.proxies import WORSE_BY, StandIns, proxy_threshold, stand_ins
 
 __all__ = ["policy"]
-
-#: Rows of a family's deliverable table shown in the report (the CSV holds them all).
-MAX_DELIVERABLE_ROWS = 40
 
 
 def _flags(ctx: ReportContext) -> dict[str, dict[str, list[str]]]:
@@ -33,93 +21,60 @@ def _flags(ctx: ReportContext) -> dict[str, dict[str, list[str]]]:
         return str(f.get("column")) + (f" ({pct(share, 0)} of its importance)"
                                        if share is not None else "")
 
-    return {m: {"direct": direct_inputs(ctx, m),
-                "weight": [weight(f) for f in ctx.policy_flags(m, direct=False)]}
+    return {m: {"direct": list(dict.fromkeys(direct_inputs(ctx, m))),
+                "weight": list(dict.fromkeys(weight(f) for f in ctx.policy_flags(m, direct=False)
+                                             if f.get("check") == "shap_weight"))}
             for m in ctx.order}
 
 
-def _parameters(params: dict[str, Any]) -> str:
-    if not params:
-        return "none set in the config (the family's defaults)"
-    shown = []
-    for key, value in params.items():
-        value_text = dumps(value, indent=None)
-        shown.append(f"{key} = {value_text if len(value_text) <= 60 else value_text[:57] + '...'}")
-    return "; ".join(shown)
+def stand_in_cell(found: StandIns | None, common: list[str]) -> dict[str, str]:
+    """A model's stand-ins for age as a light: warn when they cost the young or the 62+
+    band at least WORSE_BY points against the rest (its inputs named only when they are
+    not the ``common`` ones the column's header names)."""
+    if found is None or not found.inputs:
+        return light("pass", "none among its inputs")
+    own = "" if found.inputs == common else f"{', '.join(found.inputs)}: "
+    worse = found.worse
+    if worse:
+        return light("warn", own + ", ".join(f"{band} {gap:+.0f} points vs the rest"
+                                             for band, gap in worse.items()))
+    if found.gap:
+        return light("pass", own + ", ".join(f"{band} {gap:+.0f}"
+                                             for band, gap in found.gap.items()))
+    held = ", ".join(f"{b} (n = {n})" for b, n in found.withheld.items())
+    return light("n/a", own + (f"withheld: {held}" if held else "not explained"))
 
 
-def _card(ctx: ReportContext, name: str) -> dict[str, Any]:
-    info = next(m for m in ctx.run.study.models if m.name == name)
-    verdicts = get(ctx.fair_models().get(name), "verdicts", default={}) or {}
-    observed = {k.split(":", 1)[1]: v for k, v in verdicts.items() if k.startswith("observed:")}
-    rows = [["family / kind / role", f"{info.family} / {info.kind} / {info.role}"],
-            ["parameters", _parameters(info.params)],
-            ["inputs", f"{len(info.inputs)}: {', '.join(info.inputs)}"],
-            ["trained on", ctx.population_words],
-            ["out-of-fold accuracy",
-             f"AUC {interval(ctx.metric(name, 'auc'), ctx.metric(name, 'auc_low'), ctx.metric(name, 'auc_high'))}, "
-             f"KS {fmt(ctx.metric(name, 'ks'))}, Brier {fmt(ctx.metric(name, 'brier'))}"],
-            ["decisions", f"approves {pct(ctx.metric(name, 'approval_rate'))}, of whom "
-                          f"{pct(ctx.metric(name, 'default_rate_approved'))} default"]]
-    if observed:
-        rows.append(["four-fifths verdicts", ", ".join(f"{a}: {v}" for a, v in
-                                                        observed.items())])
-    blocks = [table(["", ""], rows, align=["left", "left"])]
-    tables = ctx.run.model_tables(name)
-    if "binning.csv" in tables:
-        t = tables["binning.csv"]
-        blocks.append(table(["input", "bins", "information value", "selected"],
-                            [[r["variable"], fmt(r["n_bins"], ".0f"),
-                              fmt(r["information_value"]), fmt(bool(r["selected"]))]
-                             for r in t.to_dict("records")],
-                            title="Binning: information value per input",
-                            csv=f"models/{name}/binning.csv"))
-    points = tables.get("points_table.csv")
-    if points is not None and {"variable", "bin", "count", "woe", "points"} <= set(points):
-        t = tables.pop("points_table.csv")
-        t = t[t["count"] > 0]
-        blocks.append(table(["input", "bin", "applicants", "weight of evidence", "points"],
-                            [[r["variable"], r["bin"], fmt(r["count"], ".0f"), fmt(r["woe"]),
-                              fmt(r["points"], "+.1f")] for r in t.to_dict("records")],
-                            title="Points table", csv=f"models/{name}/points_table.csv",
-                            align=["left", "left", "right", "right", "right"]))
-    for file_name, t in tables.items():  # any other table of the family, as it is
-        if file_name == "binning.csv":
-            continue
-        title = "Rule table" if file_name == "rules.csv" else \
-            file_name.removesuffix(".csv").replace("_", " ").capitalize()
-        shown = t.head(MAX_DELIVERABLE_ROWS)
-        blocks.append(table([str(c).replace("_", " ") for c in t.columns],
-                            [[fmt(v, "g") for v in r] for r in shown.values.tolist()],
-                            title=title, csv=f"models/{name}/{file_name}",
-                            caption=(f"The first {len(shown):,} of {len(t):,} rows; the "
-                                     f"whole table is models/{name}/{file_name}."
-                                     if len(shown) < len(t) else None)))
-    return details(f"Model card: {name} ({info.family}, AUC {fmt(ctx.metric(name, 'auc'))})",
-                   blocks)
-
-
-def policy(ctx: ReportContext) -> Section:
+def policy(ctx: ReportContext) -> Section | None:
+    """None without a fairness audit (page one's "Not in this run" says so)."""
+    if ctx.fairness is None:
+        return None
     flags = _flags(ctx)
-    blocks: list[dict[str, Any]] = []
-    if ctx.fairness is not None:
-        rows = []
-        for m in ctx.order:
-            direct, weight = flags[m]["direct"], flags[m]["weight"]
-            rows.append([m, light("fail" if direct else "pass", ", ".join(direct) or "none"),
-                         light("warn" if weight else "pass", ", ".join(weight) or "none")])
-        blocks.append(table(["model", "protected or prohibited inputs used directly",
-                             "inputs carrying a protected attribute's weight"], rows,
-                            title="Protected and prohibited inputs",
-                            align=["left", "left", "left"]))
-        n_direct = sum(bool(f["direct"]) for f in flags.values())
-        summary = (f"The seed paper asks that some facts never count against a citizen "
-                   f"(protected attributes, and what the config lists as prohibited). "
-                   f"{n_direct} of {len(ctx.order)} models use such an input directly. A card "
-                   f"per model follows: its parameters, inputs, accuracy and verdicts.")
-    else:
-        blocks.append(text("Protected and prohibited inputs were not checked: the run has "
-                           "no fairness audit."))
-        summary = "One card per model: its parameters, inputs and accuracy."
-    blocks += [_card(ctx, m) for m in ctx.order]
-    return Section("policy", "Policy checks and model cards", summary, blocks)
+    proxies = stand_ins(ctx)
+    used = [p.inputs for p in proxies.values() if p.inputs]
+    common = max(used, key=used.count) if used else []
+    rows = []
+    for m in ctx.order:
+        direct, weight = flags[m]["direct"], flags[m]["weight"]
+        row = [m, light("fail" if direct else "pass", ", ".join(direct) or "none"),
+               light("warn" if weight else "pass", ", ".join(weight) or "none")]
+        rows.append(row + ([stand_in_cell(proxies.get(m), common)] if proxies else []))
+    threshold = get(ctx.fairness, "thresholds", "shap_threshold")
+    head = ["model", "protected or prohibited inputs used", "their share of importance"
+            + (f" (above {pct(threshold, 0)})" if finite(threshold) else "")]
+    if proxies:
+        head.append(f"stand-ins for age ({', '.join(common) or 'none'}): young and 62+ "
+                    "against the rest, points")
+    caption = (f"stand-in: proxy strength at least {fmt(proxy_threshold(ctx), '.2f')} in "
+               f"the age section's audit; warn: {WORSE_BY:g} point or more fewer (mean SHAP, "
+               "audit sample)") if proxies else None
+    blocks = [table(head, rows, title="Protected and prohibited inputs, and stand-ins",
+                    align=["left"] * len(head), caption=caption)]
+    n_direct = sum(bool(f["direct"]) for f in flags.values())
+    n_worse = sum(bool(p.worse) for p in proxies.values())
+    summary = (f"The seed paper asks that some facts never count against a citizen "
+               f"(protected attributes, and what the config lists as prohibited). "
+               f"{n_direct} of {len(ctx.order)} models use such an input directly"
+               + (f"; in {n_worse} model(s) the inputs that stand in for age cost the "
+                  "young or the 62+ band points against the rest." if proxies else "."))
+    return Section("policy", "Policy checks", summary, blocks)

@@ -22,11 +22,15 @@ from scorelab.report.blocks import (
     fmt_p,
     get,
     interval,
+    light,
     pct,
     table,
     text,
 )
 from scorelab.report.context import ReportContext
+from scorelab.report.sections.overview import screened_disparity
+from scorelab.report.sections.verdict import SCREEN_LIGHT, ratio_text, screen_of
+from scorelab.runs.contract import SCREEN_NOT_ASSESSED
 
 __all__ = ["practice"]
 
@@ -71,9 +75,11 @@ def _fairness_rows(ctx: ReportContext) -> list[list[Any]]:
         at = matched.get(m)
         if not isinstance(at, dict):
             continue
+        screened = screened_disparity(ctx, m)  # the row page one's screen reads
+        screen = screen_of(screened, ctx.four_fifths) if screened else SCREEN_NOT_ASSESSED
         rows.append([m, pct(ctx.metric(m, "approval_rate")),
-                     fmt(ctx.metric(m, "worst_approval_ratio"), ".2f"),
-                     str(ctx.metric(m, "four_fifths_verdict") or "-"),
+                     ratio_text(get(screened, "worst_approval_ratio"), ctx.four_fifths),
+                     light(SCREEN_LIGHT.get(screen, "n/a"), screen),
                      pct(at.get("approval_rate")), fmt(at.get("worst_approval_ratio"), ".2f"),
                      fmt_p(at.get("p_value")), str(at.get("four_fifths_verdict", "-"))])
     return rows
@@ -182,7 +188,7 @@ def practice(ctx: ReportContext) -> Section | None:
     fair = _fairness_rows(ctx)
     if fair:
         blocks.append(table(
-            ["model", "approved (run's policy)", "worst four-fifths", "verdict",
+            ["model", "approved (run's policy)", "screened four-fifths ratio", "screen",
              "approved (matched)", "worst four-fifths (matched)", "test (matched)",
              "verdict (matched)"],
             fair, title="Fairness like with like: the run's policy beside a matched "

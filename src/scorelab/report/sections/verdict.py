@@ -21,9 +21,14 @@ from scorelab.runs.contract import SCREEN_NOT_ASSESSED as NOT_ASSESSED
 from scorelab.runs.contract import SCREEN_PASS as PASS
 from scorelab.runs.contract import SCREEN_SIGNIFICANT as SIGNIFICANT
 
-__all__ = ["Alternative", "alternative", "alternative_sentence", "attribute_lines",
+__all__ = ["SCREEN_LIGHT", "Alternative", "alternative", "alternative_sentence", "attribute_lines",
            "choose_alternative", "screen_of",
            "disparity", "group_words", "ratio_text"]
+
+
+#: A screen as a table cell's light: one mapping for page one, the fairness section and
+#: the model cards.
+SCREEN_LIGHT = {SIGNIFICANT: "fail", BELOW: "warn", PASS: "pass"}
 
 
 def disparity(ctx: ReportContext, model: str, attribute: str) -> dict[str, Any] | None:
@@ -229,7 +234,7 @@ def alternative_sentence(ctx: ReportContext, alt: Alternative | None) -> str:
             f"({fmt(alt.cost, '.3f')} against {fmt(alt.cost_best, '.3f')})"
             if alt.cost is not None and alt.cost_best is not None else "")
     return (f"Less discriminatory alternative: {alt.model}. The paired tests do not find it "
-            f"less accurate than {best} (AUC {fmt(alt.auc)}{auc_band} against "
+            f"less accurate than {best} (its AUC {fmt(alt.auc)}{auc_band} against "
             f"{fmt(alt.auc_best)}; Holm-adjusted {fmt_p(alt.p_holm)}), and it treats groups "
             f"more evenly: worst four-fifths ratio {ratio_text(alt.worst_ratio, threshold)} "
             f"against {ratio_text(alt.worst_ratio_best, threshold)}{young}. It gives up "

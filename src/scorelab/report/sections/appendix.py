@@ -1,0 +1,193 @@
+"""The examiner's appendix: what a fair-lending examiner asks for beyond the findings.
+
+Where the data came from (the data card's provenance), the decision policy with what it
+approves, the bad rate among the approved and its expected cost, and why that policy
+(chosen by the config, or optimised on each fold's training applicants), the adverse
+reasons the declined get by age group, model by model, and one card per model (intended
+use, limits, inputs, accuracy, verdicts), each with an anchor page one links to. Every
+part is collapsed in the HTML and printed open in the PDF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from scorelab.core.ages import age_bands
+from scorelab.report.blocks import Section, details, fmt, get, interval, pct, table, text
+from scorelab.report.context import ReportContext
+from scorelab.report.sections.cards import model_card
+
+__all__ = ["appendix", "reason_codes_by_age"]
+
+#: Reasons shown per model in the reasons-by-age table (the most frequent overall).
+REASONS_PER_MODEL = 3
+
+POLICY_WHY = {
+    "cutoff": "a cut-off fixed by the config (decision.cutoff_score), not optimised on "
+              "this data",
+    "approval_rate": "fixed by the config (decision.target_approval_rate): every model "
+                     "approves the same share",
+    "cost": "each fold's cost-minimising cut-off, chosen on that fold's training applicants "
+            "only, under the costs decision.costs sets",
+}
+
+
+def _provenance(ctx: ReportContext) -> dict[str, Any]:
+    prov = ctx.run.data_card.get("provenance") or {}
+    unstated = ("not stated: no data card beside the table (<table>.card.json) gives it"
+                if prov.get("kind") == "table" else "not recorded by this run")
+    dates = prov.get("dates")
+    rows = [["data", str(prov.get("title") or ctx.population_words)],
+            ["source", str(prov.get("source") or unstated)],
+            ["licence", str(prov.get("licence") or unstated)],
+            ["collected", str(prov.get("collected") or unstated)
+             + (f"; applications {dates['first']} to {dates['last']} ({dates['column']})"
+                if isinstance(dates, dict) else "")],
+            ["file", f"{prov.get('file') or '-'} ({ctx.run.study.population.n_citizens:,} "
+                     f"rows; data fingerprint {ctx.run.manifest.get('data_fingerprint')})"
+             if prov.get("kind") == "table" else "none: drawn in memory by the run"],
+            ["dropped columns", ", ".join(prov.get("dropped") or []) or "none"]]
+    derived = prov.get("derived") or {}
+    rows.append(["derived columns", "; ".join(f"{c}: {how}" for c, how in derived.items())
+                 or "none stated"])
+    rows.append(["protected attributes audited", ", ".join(ctx.attributes) or "none"])
+    return details("Data provenance", [table(["", ""], rows, align=["left", "left"])])
+
+
+def _decision(ctx: ReportContext) -> dict[str, Any] | None:
+    practice = get(ctx.run.metrics, "practice")
+    if not isinstance(practice, dict):
+        return None
+    rule = str(practice.get("policy") or ctx.run.study.decision.rule)
+    costed = any(isinstance(get(practice, "models", m, "policies", rule), dict) and
+                 get(practice, "models", m, "policies", rule, "expected_cost") is not None
+                 for m in ctx.order)
+    rows = []
+    for m in ctx.order:
+        p = get(practice, "models", m, "policies", rule)
+        if not isinstance(p, dict):
+            continue
+        row = [m, fmt(p.get("cutoff_score"), ".1f"), pct(p.get("approval_rate")),
+               pct(p.get("default_rate_approved"))]
+        if costed:
+            low, high = (p.get("expected_cost_interval") or [None, None])[:2]
+            row.append(interval(p.get("expected_cost"), low, high))
+        rows.append(row)
+    if not rows:
+        return None
+    repay = 1.0 - float(ctx.run.data_card.get("observed_default_rate") or 0.0)
+    cutoff = ctx.run.study.decision.cutoff_score
+    why = POLICY_WHY.get(rule, rule)
+    if rule == "cutoff" and cutoff is not None:
+        why = why.replace("a cut-off", f"a cut-off of {fmt(cutoff, 'g')} points", 1)
+    best = ctx.order[0]
+    at_best = get(practice, "models", best, "policies", rule, default={}) or {}
+    sentence = (f"The run's approvals follow the {rule.replace('_', ' ')} policy: {why}. "
+                f"Under it {best} approves {pct(at_best.get('approval_rate'))} of "
+                f"{ctx.people}, when {pct(repay)} repaid; the other policies are compared in "
+                "the credit-practice section.")
+    head = ["model", "cut-off", "approved", "bad among approved"] + \
+        (["expected cost per applicant [interval]"] if costed else [])
+    return details("Decision policy: what it approves, its bad rate and cost, and why", [
+        text(sentence),
+        table(head, rows, align=["left"] + ["right"] * (len(head) - 1))])
+
+
+def reason_codes_by_age(reasons: pd.DataFrame, ages: pd.Series, edges: list[float],
+                        per_model: int = REASONS_PER_MODEL) -> pd.DataFrame:
+    """The share of each model's declined applicants in each age band given a reason
+    (among their principal reasons), for each model's most frequent reasons.
+
+    ``reasons``: adverse_reasons.parquet (citizen_id, model, rank, code, reason);
+    ``ages``: age by citizen_id. Columns: model, code, reason, age_band, n_declined,
+    n_given, share.
+    """
+    bands = pd.Series(age_bands(ages.to_numpy(), edges), index=ages.index)
+    frame = reasons.assign(age_band=reasons["citizen_id"].map(bands)).dropna(
+        subset=["age_band"])
+    declined = frame.groupby(["model", "age_band"], observed=True)["citizen_id"].nunique()
+    given = frame.groupby(["model", "code", "reason", "age_band"],
+                          observed=True)["citizen_id"].nunique()
+    top = (frame.groupby(["model", "code"], observed=True)["citizen_id"].nunique()
+           .sort_values(ascending=False, kind="stable").groupby(level=0, sort=False)
+           .head(per_model).reset_index()[["model", "code"]])
+    out = given.rename("n_given").reset_index().merge(top, on=["model", "code"])
+    full = out[["model", "code", "reason"]].drop_duplicates().merge(
+        declined.rename("n_declined").reset_index(), on="model")
+    out = full.merge(out, on=["model", "code", "reason", "age_band"], how="left")
+    out["n_given"] = out["n_given"].fillna(0).astype(int)
+    out["share"] = out["n_given"] / out["n_declined"]
+    return out.sort_values(["model", "code", "age_band"], kind="stable", ignore_index=True)
+
+
+def _reasons_by_age(ctx: ReportContext) -> list[dict[str, Any]]:
+    reasons = ctx.run.adverse_reasons()
+    column = ctx.age_column
+    if reasons is None or reasons.empty or column is None:
+        return []
+    pop = pd.read_parquet(ctx.run.run_dir / "population.parquet",
+                          columns=["citizen_id", column])
+    edges = [float(e) for e in get(ctx.run.config, "fairness", "age_bands", default=[])]
+    if not edges:
+        return []
+    by_age = reason_codes_by_age(reasons, pop.set_index("citizen_id")[column], edges)
+    if by_age.empty:
+        return []
+    by_age["withheld"] = [ctx.withheld(n) for n in by_age["n_declined"]]
+    path = ctx.add_table("reason_codes_by_age", by_age)
+    bands = [str(b) for b in pd.unique(by_age["age_band"].astype(str))]
+    order = {m: i for i, m in enumerate(ctx.order)}
+    rows, spread = [], []
+    for (model, code, reason), part in sorted(
+            by_age.groupby(["model", "code", "reason"], sort=False),
+            key=lambda kv: (order.get(kv[0][0], len(order)), kv[0][1])):
+        cells = part.set_index(part["age_band"].astype(str))
+        row = [model, f"{code} {reason}"]
+        shown = {}
+        for band in bands:
+            if band not in cells.index:
+                row.append("-")
+            elif bool(cells.at[band, "withheld"]):
+                row.append(f"withheld (n = {int(cells.at[band, 'n_declined'])})")
+            else:
+                shown[band] = float(cells.at[band, "share"])
+                row.append(f"{pct(shown[band], 0)} of {int(cells.at[band, 'n_declined'])}")
+        rows.append(row)
+        if len(shown) > 1:
+            high, low = max(shown, key=shown.get), min(shown, key=shown.get)
+            spread.append((shown[high] - shown[low], model, reason, high, shown[high], low,
+                           shown[low]))
+    blocks: list[dict[str, Any]] = []
+    if spread:
+        _, model, reason, high, at_high, low, at_low = max(spread)
+        blocks.append(text(
+            f"The widest difference: {model} gives \"{reason}\" to {pct(at_high, 0)} of its "
+            f"declined {ctx.people} aged {high} and {pct(at_low, 0)} of those aged {low}. "
+            f"A reason given far more often to one age group is worth reading beside the "
+            f"age section's proxies."))
+    blocks.append(table(["model", "reason", *bands], rows,
+                        align=["left", "left"] + ["right"] * len(bands), csv=path,
+                        caption=f"share of each age band's declined {ctx.people} given the "
+                                f"reason among their principal reasons, for each model's "
+                                f"{REASONS_PER_MODEL} most frequent reasons; bands with "
+                                f"fewer than {ctx.min_group_size} declined are withheld"))
+    return [details("Adverse reasons by age group, model by model", blocks)]
+
+
+def appendix(ctx: ReportContext) -> Section:
+    blocks: list[dict[str, Any]] = [_provenance(ctx)]
+    decision = _decision(ctx)
+    if decision is not None:
+        blocks.append(decision)
+    blocks += _reasons_by_age(ctx)
+    blocks.append(details(f"Model cards ({len(ctx.order)}): intended use, limits, inputs, "
+                          "accuracy and verdicts",
+                          [model_card(ctx, m) for m in ctx.order]))
+    parts = ["where the data came from", "the decision policy and why"]
+    if any(b.get("summary", "").startswith("Adverse reasons") for b in blocks):
+        parts.append("the adverse reasons by age group")
+    summary = (f"For an examiner: {', '.join(parts)}, and one card per model (linked from "
+               "page one); printed open in the PDF.")
+    return Section("appendix", "Examiner's appendix", summary, blocks)

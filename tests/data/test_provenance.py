@@ -1,0 +1,69 @@
+"""Provenance: what the data card says of where the data came from, and nothing more."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from scorelab.config import SyntheticPopulation
+from scorelab.data.provenance import companion_card, synthetic_provenance, table_provenance
+from scorelab.data.synthetic import generate_population
+from tests.conftest import ROOT
+from tests.data.test_loaders import _cfg, _table, _write
+
+
+def _population(tmp_path: Path, name: str = "t.csv", **kw) -> tuple[Path, object]:
+    from scorelab.data.loaders import load_table_population
+
+    frame = _table().assign(applied=pd.date_range("2020-01-05", periods=40, freq="7D")
+                            .strftime("%Y-%m-%d"))
+    path = _write(tmp_path, frame, name)
+    return path, load_table_population(_cfg(path=path, **kw))
+
+
+def test_a_tables_companion_card_gives_source_licence_and_derived_columns(tmp_path) -> None:
+    path, pop = _population(tmp_path, drop=["applied"])
+    (tmp_path / "t.card.json").write_text(json.dumps({
+        "source": {"title": "Bank X files", "creator": "Bank X", "year": 2019,
+                   "licence": "internal use"},
+        "columns": [{"name": "income", "description": "Monthly income, derived from the "
+                                                      "payroll file."},
+                    {"name": "debt", "description": "Debt owed."}]}))
+    prov = table_provenance(pop, path)
+    assert prov["title"] == "Bank X files" and prov["licence"] == "internal use"
+    assert prov["source"] == "Bank X, 2019" and prov["collected"] == "2019"
+    assert prov["derived"] == {"income": "Monthly income, derived from the payroll file."}
+    assert prov["dropped"] == ["applied"] and prov["companion_card"] == "t.card.json"
+    assert prov["file"] == "t.csv" and prov["rows"] == 40
+
+
+def test_without_a_companion_card_nothing_is_guessed(tmp_path) -> None:
+    path, pop = _population(tmp_path, date_column="applied")
+    prov = table_provenance(pop, path, "applied")
+    assert prov["source"] is prov["licence"] is prov["collected"] is None
+    assert prov["companion_card"] is None and prov["derived"] == {}
+    assert prov["dates"] == {"column": "applied", "first": "2020-01-05",
+                             "last": "2020-10-04"}
+    (tmp_path / "t.card.json").write_text("[1, 2]")  # not a card: ignored, never fatal
+    assert companion_card(path) is None
+
+
+def test_german_credit_names_its_source_licence_and_the_derived_sex() -> None:
+    from scorelab.config import load_config
+    from scorelab.study.population import population_for
+
+    config = load_config(ROOT / "configs" / "german_credit.yaml")
+    _, card = population_for(config)
+    prov = card["provenance"]
+    assert "CC BY 4.0" in prov["licence"] and "10.24432/C5NC77" in prov["source"]
+    assert prov["collected"] == "1994" and prov["dropped"] == ["personal_status_sex"]
+    assert "personal_status_sex" in prov["derived"]["sex"]
+
+
+def test_a_synthetic_population_says_it_is_generated() -> None:
+    pop = generate_population(SyntheticPopulation(n_citizens=300), seed=5)
+    prov = synthetic_provenance(pop, 5)
+    assert prov["kind"] == "synthetic" and prov["rows"] == 300
+    assert "seed 5" in prov["collected"] and "no real person" in prov["source"]
