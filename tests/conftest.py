@@ -79,3 +79,28 @@ def german_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return result.run_dir
 
     return once_per_session(tmp_path_factory, "german-study", build)
+
+
+@pytest.fixture(scope="session")
+def default_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default study (configs/default.yaml: every family, ablation and mitigation,
+    explanations and the fairness audit) on a small population, run once per session and
+    shared by the report, browser, reasons and consistency tests (read-only)."""
+    from scorelab.config import load_config
+    from scorelab.study.runner import run
+
+    config = load_config(DEFAULT_CONFIG, {
+        "population.n_citizens": 1200, "evaluation.folds": 3, "evaluation.bootstrap": 20,
+        "fairness.bootstrap": 20, "explain.sample_size": 80,
+        "explain.agnostic_sample_size": 12, "explain.background_size": 12,
+        # the two cross-fitted hybrids on 2 inner folds: the same families, half the fits
+        "models.6.params.inner_folds": 2, "models.8.params.inner_folds": 2,
+        "output.save_models": "final"})  # the reasons tests score with the final models
+    assert [config.models[i].name for i in (6, 8)] == ["yim_mitchell", "stacking"]
+
+    def build(folder: Path) -> Path:
+        result = run(config, runs_dir=folder)
+        assert result.run_dir is not None
+        return result.run_dir
+
+    return once_per_session(tmp_path_factory, "default-study", build)

@@ -14,40 +14,20 @@ import pytest
 from scorelab import api
 from scorelab.applicants.explain import explain_citizen, explain_row
 from scorelab.applicants.score import check_applicants, scorer_for
-from scorelab.config import load_config
 from scorelab.core.numeric import logit
 from scorelab.explain.explainers import is_fast
 from scorelab.runs.reader import load_run
-from tests.conftest import DEFAULT_CONFIG, once_per_session
 
 pytestmark = pytest.mark.heavy  # fits many models or runs a study: not in `make check`
 
 
-SMALL = {"evaluation.folds": 2, "evaluation.bootstrap": 0, "fairness.bootstrap": 0,
-         "explain.sample_size": 40, "explain.agnostic_sample_size": 8,
-         "explain.background_size": 12, "explain.reasons.bootstrap_refits": 0,
-         "output.save_models": "final", "report.formats": ["md"]}
 ROWS, SLOW_ROWS = 1000, 150  # applicants per model (SLOW_ROWS: sampled explainers)
 
 
-def _study(tmp_path_factory: pytest.TempPathFactory, name: str, path: Path,
-           overrides: dict) -> Path:
-    config = load_config(path, {**SMALL, **overrides})
-
-    def build(folder: Path) -> Path:
-        result = api.run(config, runs_dir=folder)
-        return result.path
-
-    return once_per_session(tmp_path_factory, name, build)
-
-
 @pytest.fixture(scope="module", params=["default", "german"])
-def study_run(request, tmp_path_factory) -> Path:
-    if request.param == "default":
-        inner = {f"models.{i}.params.inner_folds": 2 for i in (6, 8)}
-        return _study(tmp_path_factory, "reasons-default", DEFAULT_CONFIG,
-                      {"population.n_citizens": 1500, **inner})
-    return request.getfixturevalue("german_study_run")  # shared with the report tests
+def study_run(request) -> Path:
+    # the studies the report tests read too (tests/conftest.py)
+    return request.getfixturevalue(f"{request.param}_study_run")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scorelab.core.ages import age_bands
@@ -96,9 +97,11 @@ def _decision(ctx: ReportContext) -> dict[str, Any] | None:
 
 
 def reason_codes_by_age(reasons: pd.DataFrame, ages: pd.Series, edges: list[float],
-                        per_model: int = REASONS_PER_MODEL) -> pd.DataFrame:
+                        per_model: int = REASONS_PER_MODEL, min_n: int = 1) -> pd.DataFrame:
     """The share of each model's declined applicants in each age band given a reason
-    (among their principal reasons), for each model's most frequent reasons.
+    (among their principal reasons), for each model's ``per_model - 1`` most frequent
+    reasons and the one whose share differs most between bands of at least ``min_n``
+    declined (the reason an examiner asks about: given far more often to one age group).
 
     ``reasons``: adverse_reasons.parquet (citizen_id, model, rank, code, reason);
     ``ages``: age by citizen_id. Columns: model, code, reason, age_band, n_declined,
@@ -109,17 +112,27 @@ def reason_codes_by_age(reasons: pd.DataFrame, ages: pd.Series, edges: list[floa
         subset=["age_band"])
     declined = frame.groupby(["model", "age_band"], observed=True)["citizen_id"].nunique()
     given = frame.groupby(["model", "code", "reason", "age_band"],
-                          observed=True)["citizen_id"].nunique()
-    top = (frame.groupby(["model", "code"], observed=True)["citizen_id"].nunique()
-           .sort_values(ascending=False, kind="stable").groupby(level=0, sort=False)
-           .head(per_model).reset_index()[["model", "code"]])
-    out = given.rename("n_given").reset_index().merge(top, on=["model", "code"])
-    full = out[["model", "code", "reason"]].drop_duplicates().merge(
+                          observed=True)["citizen_id"].nunique().rename("n_given")
+    every = given.reset_index()[["model", "code", "reason"]].drop_duplicates().merge(
         declined.rename("n_declined").reset_index(), on="model")
-    out = full.merge(out, on=["model", "code", "reason", "age_band"], how="left")
-    out["n_given"] = out["n_given"].fillna(0).astype(int)
-    out["share"] = out["n_given"] / out["n_declined"]
-    return out.sort_values(["model", "code", "age_band"], kind="stable", ignore_index=True)
+    every = every.merge(given.reset_index(), on=["model", "code", "reason", "age_band"],
+                        how="left")
+    every["n_given"] = every["n_given"].fillna(0).astype(int)
+    every["share"] = every["n_given"] / every["n_declined"]
+    counted = every[every["n_declined"] >= min_n]
+    spread = counted.groupby(["model", "code"], observed=True)["share"].agg(np.ptp)
+    total = every.groupby(["model", "code"], observed=True)["n_given"].sum()
+    chosen = []
+    for model in dict.fromkeys(every["model"]):
+        frequent = list(total[model].sort_values(ascending=False, kind="stable")
+                        .index[:max(per_model - 1, 1)])
+        rest = spread[model].drop(frequent, errors="ignore") if model in spread else None
+        widest = ([rest.sort_values(ascending=False, kind="stable").index[0]]
+                  if rest is not None and len(rest) and per_model > 1 else [])
+        chosen += [(model, code) for code in frequent + widest]
+    keep = pd.MultiIndex.from_frame(every[["model", "code"]]).isin(chosen)
+    return every[keep].sort_values(["model", "code", "age_band"], kind="stable",
+                                   ignore_index=True)
 
 
 def _reasons_by_age(ctx: ReportContext) -> list[dict[str, Any]]:
@@ -132,7 +145,8 @@ def _reasons_by_age(ctx: ReportContext) -> list[dict[str, Any]]:
     edges = [float(e) for e in get(ctx.run.config, "fairness", "age_bands", default=[])]
     if not edges:
         return []
-    by_age = reason_codes_by_age(reasons, pop.set_index("citizen_id")[column], edges)
+    by_age = reason_codes_by_age(reasons, pop.set_index("citizen_id")[column], edges,
+                                 min_n=ctx.min_group_size or 1)
     if by_age.empty:
         return []
     by_age["withheld"] = [ctx.withheld(n) for n in by_age["n_declined"]]
@@ -160,19 +174,22 @@ def _reasons_by_age(ctx: ReportContext) -> list[dict[str, Any]]:
             spread.append((shown[high] - shown[low], model, reason, high, shown[high], low,
                            shown[low]))
     blocks: list[dict[str, Any]] = []
-    if spread:
-        _, model, reason, high, at_high, low, at_low = max(spread)
+    best = [row for row in spread if row[1] == ctx.order[0]]  # the most accurate model
+    if best or spread:
+        _, model, reason, high, at_high, low, at_low = max(best or spread)
         blocks.append(text(
-            f"The widest difference: {model} gives \"{reason}\" to {pct(at_high, 0)} of its "
-            f"declined {ctx.people} aged {high} and {pct(at_low, 0)} of those aged {low}. "
+            f"The widest difference under {model}: it gives \"{reason}\" to "
+            f"{pct(at_high, 0)} of its declined {ctx.people} aged {high} and "
+            f"{pct(at_low, 0)} of those aged {low}. "
             f"A reason given far more often to one age group is worth reading beside the "
             f"age section's proxies."))
     blocks.append(table(["model", "reason", *bands], rows,
                         align=["left", "left"] + ["right"] * len(bands), csv=path,
                         caption=f"share of each age band's declined {ctx.people} given the "
-                                f"reason among their principal reasons, for each model's "
-                                f"{REASONS_PER_MODEL} most frequent reasons; bands with "
-                                f"fewer than {ctx.min_group_size} declined are withheld"))
+                                f"reason among their principal reasons: each model's "
+                                f"{REASONS_PER_MODEL - 1} most frequent reasons and the one "
+                                f"whose share differs most between bands; bands with fewer "
+                                f"than {ctx.min_group_size} declined are withheld"))
     return [details("Adverse reasons by age group, model by model", blocks)]
 
 
