@@ -39,7 +39,7 @@ from scorelab.models.persist import load_model
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.reader import RunData, load_run
 
-__all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row"]
+__all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row", "ranked_letter"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -197,16 +197,18 @@ def explain_citizen(run: RunData | str | Path, citizen_id: int,
                  X.iloc[[position]], manifest)
     background = background_sample(X, BACKGROUND_SIZE, seed=int(run.manifest["seed"]))
     ranking = reason_ranking(run, fitted, manifest, X, background, 4)
-    return _ranked_letter(rows, name, citizen_id, f"fold model {key} (on demand)", decision,
+    return ranked_letter(rows, name, citizen_id, f"fold model {key} (on demand)", decision,
                           ranking, fitted, X.iloc[[position]], explanation, manifest)
 
 
-def _ranked_letter(rows: pd.DataFrame, name: str, who: Any, source: str,
+def ranked_letter(rows: pd.DataFrame, name: str, who: Any, source: str,
                    decision: dict[str, Any], ranking: ApplicantReasons, model: Any,
                    X: pd.DataFrame, explanation: Explanation,
                    manifest: ModelManifest) -> Letter:
     """A letter whose reasons are ranked now, by ``ranking`` (the final model's, or a
-    fold model's), both sides the same way."""
+    fold model's), both sides the same way; ``decision``: score, category, approved,
+    cutoff and factor (points per log-odds). One home for the wording, which ``explain``
+    and the workbench's what-if letters share."""
     sources = {c.name: c.source for c in manifest.inputs}
     against, favour = ranking.both_sides(model, X, explanation)
     reasons = _reason_list(against, 0, ranking.columns, ranking.catalogue, X, sources,
@@ -286,5 +288,5 @@ def explain_row(run: RunData | str | Path, applicant: pd.DataFrame, model: str |
                 "approved": bool(points >= scorer.manifest.cutoff_score),
                 "cutoff": scorer.manifest.cutoff_score, "factor": scorer.scale.factor}
     assert scorer.ranking is not None
-    return _ranked_letter(rows, name, applicant_id, "final model", decision, scorer.ranking,
+    return ranked_letter(rows, name, applicant_id, "final model", decision, scorer.ranking,
                           scorer.model, X, explanation, scorer.manifest)

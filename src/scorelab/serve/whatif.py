@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.applicants.explain import Letter, explain_citizen
+from scorelab.applicants.explain import Letter, explain_citizen, ranked_letter
 from scorelab.applicants.score import (
     BACKGROUND_SIZE,
     check_applicants,
@@ -31,10 +31,10 @@ from scorelab.applicants.score import (
 from scorelab.config import Explain
 from scorelab.exceptions import DataError
 from scorelab.explain.applicant import ApplicantReasons
-from scorelab.explain.catalogue import Catalogue, catalogue_for, value_in_words
+from scorelab.explain.catalogue import Catalogue, catalogue_for
 from scorelab.explain.explainers import Explanation, background_sample, explain
 from scorelab.explain.importance import explanations_table
-from scorelab.explain.reasons import Reason, points_of
+from scorelab.explain.reasons import Reason
 from scorelab.models.persist import load_model
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.reader import RunData
@@ -525,15 +525,9 @@ class Workbench:
                                   explanation, X, None)
         sources = {c.name: c.source for c in ready.manifest.inputs}
         rows["source"] = rows["feature"].astype(str).map(sources).fillna("derived")
-        ranking = ready.ranking
-        against, favour = ranking.both_sides(ready.model, X, explanation)
-        reasons = _reasons(against, ranking, X, sources, scale.factor, 1.0)
-        favourable = _reasons(favour, ranking, X, sources, scale.factor, -1.0)
-        return Letter(rows, ready.name, who, recorded["score"], recorded["category"],
-                      recorded["approved"], cutoff, ready.source, scale.factor, reasons=reasons,
-                      favourable=favourable, reference=ranking.reference_words,
-                      note=None if reasons else "no input raised the risk above the "
-                                                "reference (no adverse factor)")
+        decision = {**recorded, "cutoff": cutoff, "factor": scale.factor}
+        return ranked_letter(rows, ready.name, who, ready.source, decision, ready.ranking,
+                             ready.model, X, explanation, ready.manifest)
 
     # ------------------------------------------------------------------ age
     def sweep(self, case: Case, edits: Mapping[str, str], unlocked: set[str]) -> Sweep:
@@ -621,22 +615,4 @@ def _median_path(age: np.ndarray, values: np.ndarray, ages: np.ndarray) -> np.nd
     if not have.any():
         return np.zeros(len(ages))
     return np.interp(ages, ages[have], out[have])
-
-
-def _reasons(ranked: Any, ranking: ApplicantReasons, X: pd.DataFrame,
-             sources: dict[str, str], factor: float, sign: float) -> list[Reason]:
-    """The ranked reasons of the one row of ``X`` (``sign`` -1: the favourable side,
-    whose gaps were ranked negated), worded as a letter words them."""
-    out = []
-    for r in range(ranked.index.shape[1]):
-        j = int(ranked.index[0, r])
-        if j < 0:
-            continue
-        column = str(ranking.columns[j])
-        entry = ranking.catalogue[column]
-        gap = sign * float(ranked.gap[0, r])
-        out.append(Reason(column, sources.get(column, "derived"),
-                          value_in_words(entry, X[column].iloc[0]), points_of(gap, factor),
-                          gap, entry.code, entry.text))
-    return out
 
