@@ -46,8 +46,14 @@ def test_without_a_companion_card_nothing_is_guessed(tmp_path) -> None:
     assert prov["companion_card"] is None and prov["derived"] == {}
     assert prov["dates"] == {"column": "applied", "first": "2020-01-05",
                              "last": "2020-10-04"}
-    (tmp_path / "t.card.json").write_text("[1, 2]")  # not a card: ignored, never fatal
-    assert companion_card(path) is None
+    assert prov["companion_problem"] is None
+    # a card that is there but unusable is named, never fatal and never read as "none"
+    (tmp_path / "t.card.json").write_text("[1, 2]")
+    assert companion_card(path) == (None, "t.card.json beside the table is not a JSON object")
+    (tmp_path / "t.card.json").write_text("{broken")
+    card, problem = companion_card(path)
+    assert card is None and "not readable JSON" in problem
+    assert "not readable JSON" in table_provenance(pop, path)["companion_problem"]
 
 
 def test_german_credit_names_its_source_licence_and_the_derived_sex() -> None:

@@ -37,7 +37,8 @@ POLICY_WHY = {
 
 def _provenance(ctx: ReportContext) -> dict[str, Any]:
     prov = ctx.run.data_card.get("provenance") or {}
-    unstated = ("not stated: no data card beside the table (<table>.card.json) gives it"
+    unstated = (f"not stated: {prov['companion_problem']}" if prov.get("companion_problem")
+                else "not stated: no data card beside the table (<table>.card.json) gives it"
                 if prov.get("kind") == "table" else "not recorded by this run")
     dates = prov.get("dates")
     rows = [["data", str(prov.get("title") or ctx.population_words)],

@@ -2,9 +2,9 @@
 
 The card the run saved beside the model (card.json: intended use, limits) joined with
 what the report knows of it (family, parameters, inputs, out-of-fold accuracy,
-decisions, the four-fifths screen with its significance) and the family's deliverable tables (a scorecard's
-binning and points, an expert's rules), shortened to a screen with the whole table
-named beside it.
+decisions, the four-fifths screen with its significance) and the family's deliverable
+tables (a scorecard's binning and points, an expert's rules), shortened to a screen
+with the whole table named beside it.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def model_card(ctx: ReportContext, name: str) -> dict[str, Any]:
             ["inputs", f"{len(info.inputs)}: {', '.join(info.inputs)}"],
             ["trained on", ctx.population_words],
             ["out-of-fold accuracy",
-             f"AUC {interval(ctx.metric(name, 'auc'), ctx.metric(name, 'auc_low'), ctx.metric(name, 'auc_high'))}, "
-             f"KS {fmt(ctx.metric(name, 'ks'))}, Brier {fmt(ctx.metric(name, 'brier'))}"],
+             f"AUC {interval(*(ctx.metric(name, k) for k in ('auc', 'auc_low', 'auc_high')))}"
+             f", KS {fmt(ctx.metric(name, 'ks'))}, Brier {fmt(ctx.metric(name, 'brier'))}"],
             ["decisions", f"approves {pct(ctx.metric(name, 'approval_rate'))}, of whom "
                           f"{pct(ctx.metric(name, 'default_rate_approved'))} default"]]
     if screens:  # the screen page one reads, with its significance
