@@ -79,3 +79,11 @@ def test_the_proxy_verdict_names_the_audits_strong_stand_ins(default_study_run: 
             assert cell["text"].endswith("none among its inputs")
         else:
             assert cell["status"] in ("pass", "warn", "n/a")
+
+
+def test_the_glossary_defines_only_the_words_a_report_uses() -> None:
+    from scorelab.report.glossary import glossary_for
+
+    said = glossary_for("Stand-ins for age (proxy strength >= 0.30); AUC 0.79; provenance")
+    assert list(said) == ["AUC", "stand-in", "proxy strength", "provenance"]
+    assert "stand-in" not in glossary_for("the twins stand in line")  # whole terms only

@@ -72,14 +72,22 @@ GLOSSARY = {
     "expected cost": "the average cost per applicant of the decisions, with the config's "
                      "costs of approving a defaulter and declining a repayer.",
     "PSI": "population stability index: how far a score's distribution has moved.",
+    "stand-in": "an input that carries age without being age (a proxy): one the proxy "
+                "audit rates at least the proxy threshold, by its rank correlation with "
+                "age, how well it separates the young, or its missingness by age.",
+    "proxy strength": "the largest of an input's absolute rank correlation with age, "
+                      "2 x AUC - 1 for telling the young apart, and the gap in its "
+                      "missing share between the young and the rest.",
+    "provenance": "where the data came from: source, licence, when it was collected, "
+                  "and which columns were derived or dropped.",
 }
 
 
 def glossary_for(text: str) -> dict[str, str]:
-    """The glossary entries whose term appears in ``text`` (case-insensitive), in the
-    glossary's order."""
+    """The glossary entries whose term appears in ``text`` (case-insensitive, a plural
+    too), in the glossary's order."""
     return {term: meaning for term, meaning in GLOSSARY.items()
-            if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, re.IGNORECASE)}
+            if re.search(rf"(?<![\w-]){re.escape(term)}s?(?![\w-])", text, re.IGNORECASE)}
 
 
 def glossary(said: str) -> dict:
