@@ -87,3 +87,12 @@ def client(runs_dir: Path):  # a TestClient: starlette is imported lazily
 
     with TestClient(create_app(runs_dir), base_url="http://127.0.0.1") as test_client:
         yield test_client
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: make check leaves these out
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every workbench test that reads the session's runs runs two studies first: heavy."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and "runs_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.heavy)
