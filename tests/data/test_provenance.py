@@ -27,13 +27,14 @@ def test_a_tables_companion_card_gives_source_licence_and_derived_columns(tmp_pa
     path, pop = _population(tmp_path, drop=["applied"])
     (tmp_path / "t.card.json").write_text(json.dumps({
         "source": {"title": "Bank X files", "creator": "Bank X", "year": 2019,
-                   "licence": "internal use"},
+                   "collected": "2015-2018", "licence": "internal use"},
         "columns": [{"name": "income", "description": "Monthly income, derived from the "
                                                       "payroll file."},
                     {"name": "debt", "description": "Debt owed."}]}))
     prov = table_provenance(pop, path)
     assert prov["title"] == "Bank X files" and prov["licence"] == "internal use"
-    assert prov["source"] == "Bank X, 2019" and prov["collected"] == "2019"
+    assert prov["source"] == "Bank X, 2019" and prov["published"] == "2019"
+    assert prov["collected"] == "2015-2018"
     assert prov["derived"] == {"income": "Monthly income, derived from the payroll file."}
     assert prov["dropped"] == ["applied"] and prov["companion_card"] == "t.card.json"
     assert prov["file"] == "t.csv" and prov["rows"] == 40
@@ -42,7 +43,7 @@ def test_a_tables_companion_card_gives_source_licence_and_derived_columns(tmp_pa
 def test_without_a_companion_card_nothing_is_guessed(tmp_path) -> None:
     path, pop = _population(tmp_path, date_column="applied")
     prov = table_provenance(pop, path, "applied")
-    assert prov["source"] is prov["licence"] is prov["collected"] is None
+    assert prov["source"] is prov["licence"] is prov["collected"] is prov["published"] is None
     assert prov["companion_card"] is None and prov["derived"] == {}
     assert prov["dates"] == {"column": "applied", "first": "2020-01-05",
                              "last": "2020-10-04"}
@@ -64,7 +65,8 @@ def test_german_credit_names_its_source_licence_and_the_derived_sex() -> None:
     _, card = population_for(config)
     prov = card["provenance"]
     assert "CC BY 4.0" in prov["licence"] and "10.24432/C5NC77" in prov["source"]
-    assert prov["collected"] == "1994" and prov["dropped"] == ["personal_status_sex"]
+    assert prov["published"] == "1994" and prov["collected"] is None  # not stated
+    assert prov["dropped"] == ["personal_status_sex"]
     assert "personal_status_sex" in prov["derived"]["sex"]
 
 
@@ -73,3 +75,12 @@ def test_a_synthetic_population_says_it_is_generated() -> None:
     prov = synthetic_provenance(pop, 5)
     assert prov["kind"] == "synthetic" and prov["rows"] == 300
     assert "seed 5" in prov["collected"] and "no real person" in prov["source"]
+
+
+def test_a_generated_populations_card_gives_its_own_provenance(tmp_path) -> None:
+    path, pop = _population(tmp_path)
+    (tmp_path / "t.card.json").write_text(json.dumps({"provenance": synthetic_provenance(
+        generate_population(SyntheticPopulation(n_citizens=50), seed=3), 3)}))
+    prov = table_provenance(pop, path)
+    assert "no real person" in prov["source"] and prov["licence"].startswith("MIT")
+    assert prov["collected"] == "generated with seed 3"

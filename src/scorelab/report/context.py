@@ -31,6 +31,7 @@ class ReportContext:
     run: RunData
     figures: dict[str, Callable[[], str]] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # read or computed once per report
 
     def __post_init__(self) -> None:
         self.order = self.run.model_names  # best AUC first, the leaderboard's order
@@ -105,6 +106,20 @@ class ReportContext:
     @property
     def age_column(self) -> str | None:
         return get(self.fairness, "thresholds", "age_attribute")
+
+    @property
+    def age_edges(self) -> list[float]:
+        """The lower edges of the audit's age bands (``fairness.age_bands``)."""
+        return [float(e) for e in get(self.run.config, "fairness", "age_bands", default=[])]
+
+    def ages(self) -> pd.Series:
+        """Every citizen's age by citizen_id (the age column alone, read once)."""
+        if "ages" not in self.cache:
+            column = self.age_column
+            frame = pd.read_parquet(self.run.run_dir / "population.parquet",
+                                    columns=["citizen_id", column])
+            self.cache["ages"] = frame.set_index("citizen_id")[column]
+        return self.cache["ages"]
 
     @property
     def four_fifths(self) -> float:

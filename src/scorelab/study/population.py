@@ -71,10 +71,11 @@ def population_for(plan: Plan | ExperimentConfig, frame: pd.DataFrame | None = N
         pop.meta["source"] = "table"
         pop.meta["quality"] = [f.as_dict() for f in findings]
         path = config.population.path
+        read = pop.meta.get("path")  # the file the loader read (a bundled copy, say)
         card = build_data_card(pop, plan.age.bands,
                                extra={"table": str(path or "a DataFrame given from Python"),
                                       "provenance": table_provenance(
-                                          pop, Path(path) if path else None,
+                                          pop, Path(read) if frame is None and read else None,
                                           config.population.date_column)})
         return pop, card
     pop = (generator or generate_population)(config.population, config.seed)

@@ -15,8 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.core.ages import age_bands
-from scorelab.report.blocks import Section, details, fmt, get, interval, pct, table, text
+from scorelab.core.ages import age_band_labels, age_bands
+from scorelab.report.blocks import (
+    Section,
+    details,
+    finite,
+    fmt,
+    get,
+    interval,
+    pct,
+    table,
+    text,
+)
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.cards import model_card
 
@@ -36,20 +46,31 @@ POLICY_WHY = {
 
 
 def _provenance(ctx: ReportContext) -> dict[str, Any]:
-    prov = ctx.run.data_card.get("provenance") or {}
+    """Where the data came from, as the data card records it; a fact no card states is
+    said to be not stated (naming the card that is silent), never guessed."""
+    prov = ctx.run.data_card.get("provenance")
+    table_run = ctx.run.study.population.source == "table"
+    if not isinstance(prov, dict):  # a run written before provenance was recorded
+        rows = [["data", ctx.population_words],
+                ["provenance", "not recorded by this run (written before scorelab kept "
+                               "it); run the study again to have it"]]
+        return details("Data provenance", [table(["", ""], rows, align=["left", "left"])])
+    card = prov.get("companion_card")
     unstated = (f"not stated: {prov['companion_problem']}" if prov.get("companion_problem")
-                else "not stated: no data card beside the table (<table>.card.json) gives it"
-                if prov.get("kind") == "table" else "not recorded by this run")
+                else f"not stated in {card}" if card
+                else "not stated: no data card beside the table (<table>.card.json)"
+                if table_run else "not recorded")
     dates = prov.get("dates")
     rows = [["data", str(prov.get("title") or ctx.population_words)],
             ["source", str(prov.get("source") or unstated)],
             ["licence", str(prov.get("licence") or unstated)],
+            ["published", str(prov.get("published") or unstated)],
             ["collected", str(prov.get("collected") or unstated)
              + (f"; applications {dates['first']} to {dates['last']} ({dates['column']})"
                 if isinstance(dates, dict) else "")],
             ["file", f"{prov.get('file') or '-'} ({ctx.run.study.population.n_citizens:,} "
                      f"rows; data fingerprint {ctx.run.manifest.get('data_fingerprint')})"
-             if prov.get("kind") == "table" else "none: drawn in memory by the run"],
+             if table_run else "none: drawn in memory by the run"],
             ["dropped columns", ", ".join(prov.get("dropped") or []) or "none"]]
     derived = prov.get("derived") or {}
     rows.append(["derived columns", "; ".join(f"{c}: {how}" for c, how in derived.items())
@@ -79,17 +100,20 @@ def _decision(ctx: ReportContext) -> dict[str, Any] | None:
         rows.append(row)
     if not rows:
         return None
-    repay = 1.0 - float(ctx.run.data_card.get("observed_default_rate") or 0.0)
+    bad = ctx.run.data_card.get("observed_default_rate")
     cutoff = ctx.run.study.decision.cutoff_score
     why = POLICY_WHY.get(rule, rule)
     if rule == "cutoff" and cutoff is not None:
         why = why.replace("a cut-off", f"a cut-off of {fmt(cutoff, 'g')} points", 1)
-    best = ctx.order[0]
+    best = rows[0][0]  # the most accurate model the policy was recorded for
     at_best = get(practice, "models", best, "policies", rule, default={}) or {}
     sentence = (f"The run's approvals follow the {rule.replace('_', ' ')} policy: {why}. "
                 f"Under it {best} approves {pct(at_best.get('approval_rate'))} of "
-                f"{ctx.people}, when {pct(repay)} repaid; the other policies are compared in "
-                "the credit-practice section.")
+                f"{ctx.people}" + (f", when {pct(1.0 - float(bad))} repaid" if finite(bad)
+                                   else "") + "; the other policies are compared in the "
+                "credit-practice section."
+                + (" The cut-off shown for the cost policy is the median over applicants of "
+                   "the cut-off each was judged by." if rule == "cost" else ""))
     head = ["model", "cut-off", "approved", "bad among approved"] + \
         (["expected cost per applicant [interval]"] if costed else [])
     return details("Decision policy: what it approves, its bad rate and cost, and why", [
@@ -137,22 +161,19 @@ def reason_codes_by_age(reasons: pd.DataFrame, ages: pd.Series, edges: list[floa
 
 
 def _reasons_by_age(ctx: ReportContext) -> list[dict[str, Any]]:
+    """Each model's reasons by age band, for the examiner's question whether one age
+    group is told other reasons (withheld bands as everywhere else)."""
     reasons = ctx.run.adverse_reasons()
-    column = ctx.age_column
-    if reasons is None or reasons.empty or column is None:
+    if reasons is None or reasons.empty or ctx.age_column is None or not ctx.age_edges:
         return []
-    pop = pd.read_parquet(ctx.run.run_dir / "population.parquet",
-                          columns=["citizen_id", column])
-    edges = [float(e) for e in get(ctx.run.config, "fairness", "age_bands", default=[])]
-    if not edges:
-        return []
-    by_age = reason_codes_by_age(reasons, pop.set_index("citizen_id")[column], edges,
+    by_age = reason_codes_by_age(reasons, ctx.ages(), ctx.age_edges,
                                  min_n=ctx.min_group_size or 1)
     if by_age.empty:
         return []
     by_age["withheld"] = [ctx.withheld(n) for n in by_age["n_declined"]]
     path = ctx.add_table("reason_codes_by_age", by_age)
-    bands = [str(b) for b in pd.unique(by_age["age_band"].astype(str))]
+    present = set(by_age["age_band"].astype(str))
+    bands = [b for b in age_band_labels(ctx.age_edges) if b in present]  # in age order
     order = {m: i for i, m in enumerate(ctx.order)}
     rows, spread = [], []
     for (model, code, reason), part in sorted(
@@ -186,26 +207,30 @@ def _reasons_by_age(ctx: ReportContext) -> list[dict[str, Any]]:
             f"age section's proxies."))
     blocks.append(table(["model", "reason", *bands], rows,
                         align=["left", "left"] + ["right"] * len(bands), csv=path,
-                        caption=f"share of each age band's declined {ctx.people} given the "
-                                f"reason among their principal reasons: each model's "
-                                f"{REASONS_PER_MODEL - 1} most frequent reasons and the one "
-                                f"whose share differs most between bands; bands with fewer "
-                                f"than {ctx.min_group_size} declined are withheld"))
+                        caption=f"share of each age band's declined {ctx.people} with reasons "
+                                f"given the reason among their principal reasons: each "
+                                f"model's {REASONS_PER_MODEL - 1} most frequent reasons and "
+                                f"the one whose share differs most between bands"
+                                + (f"; bands with fewer than {ctx.min_group_size} declined "
+                                   "are withheld" if ctx.min_group_size else "")))
     return [details("Adverse reasons by age group, model by model", blocks)]
 
 
 def appendix(ctx: ReportContext) -> Section:
+    """The last section: what an examiner asks for beyond the findings (module doc)."""
     blocks: list[dict[str, Any]] = [_provenance(ctx)]
+    parts = ["where the data came from"]
     decision = _decision(ctx)
     if decision is not None:
         blocks.append(decision)
-    blocks += _reasons_by_age(ctx)
+        parts.append("the decision policy and why")
+    by_age = _reasons_by_age(ctx)
+    if by_age:
+        blocks += by_age
+        parts.append("the adverse reasons by age group")
     blocks.append(details(f"Model cards ({len(ctx.order)}): intended use, limits, inputs, "
                           "accuracy and verdicts",
                           [model_card(ctx, m) for m in ctx.order]))
-    parts = ["where the data came from", "the decision policy and why"]
-    if any(b.get("summary", "").startswith("Adverse reasons") for b in blocks):
-        parts.append("the adverse reasons by age group")
     summary = (f"For an examiner: {', '.join(parts)}, and one card per model (linked from "
                "page one); printed open in the PDF.")
     return Section("appendix", "Examiner's appendix", summary, blocks)

@@ -9,9 +9,11 @@ with the whole table named beside it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scorelab.core.jsonable import dumps
+from scorelab.exceptions import DataError
 from scorelab.report.blocks import details, fmt, interval, pct, table
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.verdict import disparity, screen_of
@@ -34,15 +36,20 @@ def _parameters(params: dict[str, Any]) -> str:
 
 
 def card_anchor(name: str) -> str:
-    """The HTML id of a model's card (page one links each model name to it)."""
-    return f"card-{name}"
+    """The HTML id of a model's card (page one links each model name to it); a model's
+    name may hold any character, an id only these."""
+    return "card-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
-def _saved_card(ctx: ReportContext, name: str) -> ModelCard | None:
-    """The model's card.json (None when models were not saved)."""
+def _saved_card(ctx: ReportContext, name: str) -> ModelCard | str | None:
+    """The model's card.json (None when models were not saved; the reason, one line,
+    when it cannot be read: one damaged card never stops the report)."""
     if not (ctx.run.run_dir / "models" / name / "card.json").is_file():
         return None
-    return ctx.run.model_card(name)
+    try:
+        return ctx.run.model_card(name)
+    except DataError as exc:
+        return str(exc)
 
 
 def model_card(ctx: ReportContext, name: str) -> dict[str, Any]:
@@ -52,9 +59,10 @@ def model_card(ctx: ReportContext, name: str) -> dict[str, Any]:
     screens = {a: screen_of(row, ctx.four_fifths) for a in ctx.attributes
                if (row := disparity(ctx, name, a)) is not None}
     saved = _saved_card(ctx, name)
-    rows = [["intended use", saved.intended_use]] if saved is not None else []
-    rows += [["limits", " ".join(saved.limits)]] if saved is not None and saved.limits \
-        else []
+    rows = ([["card.json", f"unreadable: {saved}"]] if isinstance(saved, str) else
+            [["intended use", saved.intended_use]] if saved is not None else [])
+    rows += [["limits", " ".join(saved.limits)]] \
+        if isinstance(saved, ModelCard) and saved.limits else []
     rows += [["family / kind / role", f"{info.family} / {info.kind} / {info.role}"],
             ["parameters", _parameters(info.params)],
             ["inputs", f"{len(info.inputs)}: {', '.join(info.inputs)}"],

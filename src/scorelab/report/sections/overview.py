@@ -210,7 +210,7 @@ def not_done(ctx: ReportContext) -> list[str]:
 
 def _accuracy_only(ctx: ReportContext) -> dict[str, Any]:
     """Page one's table when no fairness audit ran: nothing to judge but accuracy."""
-    rows = [[m, str(ctx.metric(m, "family")),
+    rows = [[link(m, card_anchor(m)), str(ctx.metric(m, "family")),
              interval(ctx.metric(m, "auc"), ctx.metric(m, "auc_low"), ctx.metric(m, "auc_high")),
              pct(ctx.metric(m, "approval_rate")), pct(ctx.metric(m, "default_rate_approved"))]
             for m in ctx.order]

@@ -9,7 +9,13 @@ from typing import Any
 from scorelab.report.blocks import Section, finite, fmt, get, light, pct, table
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.overview import direct_inputs
-from scorelab.report.sections.proxies import WORSE_BY, StandIns, proxy_threshold, stand_ins
+from scorelab.report.sections.proxies import (
+    WORSE_BY,
+    StandIns,
+    edge_bands,
+    proxy_threshold,
+    stand_ins,
+)
 
 __all__ = ["policy"]
 
@@ -45,6 +51,21 @@ def stand_in_cell(found: StandIns | None, common: list[str]) -> dict[str, str]:
     return light("n/a", own + (f"withheld: {held}" if held else "not explained"))
 
 
+def _stand_in_summary(proxies: dict[str, StandIns], young: str, old: str) -> str:
+    """How many models' stand-ins cost the edge bands points, of those measured."""
+    using = [p for p in proxies.values() if p.inputs]
+    assessed = [p for p in using if p.assessed]
+    if not using:
+        return "; no model uses an input that stands in for age."
+    said = (f"; of the {len(using)} models with stand-ins for age, "
+            f"{sum(bool(p.worse) for p in assessed)} give {young} or {old} fewer points "
+            "than the rest")
+    if len(assessed) < len(using):
+        said += (f" ({len(using) - len(assessed)} not assessed: too few explained "
+                 "applicants in those bands, or no explanations)")
+    return said + "."
+
+
 def policy(ctx: ReportContext) -> Section | None:
     """None without a fairness audit (page one's "Not in this run" says so)."""
     if ctx.fairness is None:
@@ -62,8 +83,9 @@ def policy(ctx: ReportContext) -> Section | None:
     threshold = get(ctx.fairness, "thresholds", "shap_threshold")
     head = ["model", "protected or prohibited inputs used", "their share of importance"
             + (f" (above {pct(threshold, 0)})" if finite(threshold) else "")]
+    young, old = edge_bands(ctx) or ("the youngest band", "the oldest band")
     if proxies:
-        head.append(f"stand-ins for age ({', '.join(common) or 'none'}): young and 62+ "
+        head.append(f"stand-ins for age ({', '.join(common) or 'none'}): {young} and {old} "
                     "against the rest, points")
     caption = (f"stand-in: proxy strength at least {fmt(proxy_threshold(ctx), '.2f')} in "
                f"the age section's audit; warn: {WORSE_BY:g} point or more fewer (mean SHAP, "
@@ -71,10 +93,8 @@ def policy(ctx: ReportContext) -> Section | None:
     blocks = [table(head, rows, title="Protected and prohibited inputs, and stand-ins",
                     align=["left"] * len(head), caption=caption)]
     n_direct = sum(bool(f["direct"]) for f in flags.values())
-    n_worse = sum(bool(p.worse) for p in proxies.values())
     summary = (f"The seed paper asks that some facts never count against a citizen "
                f"(protected attributes, and what the config lists as prohibited). "
                f"{n_direct} of {len(ctx.order)} models use such an input directly"
-               + (f"; in {n_worse} model(s) the inputs that stand in for age cost the "
-                  "young or the 62+ band points against the rest." if proxies else "."))
+               + (_stand_in_summary(proxies, young, old) if proxies else "."))
     return Section("policy", "Policy checks", summary, blocks)

@@ -30,7 +30,7 @@ from scorelab.report.blocks import (
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.overview import screened_disparity
 from scorelab.report.sections.verdict import SCREEN_LIGHT, ratio_text, screen_of
-from scorelab.runs.contract import SCREEN_NOT_ASSESSED
+from scorelab.runs.contract import SCREEN_BELOW, SCREEN_NOT_ASSESSED, SCREEN_SIGNIFICANT
 
 __all__ = ["practice"]
 
@@ -39,6 +39,8 @@ POLICY_WORDS = {
     "approval_rate": "a matched approval rate (every model approves the same share)",
     "cost": "each fold's cost-minimising cut-off, chosen on its training citizens only",
 }
+#: What a screen's light leaves unsaid (the light itself says fail / warn / pass).
+SCREEN_WORDS = {SCREEN_SIGNIFICANT: "(significant)", SCREEN_BELOW: "(not significant)"}
 #: Traffic light of a PSI as a report status.
 STATUS = {"green": "pass", "amber": "warn", "red": "fail"}
 
@@ -79,7 +81,7 @@ def _fairness_rows(ctx: ReportContext) -> list[list[Any]]:
         screen = screen_of(screened, ctx.four_fifths) if screened else SCREEN_NOT_ASSESSED
         rows.append([m, pct(ctx.metric(m, "approval_rate")),
                      ratio_text(get(screened, "worst_approval_ratio"), ctx.four_fifths),
-                     light(SCREEN_LIGHT.get(screen, "n/a"), screen),
+                     light(SCREEN_LIGHT.get(screen, "n/a"), SCREEN_WORDS.get(screen, "")),
                      pct(at.get("approval_rate")), fmt(at.get("worst_approval_ratio"), ".2f"),
                      fmt_p(at.get("p_value")), str(at.get("four_fifths_verdict", "-"))])
     return rows
