@@ -39,7 +39,8 @@ from scorelab.models.persist import load_model
 from scorelab.runs.contract import ModelManifest
 from scorelab.runs.reader import RunData, load_run
 
-__all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row", "ranked_letter"]
+__all__ = ["Letter", "explain_applicant", "explain_citizen", "explain_row", "explanation_rows",
+           "ranked_letter"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -121,8 +122,10 @@ def _reason_list(ranked: RankedReasons, row: int, columns: Sequence[str],
     return out
 
 
-def _rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
-          X: pd.DataFrame, manifest: ModelManifest) -> pd.DataFrame:
+def explanation_rows(explanation: Explanation, ids: np.ndarray, name: str, family: str,
+                     X: pd.DataFrame, manifest: ModelManifest) -> pd.DataFrame:
+    """A letter's explanation: one row per input with its data source ('derived' for
+    an input the manifest does not list)."""
     table = explanations_table(ids, name, family, explanation, X, None)
     sources = {c.name: c.source for c in manifest.inputs}
     table["source"] = table["feature"].astype(str).map(sources).fillna("derived")
@@ -193,7 +196,7 @@ def explain_citizen(run: RunData | str | Path, citizen_id: int,
     explanation = explain_fold_rows(fitted, X, train, np.array([position]),
                                     Explain.model_validate(run.config["explain"]),
                                     int(run.manifest["seed"]), fold)
-    rows = _rows(explanation, np.array([citizen_id]), name, info.family,
+    rows = explanation_rows(explanation, np.array([citizen_id]), name, info.family,
                  X.iloc[[position]], manifest)
     background = background_sample(X, BACKGROUND_SIZE, seed=int(run.manifest["seed"]))
     ranking = reason_ranking(run, fitted, manifest, X, background, 4)
@@ -280,7 +283,7 @@ def explain_row(run: RunData | str | Path, applicant: pd.DataFrame, model: str |
     info = next(m for m in run.study.models if m.name == name)
     if applicant_id is None:
         applicant_id = applicant.index[0]
-    rows = _rows(explanation, np.array([applicant_id]), name, info.family, X,
+    rows = explanation_rows(explanation, np.array([applicant_id]), name, info.family, X,
                  scorer.manifest)
     rows["citizen_id"] = applicant_id
     decision = {"score": points,

@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorelab.applicants.explain import Letter, explain_citizen, ranked_letter
+from scorelab.applicants.explain import (
+    Letter,
+    explain_citizen,
+    explanation_rows,
+    ranked_letter,
+)
 from scorelab.applicants.score import (
     BACKGROUND_SIZE,
     check_applicants,
@@ -33,7 +38,6 @@ from scorelab.exceptions import DataError
 from scorelab.explain.applicant import ApplicantReasons
 from scorelab.explain.catalogue import Catalogue, catalogue_for
 from scorelab.explain.explainers import Explanation, background_sample, explain
-from scorelab.explain.importance import explanations_table
 from scorelab.explain.reasons import Reason
 from scorelab.models.persist import load_model
 from scorelab.runs.contract import ModelManifest
@@ -521,10 +525,8 @@ class Workbench:
             recorded = {"score": points, "approved": bool(points >= cutoff),
                         "category": str(scale.category(np.array([points]))[0])}
         explanation = ready.explain(X)
-        rows = explanations_table(np.array([who], dtype=object), ready.name, ready.family,
-                                  explanation, X, None)
-        sources = {c.name: c.source for c in ready.manifest.inputs}
-        rows["source"] = rows["feature"].astype(str).map(sources).fillna("derived")
+        rows = explanation_rows(explanation, np.array([who], dtype=object), ready.name,
+                                ready.family, X, ready.manifest)
         decision = {**recorded, "cutoff": cutoff, "factor": scale.factor}
         return ranked_letter(rows, ready.name, who, ready.source, decision, ready.ranking,
                              ready.model, X, explanation, ready.manifest)
