@@ -41,7 +41,8 @@ def test_the_appendix_of_german_credit(german_study_run: Path) -> None:
     summaries = [b["summary"] for b in appendix["blocks"]]
     provenance = appendix["blocks"][0]["blocks"][0]["rows"]
     facts = {r[0]["text"]: r[1]["text"] for r in provenance}
-    assert "CC BY 4.0" in facts["licence"] and facts["collected"].startswith("1994")
+    assert "CC BY 4.0" in facts["licence"] and facts["published"] == "1994"
+    assert facts["collected"] == "not stated in german_credit.card.json"  # never guessed
     assert "personal_status_sex" in facts["derived columns"]
     assert facts["dropped columns"] == "personal_status_sex"
     decision = next(b for b in appendix["blocks"] if b["summary"].startswith("Decision"))
