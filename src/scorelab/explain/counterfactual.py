@@ -36,7 +36,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import combinations
-
 from typing import Any
 
 import numpy as np
@@ -344,12 +343,12 @@ def _beam(search: _Search, grids: dict[str, Grid], usable: list[str]) -> None:
 
 
 def _additive(search: _Search, grids: dict[str, Grid], usable: list[str],
-              additive: AdditiveScore) -> None:
+              additive: AdditiveScore, now: np.ndarray) -> None:
     """Every single, pair (fine grid) and triple (coarse grid) of moves, scored by table:
-    a move's effect is its term's difference, so no combination is left out."""
+    a move's effect is its term's difference, so no combination is left out. ``now``:
+    the rows' terms (``additive.terms(search.X)``)."""
     X, n = search.X, len(search.X)
     columns = [str(c) for c in X.columns]
-    now = additive.terms(X)
     need = additive.log_odds(now) - _cutoff_log_odds(additive, search.cutoff)
     options: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     # every grid value's term, in one call of the model's table (a call per column and
@@ -450,8 +449,8 @@ def counterfactuals(points_of: Callable[[pd.DataFrame], np.ndarray], X: pd.DataF
     if additive is None:
         _beam(search, grids, usable)
         return search.out
-    _additive(search, grids, usable, additive)
     terms = additive.terms(X)
+    _additive(search, grids, usable, additive, terms)
     columns = list(map(str, X.columns))
     room = sum((terms[:, columns.index(c)]
                 - additive.best_terms(X, terms, c, grids[c].direction) for c in usable),

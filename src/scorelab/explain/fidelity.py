@@ -106,10 +106,10 @@ class Truth:
         """:attr:`best` under each bootstrap draw (draws x named terms)."""
         if self.draws is None:
             return None
-        out = []
-        for b in range(len(self.draws)):
+        values, out = self.values(), []
+        for b in range(len(self.draws)):  # one draw at a time: all at once is draws x n x k
             one = Truth(self.terms, self.design, self.owner, self.coef, self.draws[b:b + 1])
-            out.append((self.values() + one._shift(slice(None))[0]).min(axis=0))
+            out.append((values + one._shift(slice(None))[0]).min(axis=0))
         return np.array(out)
 
 
@@ -220,11 +220,11 @@ def reason_fidelity(reasons: np.ndarray, truth: Truth | pd.DataFrame, rows: np.n
     allowed = np.isin(np.asarray(named, dtype=object), list(nameable))
     values = truth.values(rows)
     replicates = truth.replicates(rows)
+    pool = approved if approved.any() else np.ones_like(approved)
     if reference == REFERENCE_BEST:
         ref = truth.best
         ref_b = truth.best_replicates
     else:
-        pool = approved if approved.any() else np.ones_like(approved)
         ref = values[pool].mean(axis=0)
         ref_b = None if replicates is None else replicates[:, pool].mean(axis=1)
     relative = values[declined] - ref
@@ -241,9 +241,7 @@ def reason_fidelity(reasons: np.ndarray, truth: Truth | pd.DataFrame, rows: np.n
         se = np.zeros_like(relative)
     principal = allowed & (relative > 0) & (shortfall <= z * se + 1e-12)
     given = reasons[declined]
-    index = {c: j for j, c in enumerate(named)}
-    pos = np.vectorize(lambda c: index.get(c, -1), otypes=[int])(given) if given.size \
-        else np.full(given.shape, -1)
+    pos = pd.Index(named).get_indexer(given.ravel()).reshape(given.shape)  # -1: none
     member = np.zeros((n, len(named)), dtype=bool)
     for r in range(pos.shape[1]):
         ok = pos[:, r] >= 0
@@ -274,7 +272,6 @@ def reason_fidelity(reasons: np.ndarray, truth: Truth | pd.DataFrame, rows: np.n
         "true_top_term": {str(k): int(c) for k, c in zip(kinds, counts, strict=True)}}
     if LATENT in truth.terms:  # how much of the declined's truth no input names
         latent = truth.terms[LATENT].to_numpy(dtype=float)[rows]
-        pool = approved if approved.any() else np.ones_like(approved)
         lat = latent[declined] - latent[pool].mean()
         rel = values[declined] - values[pool].mean(axis=0)  # both against the approved
         out["share_latent_largest"] = float((lat > rel.max(axis=1)).mean()) if n else None

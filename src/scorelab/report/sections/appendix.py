@@ -22,13 +22,13 @@ from scorelab.report.blocks import (
     finite,
     fmt,
     get,
-    interval,
     pct,
     table,
     text,
 )
 from scorelab.report.context import ReportContext
 from scorelab.report.sections.cards import model_card
+from scorelab.report.sections.practice import policy_cells
 
 __all__ = ["appendix", "reason_codes_by_age"]
 
@@ -84,20 +84,9 @@ def _decision(ctx: ReportContext) -> dict[str, Any] | None:
     if not isinstance(practice, dict):
         return None
     rule = str(practice.get("policy") or ctx.run.study.decision.rule)
-    costed = any(isinstance(get(practice, "models", m, "policies", rule), dict) and
-                 get(practice, "models", m, "policies", rule, "expected_cost") is not None
-                 for m in ctx.order)
-    rows = []
-    for m in ctx.order:
-        p = get(practice, "models", m, "policies", rule)
-        if not isinstance(p, dict):
-            continue
-        row = [m, fmt(p.get("cutoff_score"), ".1f"), pct(p.get("approval_rate")),
-               pct(p.get("default_rate_approved"))]
-        if costed:
-            low, high = (p.get("expected_cost_interval") or [None, None])[:2]
-            row.append(interval(p.get("expected_cost"), low, high))
-        rows.append(row)
+    costed = bool(practice.get("costs"))  # as the credit-practice section decides it
+    rows = [[m, *policy_cells(p, costed)] for m in ctx.order
+            if isinstance(p := get(practice, "models", m, "policies", rule), dict)]
     if not rows:
         return None
     bad = ctx.run.data_card.get("observed_default_rate")

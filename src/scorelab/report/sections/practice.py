@@ -32,7 +32,7 @@ from scorelab.report.sections.overview import screened_disparity
 from scorelab.report.sections.verdict import SCREEN_LIGHT, ratio_text, screen_of
 from scorelab.runs.contract import SCREEN_BELOW, SCREEN_NOT_ASSESSED, SCREEN_SIGNIFICANT
 
-__all__ = ["practice"]
+__all__ = ["policy_cells", "practice"]
 
 POLICY_WORDS = {
     "cutoff": "the fixed cut-off score",
@@ -61,13 +61,20 @@ def _policy_rows(ctx: ReportContext, practice: dict[str, Any], costed: bool
                 continue
             label = name.replace("_", " ") + (" (decides)" if name == practice["policy"]
                                               else "")
-            row = [m, label, fmt(p.get("cutoff_score"), ".1f"), pct(p.get("approval_rate")),
-                   pct(p.get("default_rate_approved"))]
-            if costed:
-                low, high = (p.get("expected_cost_interval") or [None, None])[:2]
-                row.append(interval(p.get("expected_cost"), low, high))
-            rows.append(row)
+            rows.append([m, label, *policy_cells(p, costed)])
     return rows
+
+
+def policy_cells(policy: dict[str, Any], costed: bool) -> list[str]:
+    """One policy of one model as table cells: cut-off, approved, bad among approved and,
+    when the run has costs, the expected cost with its interval (this section's table
+    and the appendix's read it alike)."""
+    cells = [fmt(policy.get("cutoff_score"), ".1f"), pct(policy.get("approval_rate")),
+             pct(policy.get("default_rate_approved"))]
+    if costed:
+        low, high = (policy.get("expected_cost_interval") or [None, None])[:2]
+        cells.append(interval(policy.get("expected_cost"), low, high))
+    return cells
 
 
 def _fairness_rows(ctx: ReportContext) -> list[list[Any]]:
