@@ -130,17 +130,18 @@ def decomposition_sentence(model: str, d: dict[str, Any]) -> str:
     the young better than their true risk warrants), never "a proxy favours the young".
     Negative and distinguishable: the young are penalised through age's descendants.
     """
-    value = _twin_part(d)
-    if not finite(value):
+    kind, _ = _reading(d)  # one rule reads the sign and the interval
+    if kind == "unscored":
         return f"Under {model}, the twins were not scored: the response to age through " \
                f"the inputs was not estimated."
+    value = _twin_part(d)
     iv = _interval(d, "response_beyond_true_risk")
     where = f" (interval {fmt(iv[0], '+.1f')} to {fmt(iv[1], '+.1f')})" if iv else ""
-    if iv is not None and _covers_zero(iv) or abs(float(value)) < 1e-9:
+    if kind == "zero":
         sentence = (f"Under {model}, the response to age through the inputs, beyond what "
                     f"true risk warrants, is {fmt(value, '+.1f')} points{where}: not "
                     f"distinguishable from zero.")
-    elif float(value) > 0:
+    elif kind == "missed":
         sentence = (f"Under {model}, the models do not reflect an age difference in risk: "
                     f"they score the young {fmt(value, '.1f')} points{where} better than "
                     f"their true risk warrants (a missed age difference in risk, not a "
@@ -178,7 +179,8 @@ _READINGS = {
 
 def _reading(d: dict[str, Any]) -> tuple[str, str]:
     """A model's reading of the twin-based part (a key of :data:`_READINGS`) and its
-    figure with the interval (see :func:`decomposition_sentence`)."""
+    figure with the interval; :func:`decomposition_sentence` words one model by the same
+    reading."""
     value = _twin_part(d)
     if not finite(value):
         return "unscored", ""
@@ -203,7 +205,7 @@ def grouped_readings(decompositions: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    rows, sentences, level = [], [], None
+    rows, described, level = [], [], None
     for m, a in ages.items():
         d = a.get("decomposition")
         if isinstance(d, dict):
@@ -211,7 +213,7 @@ def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                     if _interval(d, k) is not None and _covers_zero(_interval(d, k))]
             rows.append([m, *[_part_cell(d, k) for k, _ in DECOMPOSITION_COLUMNS],
                          ", ".join(zero) if zero else "none", _share(d)])
-            sentences.append(m)
+            described.append(m)
             level = level or get(d, "bootstrap", "level")
     if not rows:
         return []
@@ -226,7 +228,7 @@ def _decomposition(ages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                   title="Where the age gap comes from (mean score, young minus rest)",
                   caption=caption),
             *[text(s) for s in grouped_readings({m: ages[m]["decomposition"]
-                                                 for m in sentences})]]
+                                                 for m in described})]]
 
 
 def _twins(ctx: ReportContext, ages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
