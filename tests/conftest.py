@@ -71,7 +71,10 @@ def german_study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "evaluation.folds": 2, "evaluation.bootstrap": 20, "fairness.bootstrap": 20,
         "explain.sample_size": 100, "explain.agnostic_sample_size": 8,
         "explain.background_size": 12, "explain.reasons.bootstrap_refits": 0,
+        # the two cross-fitted hybrids on 2 inner folds: the same families, fewer fits
+        "models.6.params.inner_folds": 2, "models.8.params.inner_folds": 2,
         "output.save_models": "final"})
+    assert [config.models[i].name for i in (6, 8)] == ["yim_mitchell", "stacking"]
 
     def build(folder: Path) -> Path:
         result = run(config, runs_dir=folder)
