@@ -3,7 +3,8 @@
 The 'all' scenario (every cause planted, label bias on the young), the scorecard and
 LightGBM trained once on a training draw (and once on the true outcome); DRAWS new
 populations of N citizens (new seeds, same causal model) get their intervals exactly as a
-run computes them; each is set against the population value of a REF-citizen draw.
+run computes them; each is set against the population value of a REF-citizen draw
+(default 100 x N: its own error is then a tenth of a draw's standard deviation).
 Prints coverage per statistic (aim: 0.93-0.97) with its Monte Carlo standard error and
 the mean interval width, then per statistic and model the bootstrap's standard error
 against the spread of the estimates over the draws and their bias (what a coverage off
@@ -24,7 +25,7 @@ import pandas as pd
 from scorelab.data.synthetic import SCHEMA
 from scorelab.study.plan import Plan
 from scorelab.study.scenarios import scenario_configs
-from scorelab.truth.coverage import coverage_summary, interval_coverage
+from scorelab.truth.coverage import REFERENCE_MULTIPLE, coverage_summary, interval_coverage
 
 
 def _report(rows: pd.DataFrame) -> str:
@@ -71,7 +72,8 @@ def main(draws: int, n: int, ref: int, out: str) -> None:
         scale=plan.scale, age=plan.age, seed=plan.seed, sample=plan.sample, draws=draws,
         n_citizens=n, reference_citizens=ref, on_draw=progress)
     rows.to_csv(out, index=False)
-    print(f"{draws} draws of {n:,} citizens, population values from {ref:,}, models "
+    print(f"{draws} draws of {n:,} citizens, population values from {ref:,} (their own "
+          f"error about {np.sqrt(n / ref):.2f} of a draw's standard deviation), models "
           f"{', '.join(rows['model'].unique())}, {config.fairness.bootstrap} bootstrap "
           f"replicates; {time.perf_counter() - start:.0f} s")
     print(_report(rows))
@@ -82,5 +84,7 @@ def main(draws: int, n: int, ref: int, out: str) -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     numbers = [int(a) for a in args[:3]]
-    main(*(numbers + [100, 2000, 200_000][len(numbers):]),
+    numbers += [100, 2000][len(numbers):]
+    numbers += [REFERENCE_MULTIPLE * numbers[1]][len(numbers) - 2:]
+    main(*numbers,
          args[3] if len(args) > 3 else "coverage_rows.csv")

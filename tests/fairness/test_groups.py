@@ -155,3 +155,38 @@ def test_group_column_bands_age_cuts_other_numbers_into_quintiles():
     assert len(quint.cat.categories) == 5 and quint.value_counts().eq(4).all()
     assert list(quint.cat.categories) == ["0-300", "400-700", "800-1100", "1200-1500",
                                           "1600-1900"]
+
+
+def test_a_ratio_interval_is_normal_on_the_log_scale_of_its_replicates():
+    """ratio * exp(+/- z sd(log replicates)); a zero replicate (no log) falls back to
+    the percentile interval; too few finite replicates give NaN, as for a rate."""
+    from scorelab.fairness.groups import _intervals, _ratio_intervals
+
+    rng = np.random.default_rng(3)
+    reps = np.exp(rng.normal(np.log(0.8), 0.05, size=(400, 2)))
+    reps[0, 1] = 0.0  # column 1 has a replicate with no approvals in the group
+    reps[:300, 0] = np.where(np.arange(300) < 250, reps[:300, 0], np.nan)
+    ratio = np.array([0.8, 0.8])
+    lo, hi = _ratio_intervals(ratio, reps, 0.05)
+    sd = np.nanstd(np.log(reps[:, 0]), ddof=1)
+    np.testing.assert_allclose([lo[0], hi[0]], [0.8 * np.exp(-1.959964 * sd),
+                                                 0.8 * np.exp(1.959964 * sd)], rtol=1e-6)
+    plo, phi = _intervals(reps, 0.05)
+    assert (lo[1], hi[1]) == (plo[1], phi[1])
+    few = np.full((400, 1), np.nan)
+    few[:5, 0] = 0.9
+    assert np.isnan(_ratio_intervals(np.array([0.9]), few, 0.05)[0]).all()
+
+
+def test_group_ratio_intervals_hold_the_ratio_and_the_reference_is_one():
+    frame, y, p, approved = _toy(n_small=0)
+    cfg = Fairness(attributes=["sex"], intersections=[], bootstrap=200)
+    table = group_metrics(y, None, p, 600 - 100 * p, approved, frame, cfg, seed=2)
+    rows = table[(table["metric"] == "approval_rate") & (table["outcome"] == "observed")]
+    for _, row in rows.iterrows():
+        if row["group"] == row["reference_group"]:
+            assert row["ratio_ci_low"] == row["ratio_ci_high"] == 1.0
+        else:  # symmetric on the log scale around the ratio itself
+            assert row["ratio_ci_low"] < row["ratio"] < row["ratio_ci_high"]
+            np.testing.assert_allclose(np.log(row["ratio_ci_high"] / row["ratio"]),
+                                       np.log(row["ratio"] / row["ratio_ci_low"]))

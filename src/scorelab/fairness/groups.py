@@ -19,7 +19,11 @@ Every value and interval comes from the counts kernel of :mod:`scorelab.fairness
 mergeable across chunks; fairlearn's metrics are its reference in the tests). Intervals
 are a seeded Poisson bootstrap: each citizen's weight in a replicate is a Poisson(1)
 draw keyed by (seed, citizen id, replicate), the same replicates for every attribute,
-outcome, metric and model. The group AUC
+outcome, metric and model: percentile intervals for a group's own metric, and for a
+ratio to the reference group a normal interval on the log scale from the replicates'
+standard deviation (stable with a few hundred replicates, where the percentile interval
+of a ratio covered 0.926 of 800 at 20,000 citizens against 0.944 for this one:
+docs/truth.md). The group AUC
 is read from a P(default) histogram of at most 512 bins, exact when the model has that
 few distinct values (see :func:`scorelab.fairness.counts.auc_binning_bound`).
 
@@ -92,6 +96,28 @@ def attribute_groups(frame: pd.DataFrame, fairness_cfg: Any, age_column: str | N
 # --------------------------------------------------------------------------- bootstrap
 
 
+def _ratio_intervals(ratio: np.ndarray, reps: np.ndarray, alpha: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of every ratio (columns of ``(replicates, columns)``): ``ratio *
+    exp(+/- z * sd(log replicates))``, a ratio's sampling error being close to normal on
+    the log scale; the percentile interval where a ratio or a replicate is 0 or
+    infinite (no log); NaN as :func:`_intervals` where too few replicates are finite."""
+    lo, hi = _intervals(reps, alpha)
+    finite = np.isfinite(reps)
+    logs = np.all(~finite | (reps > 0), axis=0) & np.isfinite(ratio) & (ratio > 0)
+    if logs.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_reps = np.where(finite & (reps > 0), np.log(np.where(reps > 0, reps, 1.0)),
+                                np.nan)[:, logs]
+        sd = np.nanstd(log_reps, axis=0, ddof=1)
+        z = float(norm.ppf(1 - alpha / 2))
+        spread = np.exp(z * sd)
+        ok = np.isfinite(lo[logs])  # the same "enough replicates" rule
+        lo[logs] = np.where(ok, ratio[logs] / spread, np.nan)
+        hi[logs] = np.where(ok, ratio[logs] * spread, np.nan)
+    return lo, hi
+
+
 def _intervals(reps: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of every column of ``(replicates, columns)``; NaN where fewer
     than max(10, half the replicates) are finite (the metric is mostly undefined)."""
@@ -124,7 +150,8 @@ def group_metrics(y_observed: Any, y_true: Any | None, p_default: Any, points: A
     ci_low, ci_high (bootstrap percentile, ``fairness_cfg.bootstrap`` replicates; NaN when
     0), n, n_positive, n_negative (defaulters / non-defaulters of that outcome),
     reference_group, difference (value - reference's), ratio (value / reference's),
-    ratio_ci_low, ratio_ci_high (bootstrap), suppressed, suppressed_reason.
+    ratio_ci_low, ratio_ci_high (bootstrap, normal on the log scale), suppressed,
+    suppressed_reason.
     The reference is ``fairness_cfg.reference_groups[attribute]`` (keys may name the
     attribute as in the table or the raw attribute, e.g. ``age``) or else the largest
     unsuppressed group. ``age_column`` is the population's age attribute (banded).
@@ -213,7 +240,7 @@ def _attribute_table(outcome: str, attribute: str, labels: list[str], cols: np.n
                 reps = rates[m][1:, cols]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     rr = np.where(reps[:, [r]] != 0, reps / reps[:, [r]], np.nan)
-                r_lo[:, k], r_hi[:, k] = _intervals(rr, alpha)
+                r_lo[:, k], r_hi[:, k] = _ratio_intervals(ratio[:, k], rr, alpha)
         r_lo[r], r_hi[r] = 1.0, 1.0
         r_lo[~np.isfinite(ratio)] = r_hi[~np.isfinite(ratio)] = np.nan
     table = pd.DataFrame({

@@ -112,7 +112,7 @@ def label_bias_sweep(flip_rates: Sequence[float], scenario: str = "proxy_and_lab
 
 
 def interval_coverage(config: ExperimentConfig, draws: int = 20, n_citizens: int = 2000,
-                      reference_citizens: int = 200_000, bootstrap: int | None = None
+                      reference_citizens: int | None = None, bootstrap: int | None = None
                       ) -> pd.DataFrame:
     """Do a synthetic study's intervals contain the population values? Its models are
     trained once and judged on ``draws`` re-drawn populations
