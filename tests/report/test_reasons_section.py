@@ -51,3 +51,29 @@ def test_the_run_holds_reasons_recourse_and_the_age_rule(default_study_run: Path
     for name, entry in summary["models"].items():
         if entry.get("n_declined"):
             assert name in report
+
+
+def test_fidelity_is_shown_with_its_interval_and_chance(default_study_run: Path) -> None:
+    """Each model's reason fidelity is stated with the Wilson interval and the chance
+    level adverse_action.json holds, so a share can be read against what shuffled
+    reasons would score."""
+    run = load_run(default_study_run)
+    report = (default_study_run / "report.md").read_text()
+    assert "Reason fidelity against the planted truth" in report
+    shown = 0
+    for name, entry in run.adverse_action["models"].items():
+        f = entry.get("fidelity") or {}
+        if f.get("fidelity") is None:
+            continue
+        lo, hi = f["interval"]
+        row = next(line for line in report.splitlines()
+                   if line.startswith(f"| {name} | {f['n_counted']:,} |"))
+        cells = [c.strip().replace("\\[", "[").replace("\\]", "]")
+                 for c in row.strip("|").split("|")]  # Markdown escapes brackets
+        assert cells[2] == f"{f['fidelity']:.1%} [{lo:.1%}, {hi:.1%}]", row
+        assert cells[3] == f"{f['chance']['fidelity']:.1%}", row
+        lo, hi = f["top_in_reasons_interval"]
+        assert cells[4] == f"{f['top_in_reasons']:.1%} [{lo:.1%}, {hi:.1%}]", row
+        assert lo <= f["top_in_reasons"] <= hi
+        shown += 1
+    assert shown >= 3

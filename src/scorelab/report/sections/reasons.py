@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scorelab.report.blocks import Section, details, fmt, light, pct, table
+from scorelab.report.blocks import Section, details, fmt, interval, light, pct, table
 from scorelab.report.context import ReportContext
 
 __all__ = ["reasons"]
@@ -100,6 +100,40 @@ def _age_rule_blocks(ctx: ReportContext, rule: dict[str, Any],
                              "every model", [every])]
 
 
+def _fidelity_block(ctx: ReportContext, summary: dict[str, Any]) -> dict[str, Any] | None:
+    """Per model, how often its reasons are the declined applicants' principal true
+    reasons, with 95% Wilson intervals and the chance level (the same reasons shuffled
+    across the declined): a share is worth what it adds to chance."""
+    rows = []
+    for name in ctx.order:
+        f = (summary["models"].get(name) or {}).get("fidelity") or {}
+        if f.get("fidelity") is None:
+            continue
+        chance = f.get("chance") or {}
+        first, among = f.get("interval") or [None, None], \
+            f.get("top_in_reasons_interval") or [None, None]
+        rows.append([name, f"{f['n_counted']:,}",
+                     interval(f["fidelity"], *first, spec=".1%"),
+                     pct(chance.get("fidelity")),
+                     interval(f.get("top_in_reasons"), *among, spec=".1%"),
+                     pct(chance.get("top_in_reasons")),
+                     pct(f.get("share_latent_largest"))])
+    if not rows:
+        return None
+    return details("Reason fidelity against the planted truth, with intervals", [table(
+        ["model", "declined counted", "first reason is a principal true reason",
+         "chance", "a principal true reason among those given", "chance",
+         "latent term larger than every named one"], rows,
+        align=["left", "right", "right", "right", "right", "right", "right"],
+        caption="Principal true reasons: the true risk terms of inputs the model may name "
+                "that are adverse against the reference of its own ranking and within the "
+                "truth's sampling tolerance of the largest; latent reliability, which no "
+                "input names, is left out. Intervals: 95% Wilson. Chance: "
+                "the same reasons given to other declined applicants at random. The last "
+                "column is how often latent reliability, which no input names and which "
+                "is left out of the count, outweighed every named term.")])
+
+
 def reasons(ctx: ReportContext) -> Section | None:
     summary = ctx.run.adverse_action
     rule = ctx.run.age_rule
@@ -122,11 +156,14 @@ def reasons(ctx: ReportContext) -> Section | None:
         if flagged:
             parts.append("A barred input would have ranked among the reasons of "
                          f"{', '.join(flagged)}: flagged in the policy checks.")
+        headers = ["model", "ranking method", "declined", "most frequent first reason",
+                   "recourse found", "proven none", "undecided", "fidelity", "refit Jaccard"]
+        align = ["left", "left", "right", "left", "right", "right", "right", "right",
+                 "right"]
+        if all(r[-1] == "-" for r in rows):  # no refits were run: no column of dashes
+            headers, align, rows = headers[:-1], align[:-1], [r[:-1] for r in rows]
         blocks.append(table(
-            ["model", "ranking method", "declined", "most frequent first reason",
-             "recourse found", "proven none", "undecided", "fidelity", "refit Jaccard"],
-            rows, align=["left", "left", "right", "left", "right", "right", "right", "right",
-                         "right"],
+            headers, rows, align=align,
             caption="Recourse: the smallest change of up to three actionable inputs, moved "
                     "only the way the catalogue allows, over the population's percentiles, "
                     "that reaches the cut-off (exhaustive for points-ranked models, a beam "
@@ -135,12 +172,13 @@ def reasons(ctx: ReportContext) -> Section | None:
                     "only additive models have one. Undecided: nothing found within three "
                     "inputs and no proof."
                     + (" Fidelity: share of all declined applicants whose first reason is "
-                       "one of their principal true reasons (a true risk term of an input "
-                       "the model may name, against the approved applicants' average, "
-                       "within the truth's sampling tolerance of the largest); latent "
-                       "reliability no input names is left out."
+                       "one of their principal true reasons (defined below, with intervals "
+                       "and chance levels)."
                        if ctx.synthetic else
                        " Fidelity needs a known truth, which a real table does not have.")))
+        faithful = _fidelity_block(ctx, summary)
+        if faithful is not None:
+            blocks.append(faithful)
         if summary["agreement"]:
             blocks.append(details("Agreement of the top reasons between models (Jaccard)", [
                 table(["model", "model", "mean Jaccard", "declined by both"],
