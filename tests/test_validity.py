@@ -71,10 +71,21 @@ def test_legitimate_effect_only_no_proxy_effect_and_the_miss_is_named(seed):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [20211005, 1, 2])
-def test_no_cause_every_interval_covers_zero(seed):
+def test_no_cause_no_part_reads_as_a_cause(seed):
+    """Nothing planted: every part but the twin-based one covers zero, and the twin-based
+    part never reads as a penalty of the young. It is not held to zero: a trained model's
+    own response to age's descendants is not zero in this population (models trained
+    once as the coverage benchmark trains them, seed 1: population values +0.86 points
+    for LightGBM and +1.19 for the scorecard on 600,000 citizens; at 6,000 citizens the
+    interval covers them in 29 and 28 of 30 draws, and zero in only 25 and 23), a
+    property of the models that an oracle scoring true risk does not have (its points
+    beyond true risk are zero)."""
     for model, d in _decompositions("none", seed=seed).items():
         for key in PARTS:
-            assert _covers_zero(d, key), (model, key, d[key], d["intervals"][key])
+            if key != "response_beyond_true_risk":
+                assert _covers_zero(d, key), (model, key, d[key], d["intervals"][key])
+        assert d["reading"]["response_beyond_true_risk"] != READ_PENALISES, (model, d)
+        assert d["intervals"]["response_beyond_true_risk"][1] >= 0, model
 
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
