@@ -126,8 +126,9 @@ def _fidelity_block(ctx: ReportContext, summary: dict[str, Any]) -> dict[str, An
          "latent term larger than every named one"], rows,
         align=["left", "right", "right", "right", "right", "right", "right"],
         caption="Principal true reasons: the true risk terms of inputs the model may name "
-                "that are adverse against the reference of its own ranking and within the "
-                "truth's sampling tolerance of the largest; latent reliability, which no "
+                "that are adverse against the approved applicants' average (for every "
+                "model, whatever its ranking method) and within the truth's sampling "
+                "tolerance of the largest; latent reliability, which no "
                 "input names, is left out. Intervals: 95% Wilson. Chance: "
                 "the same reasons given to other declined applicants at random. The last "
                 "column is how often latent reliability, which no input names and which "
