@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+
+# One BLAS thread per test process: `make test` runs one pytest worker per core, so a
+# second BLAS thread only competes for a busy core (a small least-squares solve or matrix
+# product then waits milliseconds on its helper thread, hundreds of times slower). Set
+# before numpy loads, so the subprocesses (CLI runs, the notebook's kernel) inherit it;
+# the model fits already run on one thread (threadpool_limits in the engine).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

@@ -69,9 +69,11 @@ def _config(tmp_path: Path, models: list, n: int = 1500, explain: dict | None = 
 
 @pytest.fixture(scope="module")
 def earlier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished run, copied into each test's runs folder as the earlier run."""
-    cfg = make_config({"name": "earlier", "models": CHEAP, "evaluation": EVALUATION, **SMALL},
-                      n=1500, seed=3)
+    """A finished run, copied into each test's runs folder as the earlier run (any
+    complete run: a small one, without the explanations and the audit)."""
+    cfg = make_config({"name": "earlier", "models": CHEAP, "evaluation": EVALUATION, **SMALL,
+                       "explain": {"enabled": False}, "fairness": {"enabled": False},
+                       "report": {"formats": ["md"]}}, n=600, seed=3)
     result = run(cfg, runs_dir=tmp_path_factory.mktemp("earlier"))
     assert result.run_dir is not None
     return result.run_dir

@@ -32,10 +32,12 @@ SMALL_MODELS = [
 ]
 
 
-def _study(tmp_path: Path, n: int = 3000, models: list | None = None, **extra) -> Path:
+def _study(tmp_path: Path, n: int = 1000, models: list | None = None, **extra) -> Path:
+    # every stage runs (explanations, the audit, reasons), on fewer citizens and replicates
     raw = {"name": "t", "seed": 5, "population": {"n_citizens": n},
            "models": models or SMALL_MODELS,
-           "evaluation": {"folds": 3, "bootstrap": 50, "n_jobs": 1}, **extra}
+           "evaluation": {"folds": 3, "bootstrap": 20, "n_jobs": 1},
+           "explain": {"sample_size": 200}, "fairness": {"bootstrap": 20}, **extra}
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -64,7 +66,7 @@ def test_run_writes_every_artifact_and_prints_the_path_last(tmp_path: Path) -> N
     predictions = pd.read_parquet(run_dir / "predictions.parquet")
     assert set(predictions.columns) >= {"citizen_id", "model", "family", "fold", "p_default",
                                         "score", "category"}
-    assert len(predictions) == 3 * 3000
+    assert len(predictions) == 3 * 1000
     board = pd.read_csv(run_dir / "leaderboard.csv")
     assert list(board["model"]) == list(board.sort_values("auc", ascending=False)["model"])
     assert "Leaderboard" in result.stdout
@@ -179,10 +181,12 @@ def test_bad_input_gives_one_line_and_no_run_directory(tmp_path: Path, models: l
 
 def test_a_failed_run_leaves_nothing_and_keeps_earlier_runs(tmp_path: Path,
                                                             monkeypatch) -> None:
-    # the write is what fails: the stages before it need not run in full
-    cfg = make_config({"models": SMALL_MODELS[:2], "evaluation": {"folds": 3, "bootstrap": 0},
-                       "explain": {"enabled": False}, "fairness": {"enabled": False}},
-                      n=1500)
+    # the write is what fails: the stages before it need not run in full (one model, no
+    # saved models, one report format: the earlier run is any complete run)
+    cfg = make_config({"models": SMALL_MODELS[:1], "evaluation": {"folds": 3, "bootstrap": 0},
+                       "explain": {"enabled": False}, "fairness": {"enabled": False},
+                       "output": {"save_models": "none"}, "report": {"formats": ["md"]}},
+                      n=600)
     first = run(cfg, runs_dir=tmp_path).run_dir
     before = {p: p.stat().st_mtime_ns for p in first.iterdir()}
 

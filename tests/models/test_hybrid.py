@@ -85,7 +85,7 @@ def test_yim_mitchell_inner_folds_are_stratified_and_seeded(pop):
 
 def test_yim_mitchell_with_the_logit_scorecard_beats_chance(pop):
     X, y = pop
-    model = YimMitchellHybrid(inner_folds=3, **SMALL_NET).fit(X.iloc[:2000], y[:2000])
+    model = YimMitchellHybrid(inner_folds=2, **SMALL_NET).fit(X.iloc[:2000], y[:2000])
     assert type(model.first_stage_).__name__ == "LogitScorecard"
     assert roc_auc_score(y[2000:], model.predict_proba(X.iloc[2000:])[:, 1]) > 0.75
 
@@ -132,7 +132,7 @@ def test_expert_boost_monotone_constraint_on_the_points(pop):
 def test_stacking_default_bases_out_of_fold(pop):
     X, y = pop
     X, y = X.iloc[:2000], y[:2000]
-    model = StackingHybrid(inner_folds=3).fit(X, y)
+    model = StackingHybrid(inner_folds=2).fit(X, y)
     assert model.names_ == ["logit", "lightgbm", "mlp"]
     assert model.oof_log_odds_.shape == (2000, 3)
     # meta-learner inputs are out of fold: a base fitted on all rows scores them differently

@@ -237,9 +237,14 @@ class Scorer:
 
 #: Scorers kept ready, most recently used last: loading a model and ranking its
 #: background costs seconds, and a letter, a score and a served request of the same run
-#: and model need the same scorer (a published run directory never changes).
+#: and model need the same scorer (a published run directory never changes). Enough for
+#: every model of a large study (the default study has eleven): a reader going through
+#: a run's models one after another (``scorelab serve``'s what-if, letters, ``Run.score``)
+#: would otherwise evict each scorer just before it is asked for again and rebuild all of
+#: them on every pass. A scorer holds one final model and its background rows (about a
+#: megabyte for the default study's), so the memory stays small and bounded.
 _READY: OrderedDict[tuple[str, str, str, int], Scorer] = OrderedDict()
-READY_SCORERS = 4
+READY_SCORERS = 16
 
 
 def scorer_for(run: RunData, model: str | None, reasons: int = 4) -> Scorer:

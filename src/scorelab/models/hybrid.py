@@ -310,8 +310,9 @@ class YimMitchellHybrid(_HybridBase):
 
     @classmethod
     def test_params(cls) -> dict[str, Any]:
-        """A plain logistic regression as the first stage (fast), a small network."""
-        return {"first_stage": LogisticRegression(), "inner_folds": 3,
+        """A plain logistic regression as the first stage (fast), a small network, the
+        fewest inner folds."""
+        return {"first_stage": LogisticRegression(), "inner_folds": 2,
                 **MLPFamily.test_params()}
 
     @classmethod
@@ -601,7 +602,7 @@ class StackingHybrid(_EstimatorList, _HybridBase):
     def test_params(cls) -> dict[str, Any]:
         return {"estimators": [("lr", LogisticRegression()),
                                ("lightgbm", LightGBMFamily(**LightGBMFamily.test_params()))],
-                "inner_folds": 3}
+                "inner_folds": 2}
 
     def _bases(self) -> list[tuple[str, Any]]:
         if self.estimators is None:
