@@ -103,13 +103,10 @@ def _ratio_intervals(ratio: np.ndarray, reps: np.ndarray, alpha: float
     the log scale; the percentile interval where a ratio or a replicate is 0 or
     infinite (no log); NaN as :func:`_intervals` where too few replicates are finite."""
     lo, hi = _intervals(reps, alpha)
-    finite = np.isfinite(reps)
-    logs = np.all(~finite | (reps > 0), axis=0) & np.isfinite(ratio) & (ratio > 0)
+    positive = np.isfinite(reps) & (reps > 0)
+    logs = np.all(np.isnan(reps) | positive, axis=0) & np.isfinite(ratio) & (ratio > 0)
     if logs.any():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            log_reps = np.where(finite & (reps > 0), np.log(np.where(reps > 0, reps, 1.0)),
-                                np.nan)[:, logs]
-        sd = np.nanstd(log_reps, axis=0, ddof=1)
+        sd = np.nanstd(np.log(reps[:, logs]), axis=0, ddof=1)  # NaN (undefined) left out
         z = float(norm.ppf(1 - alpha / 2))
         spread = np.exp(z * sd)
         ok = np.isfinite(lo[logs])  # the same "enough replicates" rule
